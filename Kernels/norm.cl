@@ -1,0 +1,93 @@
+// norm.cl — deterministic two-stage reductions of a float vector.
+//
+// Kernels:
+//   norm_partials  stage 1. NORM_ITEMS work-items (global = NORM_ITEMS, local = NORM_LOCAL);
+//                  item t reduces a contiguous chunk of x[off .. off+count) with Kahan
+//                  compensation and writes partials[t]. No atomics, no __local.
+//   norm_finish    stage 2. One work-group of NORM_LOCAL items: each Kahan-sums a slice of
+//                  the NORM_ITEMS partials into __local, then item 0 combines them in order,
+//                  applies the square root (L2, last), scale and accumulate, and writes
+//                  result[index].
+// kind: 0 sum, 1 L1 (Σ|x|), 2 L2 (√Σx²), 3 squared L2, 4 max|x|, 5 count |x| < threshold,
+//       6 count x == 0.  NaN in x gives NaN for sums and max; counts skip NaN.
+// Precision: compensated float; counts exact up to 2^24.
+// Tuning (-D): NORM_ITEMS (default 256), NORM_LOCAL (default 64), NORM_ITEMS % NORM_LOCAL == 0.
+
+#ifndef NORM_ITEMS
+#define NORM_ITEMS 256
+#endif
+#ifndef NORM_LOCAL
+#define NORM_LOCAL 64
+#endif
+
+#define KIND_SUM 0
+#define KIND_L1 1
+#define KIND_L2 2
+#define KIND_L2SQ 3
+#define KIND_MAXABS 4
+#define KIND_BELOW 5
+#define KIND_ZERO 6
+
+inline float norm_term(const int kind, const float v, const float threshold) {
+    switch (kind) {
+    case KIND_SUM: return v;
+    case KIND_L1: return fabs(v);
+    case KIND_L2:
+    case KIND_L2SQ: return v * v;
+    case KIND_BELOW: return fabs(v) < threshold ? 1.0f : 0.0f;
+    default: return v == 0.0f ? 1.0f : 0.0f;
+    }
+}
+
+// Kahan step: sum += v with the running compensation c.
+inline void kahan_add(float *sum, float *c, const float v) {
+    const float y = v - *c;
+    const float t = *sum + y;
+    *c = (t - *sum) - y;
+    *sum = t;
+}
+
+// max that lets NaN win.
+inline float max_nan(const float a, const float b) { return (isnan(a) || a > b) ? a : b; }
+
+__kernel void norm_partials(__global const float *x, const int off, const int count, const int kind,
+                            const float threshold, __global float *partials) {
+    const int t = get_global_id(0);
+    const int chunk = (count + NORM_ITEMS - 1) / NORM_ITEMS;
+    const int begin = min(t * chunk, count);
+    const int end = min(begin + chunk, count);
+    float sum = 0.0f, c = 0.0f;
+    if (kind == KIND_MAXABS) {
+        for (int i = begin; i < end; ++i) sum = max_nan(fabs(x[off + i]), sum);
+    } else if (kind == KIND_BELOW || kind == KIND_ZERO) {
+        int n = 0;
+        for (int i = begin; i < end; ++i) n += norm_term(kind, x[off + i], threshold) != 0.0f;
+        sum = (float)n;
+    } else {
+        for (int i = begin; i < end; ++i) kahan_add(&sum, &c, norm_term(kind, x[off + i], threshold));
+    }
+    partials[t] = sum;
+}
+
+__kernel void norm_finish(__global const float *partials, const int kind, __global float *result,
+                          const int index, const float scale, const int accumulate) {
+    __local float slices[NORM_LOCAL];
+    const int t = get_local_id(0);
+    const int per = NORM_ITEMS / NORM_LOCAL;
+    float sum = 0.0f, c = 0.0f;
+    for (int i = t * per; i < (t + 1) * per; ++i) {
+        if (kind == KIND_MAXABS) sum = max_nan(partials[i], sum);
+        else kahan_add(&sum, &c, partials[i]);
+    }
+    slices[t] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (t != 0) return;
+    sum = 0.0f; c = 0.0f;
+    for (int i = 0; i < NORM_LOCAL; ++i) {
+        if (kind == KIND_MAXABS) sum = max_nan(slices[i], sum);
+        else kahan_add(&sum, &c, slices[i]);
+    }
+    if (kind == KIND_L2) sum = sqrt(sum);
+    const float value = scale * sum;
+    result[index] = accumulate ? result[index] + value : value;
+}

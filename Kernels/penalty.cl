@@ -1,0 +1,30 @@
+// penalty.cl — gradients of the SPEC §3 penalties, and the L1 proximal step.
+//
+// Kernels (1-D NDRange over count, padded to the local size; items past count return):
+//   penalty_gradient  g[off+i] += l1·sign(w) + 2·l2·w + l2n·w/‖w‖₂, ‖w‖₂ = norms[norm_index]
+//                     (the l2n term is 0 where ‖w‖₂ = 0; norms is unread when l2n = 0).
+//   proximal_l1       w ← sign(w)·max(|w| − threshold, 0)  (soft-threshold; exact zeros).
+// sign(0) = 0 and sign(NaN) = NaN, so NaN propagates (the builtin sign() maps NaN to 0).
+
+inline float sign_nan(const float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x * 0.0f); }
+
+__kernel void penalty_gradient(__global const float *w, __global float *g, const int off, const int count,
+                               const float l1, const float l2, const float l2n,
+                               __global const float *norms, const int norm_index) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    float norm_scale = 0.0f;
+    if (l2n != 0.0f) {
+        const float n = norms[norm_index];
+        norm_scale = (n > 0.0f || isnan(n)) ? l2n / n : 0.0f;
+    }
+    const float v = w[off + i];
+    g[off + i] += l1 * sign_nan(v) + 2.0f * l2 * v + norm_scale * v;
+}
+
+__kernel void proximal_l1(__global float *w, const int off, const int count, const float threshold) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const float v = w[off + i];
+    w[off + i] = sign_nan(v) * fmax(fabs(v) - threshold, 0.0f);
+}

@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Shrink",
+    products: [
+        .library(name: "Shrink", targets: ["Shrink"]),
+        .executable(name: "shrink", targets: ["shrink"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: the OpenCL ICD loader and OpenBLAS' CBLAS interface.
+        .systemLibrary(
+            name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        // The OpenCL C sources, compiled into the binary.
+        .target(
+            name: "ShrinkKernels", path: "Kernels",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("matmul.cl"),
+                .embedInCode("norm.cl"),
+                .embedInCode("penalty.cl"),
+                .embedInCode("elementwise.cl"),
+                .embedInCode("loss.cl"),
+                .embedInCode("optimizer.cl"),
+            ]),
+        // Compute layer: Device, CPUDevice, OpenCLDevice. Knows nothing of training.
+        .target(name: "ShrinkCompute", dependencies: ["COpenCL", "CBLAS", "ShrinkKernels"]),
+        // Training layer: models, losses, penalties, optimizers, data, trainer.
+        .target(name: "Shrink", dependencies: ["ShrinkCompute"]),
+        // The command-line tool.
+        .executableTarget(
+            name: "shrink",
+            dependencies: ["Shrink", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "ShrinkComputeTests", dependencies: ["ShrinkCompute"]),
+        .testTarget(name: "ShrinkTests", dependencies: ["Shrink"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["shrink"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,232 @@
+import CBLAS
+import Foundation
+
+/// Host memory of a `CPUDevice` buffer.
+final class HostStorage {
+    let pointer: UnsafeMutableRawPointer
+    init(pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+    deinit { free(pointer) }
+
+    func floats(_ count: Int) -> UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+}
+
+/// The reference device: OpenBLAS `cblas_sgemm` for products, plain loops for the rest.
+/// Every operation runs synchronously on the calling thread (OpenBLAS uses its own threads).
+public final class CPUDevice: Device {
+    public let name: String
+    public var kind: DeviceKind { .cpu }
+    private let memoryLimit: Int
+
+    /// - Parameter blasThreads: OpenBLAS threads (default: all cores).
+    public init(blasThreads: Int? = nil) {
+        if let blasThreads { openblas_set_num_threads(Int32(blasThreads)) }
+        name = "CPU (OpenBLAS, \(openblas_get_num_threads()) threads)"
+        memoryLimit = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    }
+
+    // MARK: Memory
+
+    public func makeBuffer(count: Int, type: ElementType) throws -> Buffer {
+        guard count > 0 else { throw DeviceError.zeroSizeAllocation }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: type.size)
+        guard !overflow, bytes <= memoryLimit else {
+            throw DeviceError.allocationTooLarge(bytes: overflow ? Int.max : bytes, limit: memoryLimit, device: name)
+        }
+        guard let pointer = calloc(count, type.size) else { throw DeviceError.outOfMemory(bytes: bytes, device: name) }
+        return Buffer(count: count, type: type, storage: HostStorage(pointer: pointer))
+    }
+
+    public func write(_ values: UnsafeRawBufferPointer, to buffer: Buffer, at offset: Int) throws {
+        let count = values.count / buffer.type.size
+        try buffer.checkRange(offset, count, "write")
+        guard count > 0, let base = values.baseAddress else { return }
+        try host(buffer, "write").advanced(by: offset * buffer.type.size).copyMemory(from: base, byteCount: count * buffer.type.size)
+    }
+
+    public func read(_ buffer: Buffer, at offset: Int, count: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        try buffer.checkRange(offset, count, "read")
+        guard destination.count >= count * buffer.type.size else {
+            throw DeviceError.invalidArgument("read: destination holds \(destination.count) bytes, \(count * buffer.type.size) needed")
+        }
+        guard count > 0, let base = destination.baseAddress else { return }
+        base.copyMemory(from: try host(buffer, "read").advanced(by: offset * buffer.type.size), byteCount: count * buffer.type.size)
+    }
+
+    public func copy(_ source: Buffer, at sourceOffset: Int, to destination: Buffer, at destinationOffset: Int, count: Int) throws {
+        try source.checkRange(sourceOffset, count, "copy source")
+        try destination.checkRange(destinationOffset, count, "copy destination")
+        try destination.checkType(source.type, "copy")
+        let size = source.type.size
+        guard count > 0 else { return }
+        try host(destination, "copy").advanced(by: destinationOffset * size)
+            .copyMemory(from: try host(source, "copy").advanced(by: sourceOffset * size), byteCount: count * size)
+    }
+
+    public func fill(_ buffer: Buffer, at offset: Int, count: Int, with value: Float) throws {
+        let x = try floats(buffer, offset, count, "fill")
+        for i in 0..<count { x[i] = value }
+    }
+
+    public func synchronize() throws {}
+
+    // MARK: Linear algebra
+
+    public func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
+                       b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        try shape.validate()
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let pa = try floats(a, aOffset, m * k, "matmul A")
+        let pb = try floats(b, bOffset, k * n, "matmul B")
+        let pc = try floats(c, cOffset, m * n, "matmul C")
+        guard m > 0, n > 0 else { return }
+        if k == 0 {  // BLAS leaves C alone when k = 0 only if beta = 1; define it as C ← beta·C.
+            for i in 0..<(m * n) { pc[i] = beta == 0 ? 0 : beta * pc[i] }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, shape.transposeA ? CblasTrans : CblasNoTrans,
+                    shape.transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, pa, Int32(shape.lda), pb, Int32(shape.ldb),
+                    beta, pc, Int32(shape.ldc))
+    }
+
+    public func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
+                     into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws {
+        let values = try floats(x, offset, count, "norm")
+        let out = try floats(result, index, 1, "norm result")
+        let value = HostReduction.reduce(kind, UnsafeBufferPointer(start: values, count: count))
+        out[0] = Float((accumulate ? Double(out[0]) : 0) + Double(scale) * value)
+    }
+
+    // MARK: Penalties
+
+    public func penaltyGradient(_ penalty: PenaltyCoefficients, weights: Buffer, gradient: Buffer,
+                                at offset: Int, count: Int, norms: Buffer, normIndex: Int) throws {
+        let w = try floats(weights, offset, count, "penaltyGradient weights")
+        let g = try floats(gradient, offset, count, "penaltyGradient gradient")
+        var normScale: Float = 0
+        if penalty.l2Norm != 0 {
+            let n = try floats(norms, normIndex, 1, "penaltyGradient norms")[0]
+            normScale = n > 0 || n.isNaN ? penalty.l2Norm / n : 0
+        }
+        let twoL2 = 2 * penalty.l2
+        for i in 0..<count {
+            g[i] += penalty.l1 * signum(w[i]) + twoL2 * w[i] + normScale * w[i]
+        }
+    }
+
+    public func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws {
+        let w = try floats(weights, offset, count, "proximalL1")
+        for i in 0..<count {
+            w[i] = signum(w[i]) * max(abs(w[i]) - threshold, 0)
+        }
+    }
+
+    // MARK: Layers
+
+    public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
+                           into destination: Buffer) throws {
+        try indices.checkType(.int32, "gatherRows indices")
+        try indices.checkRange(indexOffset, rows, "gatherRows indices")
+        let index = try host(indices, "gatherRows").assumingMemoryBound(to: Int32.self) + indexOffset
+        let src = try floats(source, 0, source.count, "gatherRows source")
+        let dst = try floats(destination, 0, rows * cols, "gatherRows destination")
+        let sourceRows = source.count / max(cols, 1)
+        for r in 0..<rows {
+            let s = Int(index[r])
+            guard s >= 0, s < sourceRows else {
+                throw DeviceError.outOfBounds(what: "gatherRows row index", offset: s, count: 1, bufferCount: sourceRows)
+            }
+            (dst + r * cols).update(from: src + s * cols, count: cols)
+        }
+    }
+
+    public func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws {
+        let px = try floats(x, 0, rows * cols, "addBias x")
+        let pb = try floats(bias, biasOffset, cols, "addBias bias")
+        for r in 0..<rows {
+            let row = px + r * cols
+            for c in 0..<cols {
+                let v = row[c] + pb[c]
+                row[c] = relu ? (v > 0 || v.isNaN ? v : 0) : v
+            }
+        }
+    }
+
+    public func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws {
+        let g = try floats(gradient, 0, count, "reluBackward gradient")
+        let a = try floats(activation, 0, count, "reluBackward activation")
+        for i in 0..<count where !(a[i] > 0) && !a[i].isNaN { g[i] = 0 }
+    }
+
+    public func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int) throws {
+        let px = try floats(x, 0, rows * cols, "columnSums x")
+        let out = try floats(destination, offset, cols, "columnSums destination")
+        for c in 0..<cols {
+            var s: Float = 0
+            for r in 0..<rows { s += px[r * cols + c] }
+            out[c] = s
+        }
+    }
+
+    // MARK: Loss
+
+    public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
+                             rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws {
+        let z = try floats(logits, 0, rows * cols, "lossGradient logits")
+        let y = try floats(targets, targetOffset, rows, "lossGradient targets")
+        let g = try floats(gradient, 0, rows * cols, "lossGradient gradient")
+        let l = try floats(rowLoss, 0, rows, "lossGradient rowLoss")
+        let ok = try floats(rowCorrect, 0, rows, "lossGradient rowCorrect")
+        guard rows > 0 else { return }
+        let invRows = 1 / Float(rows)
+        for r in 0..<rows {
+            let row = HostLoss.row(loss, logits: UnsafeBufferPointer(start: z + r * cols, count: cols), target: y[r],
+                                   gradient: UnsafeMutableBufferPointer(start: g + r * cols, count: cols), scale: invRows)
+            l[r] = row.loss
+            ok[r] = row.correct ? 1 : 0
+        }
+    }
+
+    // MARK: Optimizers
+
+    public func sgdStep(_ hyper: SGDHyperparameters, weights: Buffer, gradient: Buffer, momentum: Buffer,
+                        at offset: Int, count: Int, isFirstStep: Bool) throws {
+        let w = try floats(weights, offset, count, "sgdStep weights")
+        let g = try floats(gradient, offset, count, "sgdStep gradient")
+        let b = hyper.momentum != 0 ? try floats(momentum, offset, count, "sgdStep momentum") : nil
+        for i in 0..<count {
+            w[i] = HostOptimizer.sgd(hyper, weight: w[i], gradient: g[i], momentum: b.map { $0 + i }, isFirstStep: isFirstStep)
+        }
+    }
+
+    public func adamStep(_ hyper: AdamHyperparameters, weights: Buffer, gradient: Buffer,
+                         firstMoment: Buffer, secondMoment: Buffer, at offset: Int, count: Int, step: Int) throws {
+        let w = try floats(weights, offset, count, "adamStep weights")
+        let g = try floats(gradient, offset, count, "adamStep gradient")
+        let m = try floats(firstMoment, offset, count, "adamStep first moment")
+        let v = try floats(secondMoment, offset, count, "adamStep second moment")
+        let (stepSize, sqrtCorrection2) = hyper.biasCorrections(step: step)
+        for i in 0..<count {
+            w[i] = HostOptimizer.adam(hyper, weight: w[i], gradient: g[i], m: m + i, v: v + i,
+                                      stepSize: stepSize, sqrtCorrection2: sqrtCorrection2)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func host(_ buffer: Buffer, _ what: String) throws -> UnsafeMutableRawPointer {
+        guard let storage = buffer.storage as? HostStorage else { throw DeviceError.foreignBuffer(what: what) }
+        return storage.pointer
+    }
+
+    private func floats(_ buffer: Buffer, _ offset: Int, _ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
+        try buffer.checkType(.float32, what)
+        try buffer.checkRange(offset, count, what)
+        return try host(buffer, what).assumingMemoryBound(to: Float.self) + offset
+    }
+}
+
+/// sign(x) with sign(0) = 0 and sign(NaN) = NaN.
+@inline(__always) func signum(_ x: Float) -> Float {
+    x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x))
+}

@@ -1,0 +1,91 @@
+// Shape legend (all matrices row-major, all offsets and counts in elements):
+//   m, n, k      matmul: C is m×n, op(A) is m×k, op(B) is k×n
+//   rows × cols  a batch of activations or logits (rows = batch size B)
+//   count        elements of a flat vector (a parameter tensor, a gradient)
+//   P            all parameters of a model, stored flat in one buffer
+
+/// What a `Device` is built on.
+public enum DeviceKind: String, Sendable {
+    case cpu
+    case opencl
+}
+
+/// A compute device: owns buffers and runs every kernel a training step needs.
+///
+/// Operations are queued in order and may run asynchronously; only `read` and
+/// `synchronize` wait. The same op names and argument order exist on every device,
+/// so training code never branches on the device behind it.
+public protocol Device: AnyObject, Sendable {
+    /// A human-readable name such as "CPU (OpenBLAS)" or the OpenCL device name.
+    var name: String { get }
+    var kind: DeviceKind { get }
+
+    // MARK: Memory
+
+    /// A zero-filled buffer of `count` elements of `type`.
+    func makeBuffer(count: Int, type: ElementType) throws -> Buffer
+    /// Writes `values` into `buffer` starting at element `offset`.
+    func write(_ values: UnsafeRawBufferPointer, to buffer: Buffer, at offset: Int) throws
+    /// Reads `count` elements from `buffer` starting at `offset` into `destination` (waits).
+    func read(_ buffer: Buffer, at offset: Int, count: Int, into destination: UnsafeMutableRawBufferPointer) throws
+    /// Copies `count` elements between buffers of the same element type.
+    func copy(_ source: Buffer, at sourceOffset: Int, to destination: Buffer, at destinationOffset: Int, count: Int) throws
+    /// Sets `count` float elements starting at `offset` to `value`.
+    func fill(_ buffer: Buffer, at offset: Int, count: Int, with value: Float) throws
+    /// Waits until every queued operation has finished.
+    func synchronize() throws
+
+    // MARK: Linear algebra
+
+    /// C = alpha·op(A)·op(B) + beta·C (BLAS sgemm, row-major, contiguous rows).
+    /// Leading dimensions follow from the shape: A is m×k (k×m when transposed),
+    /// B is k×n (n×k when transposed), C is m×n. beta = 0 ignores C's old contents.
+    func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
+                b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws
+
+    /// result[index] = scale·N(x[offset..<offset+count]) (+ result[index] when accumulating),
+    /// where N is the reduction `kind`. The result stays on the device.
+    func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
+              into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws
+
+    // MARK: Penalties
+
+    /// gradient += l1·sign(w) + 2·l2·w + l2Norm·w/‖w‖₂ over w = weights[offset..<offset+count],
+    /// where ‖w‖₂ is read from norms[normIndex] (0 where ‖w‖₂ = 0; unread when l2Norm = 0).
+    /// sign(0) = 0; NaN propagates.
+    func penaltyGradient(_ penalty: PenaltyCoefficients, weights: Buffer, gradient: Buffer,
+                         at offset: Int, count: Int, norms: Buffer, normIndex: Int) throws
+
+    /// The L1 proximal step: w ← sign(w)·max(|w| − threshold, 0).
+    func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws
+
+    // MARK: Layers
+
+    /// destination[r, :] = source[indices[indexOffset + r], :] for r < rows (int32 indices).
+    func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
+                    into destination: Buffer) throws
+    /// x[r, c] += bias[biasOffset + c], then x ← max(x, 0) when `relu`.
+    func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws
+    /// gradient[i] = 0 where activation[i] ≤ 0 (ReLU backward through its output).
+    func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws
+    /// destination[offset + c] = Σ_r x[r, c] (bias gradient).
+    func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int) throws
+
+    // MARK: Loss
+
+    /// For logits [rows, cols] and targets[targetOffset..<targetOffset+rows]: the gradient of the
+    /// mean loss w.r.t. the logits into `gradient` [rows, cols], each row's loss into
+    /// `rowLoss` [rows] and 1 or 0 into `rowCorrect` [rows] (bce: logit > 0 predicts 1;
+    /// ce: argmax; mse: 0).
+    func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
+                      rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws
+
+    // MARK: Optimizers
+
+    /// torch.optim.SGD on weights[offset..<offset+count] (see `SGDHyperparameters`).
+    func sgdStep(_ hyper: SGDHyperparameters, weights: Buffer, gradient: Buffer, momentum: Buffer,
+                 at offset: Int, count: Int, isFirstStep: Bool) throws
+    /// torch.optim.Adam / AdamW on weights[offset..<offset+count], `step` counting from 1.
+    func adamStep(_ hyper: AdamHyperparameters, weights: Buffer, gradient: Buffer,
+                  firstMoment: Buffer, secondMoment: Buffer, at offset: Int, count: Int, step: Int) throws
+}

@@ -1,0 +1,80 @@
+/// Tuning values for the kernels, passed to the OpenCL compiler as `-D` options.
+/// One table keyed by device type and vendor, with a default entry (STYLE §4).
+public struct KernelTuning: Sendable, Hashable {
+    /// matmul_tiled's tile edge (local size TILE×TILE).
+    public var tile: Int
+    /// matmul_block's register block, rows × columns of C per work-item.
+    public var blockM: Int
+    public var blockN: Int
+    /// matmul_general / matmul_block local size (x, y).
+    public var matmulLocal: (Int, Int)
+    /// norm_partials' work-item count (= partials) and norm_finish's local size.
+    public var normItems: Int
+    public var normLocal: Int
+    /// Local size of every 1-D kernel.
+    public var elementwiseLocal: Int
+    /// Prefer matmul_block (CPU-shaped) over matmul_tiled (GPU-shaped).
+    public var prefersRegisterBlocks: Bool
+
+    public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.options == r.options }
+    public func hash(into h: inout Hasher) { h.combine(options) }
+
+    /// The default entry: GPU-shaped kernels with conservative sizes.
+    public static let `default` = KernelTuning(
+        tile: 16, blockM: 4, blockN: 4, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
+        elementwiseLocal: 64, prefersRegisterBlocks: false)
+
+    /// CPU-type devices such as PoCL: register blocks, few partials, no local-memory tiles.
+    public static let cpu = KernelTuning(
+        tile: 16, blockM: 4, blockN: 8, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
+        elementwiseLocal: 64, prefersRegisterBlocks: true)
+
+    /// The table: the entry for a device of `type` made by `vendor`.
+    public static func forDevice(type: OpenCLDeviceType, vendor: String, maxWorkGroupSize: Int) -> KernelTuning {
+        var entry: KernelTuning
+        switch type {
+        case .cpu: entry = .cpu
+        case .gpu where vendor.localizedCaseInsensitiveContains("nvidia"),
+             .gpu where vendor.localizedCaseInsensitiveContains("amd") || vendor.localizedCaseInsensitiveContains("advanced micro"):
+            entry = .default; entry.normItems = 16384; entry.elementwiseLocal = 256
+        case .gpu where vendor.localizedCaseInsensitiveContains("intel"):
+            entry = .default; entry.tile = 8; entry.matmulLocal = (8, 8); entry.elementwiseLocal = 128
+        default: entry = .default
+        }
+        return entry.fitted(to: maxWorkGroupSize)
+    }
+
+    /// Shrinks local sizes that exceed the device's work-group limit.
+    func fitted(to maxWorkGroupSize: Int) -> KernelTuning {
+        var t = self
+        while t.tile * t.tile > maxWorkGroupSize && t.tile > 1 { t.tile /= 2 }
+        while t.matmulLocal.0 * t.matmulLocal.1 > maxWorkGroupSize && t.matmulLocal.0 > 1 {
+            t.matmulLocal = (t.matmulLocal.0 / 2, t.matmulLocal.1 / 2)
+        }
+        t.normLocal = min(t.normLocal, maxWorkGroupSize)
+        t.elementwiseLocal = min(t.elementwiseLocal, maxWorkGroupSize)
+        return t
+    }
+
+    /// The compiler options: the OpenCL C version and one -D per value.
+    public var options: String {
+        "-cl-std=CL1.2 -DTILE=\(tile) -DBLOCK_M=\(blockM) -DBLOCK_N=\(blockN) " +
+            "-DNORM_ITEMS=\(normItems) -DNORM_LOCAL=\(normLocal)"
+    }
+}
+
+/// The matmul kernels of matmul.cl.
+public enum MatmulVariant: String, Sendable, CaseIterable {
+    case general = "matmul_general"
+    case tiled = "matmul_tiled"
+    case block = "matmul_block"
+
+    /// The kernel for a shape: register blocks on CPU-type devices; local-memory tiles on
+    /// others when every dimension fills at least one tile; else the general kernel.
+    public static func choose(_ shape: MatmulShape, tuning: KernelTuning) -> MatmulVariant {
+        if shape.m == 0 || shape.n == 0 { return .general }
+        if tuning.prefersRegisterBlocks { return .block }
+        let t = tuning.tile
+        return shape.m >= t && shape.n >= t && shape.k >= t ? .tiled : .general
+    }
+}

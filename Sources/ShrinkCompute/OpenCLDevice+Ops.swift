@@ -1,0 +1,124 @@
+// The Device operations of OpenCLDevice: argument checks, then one enqueue per kernel
+// (two for a norm). Kernel semantics are documented in each Kernels/*.cl header.
+
+extension OpenCLDevice {
+    public func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
+                       b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        try shape.validate()
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let variant = MatmulVariant.choose(shape, tuning: tuning)
+        let global: [Int], local: [Int]
+        switch variant {
+        case .general:
+            (global, local) = ([n, m], [tuning.matmulLocal.0, tuning.matmulLocal.1])
+        case .tiled:
+            (global, local) = ([n, m], [tuning.tile, tuning.tile])
+        case .block:
+            (global, local) = ([(n + tuning.blockN - 1) / tuning.blockN, (m + tuning.blockM - 1) / tuning.blockM],
+                               [tuning.matmulLocal.0, tuning.matmulLocal.1])
+        }
+        try launch(variant.rawValue, global: global, local: local, [
+            .int(m), .int(n), .int(k), .float(alpha),
+            .floats(a, aOffset, m * k), .int(aOffset), .int(shape.lda), .bool(shape.transposeA),
+            .floats(b, bOffset, k * n), .int(bOffset), .int(shape.ldb), .bool(shape.transposeB),
+            .float(beta), .floats(c, cOffset, m * n), .int(cOffset), .int(shape.ldc),
+        ])
+    }
+
+    public func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
+                     into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws {
+        let (code, threshold): (Int, Float)
+        switch kind {
+        case .sum: (code, threshold) = (0, 0)
+        case .l1: (code, threshold) = (1, 0)
+        case .l2: (code, threshold) = (2, 0)
+        case .l2Squared: (code, threshold) = (3, 0)
+        case .maxAbs: (code, threshold) = (4, 0)
+        case .countBelow(let t): (code, threshold) = (5, t)
+        case .countZero: (code, threshold) = (6, 0)
+        }
+        try result.checkRange(index, 1, "norm result")
+        try launch("norm_partials", global: [tuning.normItems], local: [tuning.normLocal], [
+            .floats(x, offset, count), .int(offset), .int(count), .int(code), .float(threshold),
+            .floats(partialsBuffer, 0, tuning.normItems),
+        ])
+        try launch("norm_finish", global: [tuning.normLocal], local: [tuning.normLocal], [
+            .floats(partialsBuffer, 0, tuning.normItems), .int(code), .floats(result, index, 1), .int(index),
+            .float(scale), .bool(accumulate),
+        ])
+    }
+
+    public func penaltyGradient(_ penalty: PenaltyCoefficients, weights: Buffer, gradient: Buffer,
+                                at offset: Int, count: Int, norms: Buffer, normIndex: Int) throws {
+        try launch1D("penalty_gradient", count: count, [
+            .floats(weights, offset, count), .floats(gradient, offset, count), .int(offset), .int(count),
+            .float(penalty.l1), .float(penalty.l2), .float(penalty.l2Norm),
+            .floats(norms, penalty.l2Norm != 0 ? normIndex : 0, penalty.l2Norm != 0 ? 1 : 0), .int(normIndex),
+        ])
+    }
+
+    public func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws {
+        try launch1D("proximal_l1", count: count, [
+            .floats(weights, offset, count), .int(offset), .int(count), .float(threshold),
+        ])
+    }
+
+    public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
+                           into destination: Buffer) throws {
+        try launch1D("gather_rows", count: rows * cols, [
+            .floats(source, 0, source.count), .ints(indices, indexOffset, rows), .int(indexOffset),
+            .int(rows), .int(cols), .floats(destination, 0, rows * cols),
+        ])
+    }
+
+    public func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws {
+        try launch1D("add_bias", count: rows * cols, [
+            .floats(x, 0, rows * cols), .floats(bias, biasOffset, cols), .int(biasOffset),
+            .int(rows), .int(cols), .bool(relu),
+        ])
+    }
+
+    public func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws {
+        try launch1D("relu_backward", count: count, [
+            .floats(gradient, 0, count), .floats(activation, 0, count), .int(count),
+        ])
+    }
+
+    public func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int) throws {
+        try launch1D("column_sums", count: cols, [
+            .floats(x, 0, rows * cols), .int(rows), .int(cols), .floats(destination, offset, cols), .int(offset),
+        ])
+    }
+
+    public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
+                             rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws {
+        let code = switch loss { case .mse: 0; case .bce: 1; case .ce: 2 }
+        try launch1D("loss_gradient", count: rows, [
+            .int(code), .floats(logits, 0, rows * cols), .floats(targets, targetOffset, rows), .int(targetOffset),
+            .int(rows), .int(cols), .float(rows > 0 ? 1 / Float(rows) : 0), .floats(gradient, 0, rows * cols),
+            .floats(rowLoss, 0, rows), .floats(rowCorrect, 0, rows),
+        ])
+    }
+
+    public func sgdStep(_ hyper: SGDHyperparameters, weights: Buffer, gradient: Buffer, momentum: Buffer,
+                        at offset: Int, count: Int, isFirstStep: Bool) throws {
+        try launch1D("sgd_step", count: count, [
+            .floats(weights, offset, count), .floats(gradient, offset, count),
+            .floats(momentum, hyper.momentum != 0 ? offset : 0, hyper.momentum != 0 ? count : 0),
+            .int(offset), .int(count), .float(hyper.learningRate), .float(hyper.momentum),
+            .float(hyper.dampening), .float(hyper.weightDecay), .bool(hyper.nesterov), .bool(isFirstStep),
+        ])
+    }
+
+    public func adamStep(_ hyper: AdamHyperparameters, weights: Buffer, gradient: Buffer,
+                         firstMoment: Buffer, secondMoment: Buffer, at offset: Int, count: Int, step: Int) throws {
+        let (stepSize, sqrtCorrection2) = hyper.biasCorrections(step: step)
+        try launch1D("adam_step", count: count, [
+            .floats(weights, offset, count), .floats(gradient, offset, count),
+            .floats(firstMoment, offset, count), .floats(secondMoment, offset, count),
+            .int(offset), .int(count), .float(hyper.learningRate), .float(hyper.beta1), .float(hyper.beta2),
+            .float(hyper.epsilon), .float(hyper.weightDecay), .bool(hyper.decoupled),
+            .float(stepSize), .float(sqrtCorrection2),
+        ])
+    }
+}

@@ -1,0 +1,272 @@
+import COpenCL
+import ShrinkKernels
+import Foundation
+
+/// A `cl_mem` owned by a `Buffer`; released with it.
+final class CLMemory {
+    let mem: cl_mem
+    init(_ mem: cl_mem) { self.mem = mem }
+    deinit { clReleaseMemObject(mem) }
+}
+
+/// A device behind the OpenCL ICD loader: one context, one in-order queue, one program
+/// built from Kernels/*.cl with the device's tuning options, kernel objects cached.
+///
+/// Operations are enqueued without waiting; `read` and `synchronize` wait. Setting kernel
+/// arguments and enqueueing happen under one lock, so one device may be shared by tasks.
+public final class OpenCLDevice: Device, @unchecked Sendable {
+    public let info: OpenCLDeviceInfo
+    public let tuning: KernelTuning
+    public var name: String { info.name }
+    public var kind: DeviceKind { .opencl }
+
+    private let context: cl_context
+    private let queue: cl_command_queue
+    private let program: cl_program
+    private var kernels: [String: cl_kernel] = [:]
+    private let lock = NSLock()
+    /// norm_partials' output, reused by every reduction (the queue is in order).
+    private var partials: Buffer!
+
+    /// Opens `info`'s device and builds `source` (by default the embedded Kernels/*.cl).
+    public init(info: OpenCLDeviceInfo, source: String = KernelSources.program, tuning: KernelTuning? = nil) throws {
+        self.info = info
+        self.tuning = tuning ?? KernelTuning.forDevice(type: info.type, vendor: info.vendor,
+                                                        maxWorkGroupSize: info.maxWorkGroupSize)
+        var status: cl_int = 0
+        var deviceID: cl_device_id? = info.id
+        guard let context = clCreateContext(nil, 1, &deviceID, nil, nil, &status) else {
+            throw DeviceError.openCL(call: "clCreateContext", code: status)
+        }
+        self.context = context
+        let queue: cl_command_queue?
+        if info.versionNumber.major >= 2 {
+            queue = clCreateCommandQueueWithProperties(context, info.id, nil, &status)
+        } else {
+            queue = clCreateCommandQueue(context, info.id, 0, &status)
+        }
+        guard let queue else {
+            clReleaseContext(context)
+            throw DeviceError.openCL(call: "clCreateCommandQueue", code: status)
+        }
+        self.queue = queue
+        do {
+            program = try Self.build(source: source, context: context, device: info, options: self.tuning.options)
+        } catch {
+            clReleaseCommandQueue(queue)
+            clReleaseContext(context)
+            throw error
+        }
+        partials = try makeBuffer(count: self.tuning.normItems, type: .float32)
+    }
+
+    deinit {
+        for kernel in kernels.values { clReleaseKernel(kernel) }
+        clReleaseProgram(program)
+        clReleaseCommandQueue(queue)
+        clReleaseContext(context)
+    }
+
+    private static func build(source: String, context: cl_context, device: OpenCLDeviceInfo,
+                              options: String) throws -> cl_program {
+        var status: cl_int = 0
+        let program: cl_program? = source.withCString { text in
+            var pointer: UnsafePointer<CChar>? = text
+            var length = strlen(text)
+            return clCreateProgramWithSource(context, 1, &pointer, &length, &status)
+        }
+        guard let program else { throw DeviceError.openCL(call: "clCreateProgramWithSource", code: status) }
+        var deviceID: cl_device_id? = device.id
+        status = clBuildProgram(program, 1, &deviceID, options, nil, nil)
+        if status != CL_SUCCESS {
+            let log = buildLog(program, device.id)
+            clReleaseProgram(program)
+            throw DeviceError.buildFailed(device: device.name, code: status, log: log)
+        }
+        return program
+    }
+
+    private static func buildLog(_ program: cl_program, _ device: cl_device_id) -> String {
+        var size = 0
+        clGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size)
+        guard size > 0 else { return "(no build log)" }
+        var bytes = [CChar](repeating: 0, count: size + 1)
+        clGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &bytes, nil)
+        let log = String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return log.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: Process-wide devices
+
+    nonisolated(unsafe) private static var opened: [String: OpenCLDevice] = [:]
+    private static let openedLock = NSLock()
+
+    /// The device for `info`, opened (and its program built) once per process.
+    public static func shared(_ info: OpenCLDeviceInfo) throws -> OpenCLDevice {
+        openedLock.lock()
+        defer { openedLock.unlock() }
+        if let device = opened[info.selector] { return device }
+        let device = try OpenCLDevice(info: info)
+        opened[info.selector] = device
+        return device
+    }
+
+    // MARK: Memory
+
+    public func makeBuffer(count: Int, type: ElementType) throws -> Buffer {
+        guard count > 0 else { throw DeviceError.zeroSizeAllocation }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: type.size)
+        guard !overflow, bytes <= info.maxAllocation, count <= Int(Int32.max) else {
+            throw DeviceError.allocationTooLarge(bytes: overflow ? Int.max : bytes,
+                                                 limit: min(info.maxAllocation, Int(Int32.max) * 4), device: name)
+        }
+        var status: cl_int = 0
+        guard let mem = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status) else {
+            throw memoryError(status, "clCreateBuffer", bytes)
+        }
+        let buffer = Buffer(count: count, type: type, storage: CLMemory(mem))
+        var zero: UInt32 = 0
+        try withLock {
+            try check(clEnqueueFillBuffer(queue, mem, &zero, 4, 0, bytes, 0, nil, nil), "clEnqueueFillBuffer", bytes)
+        }
+        return buffer
+    }
+
+    public func write(_ values: UnsafeRawBufferPointer, to buffer: Buffer, at offset: Int) throws {
+        let count = values.count / buffer.type.size
+        try buffer.checkRange(offset, count, "write")
+        guard count > 0, let base = values.baseAddress else { return }
+        let mem = try memory(buffer, "write")
+        try withLock {
+            try check(clEnqueueWriteBuffer(queue, mem, cl_bool(CL_TRUE), offset * buffer.type.size,
+                                           count * buffer.type.size, base, 0, nil, nil), "clEnqueueWriteBuffer")
+        }
+    }
+
+    public func read(_ buffer: Buffer, at offset: Int, count: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        try buffer.checkRange(offset, count, "read")
+        guard destination.count >= count * buffer.type.size else {
+            throw DeviceError.invalidArgument("read: destination holds \(destination.count) bytes, \(count * buffer.type.size) needed")
+        }
+        guard count > 0, let base = destination.baseAddress else { return }
+        let mem = try memory(buffer, "read")
+        try withLock {
+            try check(clEnqueueReadBuffer(queue, mem, cl_bool(CL_TRUE), offset * buffer.type.size,
+                                          count * buffer.type.size, base, 0, nil, nil), "clEnqueueReadBuffer")
+        }
+    }
+
+    public func copy(_ source: Buffer, at sourceOffset: Int, to destination: Buffer, at destinationOffset: Int, count: Int) throws {
+        try source.checkRange(sourceOffset, count, "copy source")
+        try destination.checkRange(destinationOffset, count, "copy destination")
+        try destination.checkType(source.type, "copy")
+        guard count > 0 else { return }
+        let (src, dst) = (try memory(source, "copy"), try memory(destination, "copy"))
+        let size = source.type.size
+        try withLock {
+            try check(clEnqueueCopyBuffer(queue, src, dst, sourceOffset * size, destinationOffset * size,
+                                          count * size, 0, nil, nil), "clEnqueueCopyBuffer")
+        }
+    }
+
+    public func fill(_ buffer: Buffer, at offset: Int, count: Int, with value: Float) throws {
+        try launch1D("fill_float", count: count, [.floats(buffer, offset, count), .int(offset), .int(count), .float(value)])
+    }
+
+    public func synchronize() throws {
+        try withLock { try check(clFinish(queue), "clFinish") }
+    }
+
+    // MARK: Launching
+
+    /// A kernel argument. `floats`/`ints` also carry the range the kernel touches, checked first.
+    enum Argument {
+        case floats(Buffer, Int, Int)
+        case ints(Buffer, Int, Int)
+        case int(Int)
+        case float(Float)
+        case bool(Bool)
+    }
+
+    /// Sets the arguments and enqueues `name` over `global` items in groups of `local`
+    /// (global is padded up to a multiple of local). Does not wait.
+    func launch(_ name: String, global: [Int], local: [Int], _ arguments: [Argument]) throws {
+        var values: [(size: Int, value: Any)] = []
+        for argument in arguments {
+            switch argument {
+            case let .floats(buffer, offset, count):
+                try buffer.checkType(.float32, name)
+                try buffer.checkRange(offset, count, name)
+                values.append((MemoryLayout<cl_mem>.size, try memory(buffer, name)))
+            case let .ints(buffer, offset, count):
+                try buffer.checkType(.int32, name)
+                try buffer.checkRange(offset, count, name)
+                values.append((MemoryLayout<cl_mem>.size, try memory(buffer, name)))
+            case let .int(value):
+                guard let v = Int32(exactly: value) else {
+                    throw DeviceError.invalidArgument("\(name): \(value) does not fit a 32-bit kernel argument")
+                }
+                values.append((4, v))
+            case let .float(value): values.append((4, value))
+            case let .bool(value): values.append((4, Int32(value ? 1 : 0)))
+            }
+        }
+        if global.contains(0) { return }
+        let padded = zip(global, local).map { g, l in (g + l - 1) / l * l }
+        try withLock {
+            let kernel = try kernelLocked(name)
+            for (index, (size, value)) in values.enumerated() {
+                let status: cl_int
+                switch value {
+                case var mem as cl_mem: status = clSetKernelArg(kernel, cl_uint(index), size, &mem)
+                case var i as Int32: status = clSetKernelArg(kernel, cl_uint(index), size, &i)
+                case var f as Float: status = clSetKernelArg(kernel, cl_uint(index), size, &f)
+                default: preconditionFailure("unhandled kernel argument")
+                }
+                try clCheck(status, "clSetKernelArg(\(name), \(index))")
+            }
+            try check(clEnqueueNDRangeKernel(queue, kernel, cl_uint(padded.count), nil, padded, local, 0, nil, nil),
+                      "clEnqueueNDRangeKernel(\(name))")
+        }
+    }
+
+    func launch1D(_ name: String, count: Int, _ arguments: [Argument]) throws {
+        try launch(name, global: [count], local: [tuning.elementwiseLocal], arguments)
+    }
+
+    private func kernelLocked(_ name: String) throws -> cl_kernel {
+        if let kernel = kernels[name] { return kernel }
+        var status: cl_int = 0
+        guard let kernel = clCreateKernel(program, name, &status) else {
+            throw DeviceError.openCL(call: "clCreateKernel(\(name))", code: status)
+        }
+        kernels[name] = kernel
+        return kernel
+    }
+
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func memory(_ buffer: Buffer, _ what: String) throws -> cl_mem {
+        guard let storage = buffer.storage as? CLMemory else { throw DeviceError.foreignBuffer(what: what) }
+        return storage.mem
+    }
+
+    private func check(_ status: cl_int, _ call: String, _ bytes: Int = 0) throws {
+        guard status != CL_SUCCESS else { return }
+        throw memoryError(status, call, bytes)
+    }
+
+    private func memoryError(_ status: cl_int, _ call: String, _ bytes: Int) -> DeviceError {
+        if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_HOST_MEMORY || status == CL_OUT_OF_RESOURCES,
+           bytes > 0 {
+            return .outOfMemory(bytes: bytes, device: name)
+        }
+        return .openCL(call: call, code: status)
+    }
+
+    var partialsBuffer: Buffer { partials }
+}

@@ -1,0 +1,2 @@
+import Shrink
+print("shrink")
