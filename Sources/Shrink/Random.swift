@@ -2,7 +2,7 @@ import Foundation
 
 /// A seeded, reproducible random generator (SplitMix64 seeding xoshiro256**), the same
 /// stream on every platform. Used for init, synthetic data, splits and shuffles.
-public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
