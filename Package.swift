@@ -5,7 +5,7 @@ let package = Package(
     name: "Shrink",
     products: [
         .library(name: "Shrink", targets: ["Shrink"]),
-        .executable(name: "shrink", targets: ["shrink"]),
+        .executable(name: "shrink", targets: ["ShrinkCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,11 +36,11 @@ let package = Package(
         .target(name: "Shrink", dependencies: ["ShrinkCompute"]),
         // The command-line tool.
         .executableTarget(
-            name: "shrink",
+            name: "ShrinkCLI",
             dependencies: ["Shrink", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ShrinkComputeTests", dependencies: ["ShrinkCompute"]),
         .testTarget(name: "ShrinkTests", dependencies: ["Shrink"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["shrink"]),
+        .testTarget(name: "CLITests", dependencies: ["ShrinkCLI", "Shrink"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,169 @@
+import Foundation
+
+/// Trains a `Model` on a device: every step is queued on the device with no host round
+/// trip; per-step losses, penalties and correct counts accumulate in a device buffer that
+/// is read once per epoch, together with the parameters (for the norms and sparsity).
+public final class Trainer: @unchecked Sendable {
+    public let model: Model
+    public let configuration: TrainingConfiguration
+    public let device: any Device
+    public private(set) var epoch = 0
+    /// Optimizer steps taken so far (torch's `step` for Adam's bias correction).
+    public internal(set) var step = 0
+
+    let train: DeviceDataset
+    let test: DeviceDataset?
+    let batchSize: Int
+    let stepsPerEpoch: Int
+    let workspace: Workspace
+    private var shuffler: SeededGenerator
+
+    /// Prepares a run: validates the configuration against the data, uploads the data once,
+    /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
+    public init(device: any Device, configuration: TrainingConfiguration, train: Dataset, test: Dataset? = nil,
+                initialState: [String: Tensor]? = nil) throws {
+        try configuration.validate()
+        let outputs = try Self.outputCount(configuration.loss, train: train, test: test)
+        if let test, test.columns != train.columns {
+            throw TrainingError.invalidData("test data has \(test.columns) features, training data \(train.columns)")
+        }
+        self.device = device
+        self.configuration = configuration
+        model = try Model(device: device, architecture: configuration.architecture, inputs: train.columns,
+                          outputs: outputs, seed: configuration.seed)
+        if let initialState { try model.load(initialState) }
+        self.train = try DeviceDataset(train, on: device)
+        self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
+        batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
+        stepsPerEpoch = (train.rows + batchSize - 1) / batchSize
+        workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
+                                  stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0)
+        shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
+    }
+
+    /// The number of model outputs the loss needs: 1 for mse and bce, the class count for ce.
+    static func outputCount(_ loss: LossKind, train: Dataset, test: Dataset?) throws -> Int {
+        guard train.rows > 0 else { throw TrainingError.invalidData("the training set is empty") }
+        switch loss {
+        case .mse: return 1
+        case .bce:
+            for data in [train] + (test.map { [$0] } ?? []) {
+                if let bad = data.targets.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+                    throw TrainingError.invalidData("bce targets must lie in [0, 1]: row \(bad + 1) has \(data.targets[bad])")
+                }
+            }
+            return 1
+        case .ce:
+            let all = train.targets + (test?.targets ?? [])
+            if let bad = all.firstIndex(where: { !($0 >= 0 && $0 == $0.rounded() && $0 < 16_777_216) }) {
+                throw TrainingError.invalidData("ce targets must be class indices 0, 1, ..., k−1: row \(bad + 1) has \(all[bad])")
+            }
+            return max(Int(all.max() ?? 0) + 1, 2)
+        }
+    }
+
+    /// Runs the remaining epochs, calling `onEpoch` after each.
+    public func run(onEpoch: (EpochMetrics) throws -> Void = { _ in }) throws {
+        while epoch < configuration.epochs { try onEpoch(try runEpoch()) }
+    }
+
+    /// The remaining epochs' metrics as an asynchronous sequence (training runs in a task).
+    public func epochs() -> AsyncThrowingStream<EpochMetrics, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task.detached { [self] in
+                do {
+                    while self.epoch < self.configuration.epochs, !Task.isCancelled {
+                        continuation.yield(try self.runEpoch())
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Runs one epoch and returns its metrics. Throws `TrainingError.diverged` when a step's
+    /// loss or the weights become NaN or Inf.
+    public func runEpoch() throws -> EpochMetrics {
+        let start = DispatchTime.now().uptimeNanoseconds
+        epoch += 1
+        try device.fill(workspace.stats, at: 0, count: workspace.stats.count, with: 0)
+        if configuration.shuffle, let order = workspace.order {
+            try device.write(shuffler.permutation(train.rows).map { Int32($0) }, to: order)
+        }
+        for s in 0..<stepsPerEpoch {
+            let first = s * batchSize
+            try enqueueStep(s, firstRow: first, rows: min(batchSize, train.rows - first))
+        }
+        if let test { try enqueueTestAccuracy(test) }
+        let stats = try device.read(workspace.stats)
+        let parameters = try model.parameterValues()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return try summarize(stats: stats, parameters: parameters, seconds: seconds)
+    }
+
+    private func summarize(stats: [Float], parameters: [Float], seconds: Double) throws -> EpochMetrics {
+        let S = stepsPerEpoch
+        var loss = 0.0, data = 0.0, penalty = 0.0, correct = 0.0
+        for s in 0..<S {
+            let rows = Double(min(batchSize, train.rows - s * batchSize))
+            let stepLoss = Double(stats[s]) + Double(stats[S + s])
+            guard stepLoss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1, what: "the loss") }
+            data += Double(stats[s]) * rows
+            penalty += Double(stats[S + s]) * rows
+            loss += stepLoss * rows
+            correct += Double(stats[2 * S + s])
+        }
+        guard parameters.allSatisfy(\.isFinite) else {
+            throw TrainingError.diverged(epoch: epoch, step: S, what: "the weights")
+        }
+        let n = Double(train.rows)
+        let classifies = configuration.loss != .mse
+        var summary = ParameterSummary()
+        for slot in model.layout.slots where configuration.penalty.covers(slot) {
+            summary.add(parameters[slot.offset..<(slot.offset + slot.count)])
+        }
+        return EpochMetrics(
+            epoch: epoch, loss: loss / n, dataLoss: data / n, penalty: penalty / n,
+            trainAccuracy: classifies ? correct / n : nil,
+            testAccuracy: classifies ? test.map { Double(stats[3 * S]) / Double($0.rows) } : nil,
+            l1: summary.l1, l2: summary.l2Squared.squareRoot(),
+            nz: summary.countBelow(Float(summary.maxAbs) * configuration.sparseThreshold),
+            zeros: summary.zeros, seconds: seconds)
+    }
+}
+
+/// ‖·‖₁, ‖·‖₂², max|w|, zeros and the sparsity count over the penalized parameters (Double).
+struct ParameterSummary {
+    private var values: [Float] = []
+    var l1 = 0.0, l2Squared = 0.0, maxAbs = 0.0
+    var zeros = 0
+
+    mutating func add(_ slice: ArraySlice<Float>) {
+        for w in slice {
+            l1 += Double(abs(w)); l2Squared += Double(w) * Double(w)
+            maxAbs = max(maxAbs, Double(abs(w)))
+            if w == 0 { zeros += 1 }
+        }
+        values += slice
+    }
+
+    func countBelow(_ threshold: Float) -> Int { values.reduce(0) { $0 + (abs($1) < threshold ? 1 : 0) } }
+}
+
+/// A dataset uploaded to a device: features [rows, columns] and targets [rows].
+struct DeviceDataset {
+    let features: Buffer
+    let targets: Buffer
+    let rows: Int
+    let columns: Int
+
+    init(_ data: Dataset, on device: any Device) throws {
+        features = try device.makeBuffer(data.features)
+        targets = try device.makeBuffer(data.targets)
+        rows = data.rows
+        columns = data.columns
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Shrink
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "The seed's experiment: one model trained with no penalty, L1, L2, elastic net and weight decay.",
+        discussion: """
+            Defaults reproduce the seed note: randn(1000, 10) features with random binary labels (seed 0), \
+            an 80/20 split, mlp:50, bce, sgd lr 0.01, batch 32, 20 epochs, λ = 0.01.
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "λ for every penalty and for the weight decay run.") var lambda: Float = 0.01
+    @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
+    @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
+
+    func validate() throws {
+        try validateLambda("--lambda", lambda)
+        try checkWritableFolder("--plot", plot)
+    }
+
+    /// The runs: (name, penalty, weight decay).
+    var runs: [(name: String, penalty: Penalty, weightDecay: Float)] {
+        [("none", Penalty(scope: penalize), 0),
+         ("L1", Penalty(l1: lambda, scope: penalize), 0),
+         ("L2", Penalty(l2: lambda, scope: penalize), 0),
+         ("elastic net", Penalty(l1: lambda, l2: lambda, scope: penalize), 0),
+         ("weight decay", Penalty(scope: penalize), lambda)]
+    }
+
+    func run() throws {
+        let m = modelOptions
+        let architecture = try validated { try Architecture(parsing: m.model ?? "mlp:50") }
+        let optimizerName = m.optimizer ?? "sgd"
+        _ = try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: nil) }
+        try reportingErrors {
+            let device = try deviceOptions.open()
+            let data = try dataOptions.load(seed: m.seed) ?? SyntheticData.seedDefault()
+            let (train, test) = try data.split(testFraction: dataOptions.testSplit, seed: m.seed)
+            print("device: \(device.name) [\(device.kind.rawValue)]")
+            print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
+                  "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerName) lr \(m.lr ?? 0.01), λ \(lambda)")
+            var curves: [(name: String, losses: [Double])] = []
+            var rows: [[String]] = []
+            for run in runs {
+                let configuration = TrainingConfiguration(
+                    architecture: architecture, loss: m.loss ?? .bce,
+                    optimizer: try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: run.weightDecay) },
+                    learningRate: m.lr ?? 0.01, penalty: run.penalty, epochs: m.epochs ?? 20,
+                    batchSize: m.batchSize ?? 32, shuffle: !m.noShuffle, seed: m.seed, sparseThreshold: m.sparseThreshold)
+                let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
+                var losses: [Double] = []
+                var last: EpochMetrics?
+                var seconds = 0.0
+                try trainer.run { epoch in
+                    losses.append(epoch.loss)
+                    seconds += epoch.seconds
+                    last = epoch
+                }
+                curves.append((run.name, losses))
+                if let last { rows.append(Self.row(run.name, last, seconds: seconds)) }
+            }
+            print(Self.table(rows))
+            let chart = LineChart.lossChart(title: "Training loss by regularization", curves: curves)
+            try writeText(chart.svg(), to: plot)
+            print("plotted \(plot)")
+        }
+    }
+
+    static func row(_ name: String, _ m: EpochMetrics, seconds: Double) -> [String] {
+        func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "-" }
+        return [name, f(m.loss), f(m.dataLoss), f(m.testAccuracy ?? m.trainAccuracy), f(m.l1), f(m.l2),
+                "\(m.nz)", "\(m.zeros)", String(format: "%.3f", seconds)]
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        let header = ["run", "loss", "data_loss", "test_acc", "l1", "l2", "nz", "zeros", "seconds"]
+        let all = [header] + rows
+        let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { c, cell in
+                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import Shrink
+
+extension LossKind: ExpressibleByArgument {}
+extension Penalty.Scope: ExpressibleByArgument {}
+
+/// `--device cpu|gpu|auto|opencl:P:D` (default: $SHRINK_DEVICE, else cpu).
+struct DeviceOptions: ParsableArguments {
+    @Option(help: "cpu | gpu | auto | opencl:P:D (default: $SHRINK_DEVICE, else cpu).")
+    var device: String?
+
+    func validate() throws {
+        if let device { _ = try parse(device) }
+    }
+
+    private func parse(_ text: String) throws -> DeviceSelection {
+        do { return try DeviceSelection(parsing: text) } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    var selection: DeviceSelection {
+        get throws {
+            if let device { return try parse(device) }
+            do { return try DeviceSelection.fromEnvironment(default: .cpu) } catch {
+                throw ValidationError("SHRINK_DEVICE: \(error)")
+            }
+        }
+    }
+
+    /// Opens the device, printing the fallback notice when `gpu` finds none.
+    func open() throws -> any Device {
+        try selection.makeDevice(notice: printNotice)
+    }
+}
+
+/// Where the rows come from: files, a synthetic kind, or (compare) the seed's data.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Features: .npy [n, p] (with --targets) or CSV with a header.")
+    var data: String?
+
+    @Option(help: "Targets .npy [n] for an .npy --data.")
+    var targets: String?
+
+    @Option(help: "CSV column holding the targets (default: the last).")
+    var targetColumn: String?
+
+    @Option(help: "KIND:N:P[:K] with KIND classification or regression.")
+    var synthetic: String?
+
+    @Option(help: "Fraction of rows held out (seeded) for test accuracy; 0 = none.")
+    var testSplit: Double = 0.2
+
+    func validate() throws {
+        if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
+        if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
+        guard testSplit >= 0, testSplit < 1 else {
+            throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
+        }
+    }
+
+    /// The dataset, or nil when no data flag was given.
+    func load(seed: UInt64) throws -> Dataset? {
+        if let data {
+            let url = URL(fileURLWithPath: data)
+            let set = try DataLoader.load(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
+                                          targetColumn: targetColumn)
+            try set.validateFinite()
+            return set
+        }
+        if let synthetic { return try SyntheticData.make(synthetic, seed: seed) }
+        return nil
+    }
+}
+
+/// λ flags, shared by `train` and `compare`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "linear | mlp:H1,H2,...")
+    var model: String?
+
+    @Option(help: "mse | bce | ce")
+    var loss: LossKind?
+
+    @Option(help: "sgd | adam | adamw")
+    var optimizer: String?
+
+    @Option(help: "Learning rate.")
+    var lr: Float?
+
+    @Option(help: "SGD momentum in [0, 1).")
+    var momentum: Float?
+
+    @Option(help: "Weight decay (sgd/adam: added to the gradient; adamw: decoupled, default 0.01).")
+    var weightDecay: Float?
+
+    @Option(help: "Epochs.")
+    var epochs: Int?
+
+    @Option(help: "Rows per step; 0 = full batch.")
+    var batchSize: Int?
+
+    @Flag(help: "Keep the row order (else reshuffled every epoch from --seed).")
+    var noShuffle = false
+
+    @Option(help: "Seed for init, shuffles, the test split and synthetic data.")
+    var seed: UInt64 = 0
+
+    @Option(help: "nz counts |w| < max|w| × this.")
+    var sparseThreshold: Float = 0.0005
+
+    func validate() throws {
+        if let model { _ = try validated { try Architecture(parsing: model) } }
+        if let optimizer { _ = try validated { try Optimizer(name: optimizer, momentum: momentum, weightDecay: weightDecay) } }
+        for (name, value) in [("--lr", lr), ("--weight-decay", weightDecay)] {
+            if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(name) must be a finite number ≥ 0, got \(value)") }
+        }
+        if let lr, lr == 0 { throw ValidationError("--lr must be > 0") }
+        if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be > 0, got \(epochs)") }
+        if let batchSize, batchSize < 0 { throw ValidationError("--batch-size must be ≥ 0, got \(batchSize)") }
+        if !(sparseThreshold.isFinite && sparseThreshold >= 0) {
+            throw ValidationError("--sparse-threshold must be ≥ 0, got \(sparseThreshold)")
+        }
+    }
+}
+
+/// Turns a library configuration error into a usage error (exit 64).
+func validated<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw ValidationError("\(error)") }
+}
+
+/// Checks a λ flag: finite and ≥ 0.
+func validateLambda(_ name: String, _ value: Float?) throws {
+    if let value, !(value.isFinite && value >= 0) {
+        throw ValidationError("\(name) must be a finite number ≥ 0, got \(value)")
+    }
+}

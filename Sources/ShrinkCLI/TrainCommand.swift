@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Shrink
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train one model with the given penalties and optimizer (SPEC §3–4).")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "L1 strength λ: adds λ·Σ|w|.") var l1: Float?
+    @Option(help: "Squared-L2 strength λ: adds λ·Σw² (Keras' l2).") var l2: Float?
+    @Option(name: .customLong("l2-norm"), help: "L2-norm strength λ: adds λ·Σ‖w‖₂ per tensor (not squared).")
+    var l2Norm: Float?
+    @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
+    @Flag(help: "Apply L1 as a proximal soft-threshold after each step (exact zeros).") var prox = false
+
+    @Option(help: "Initial state: a safetensors file with the model's state_dict names.") var `init`: String?
+    @Option(help: "Write the trained state_dict (safetensors, F32).") var save: String?
+    @Option(help: "Write one JSON object per epoch.") var metrics: String?
+    @Option(help: "Draw the loss curve (SVG).") var plot: String?
+
+    func validate() throws {
+        for (name, value) in [("--l1", l1), ("--l2", l2), ("--l2-norm", l2Norm)] { try validateLambda(name, value) }
+        let m = modelOptions
+        let missing = [("--model", m.model == nil), ("--loss", m.loss == nil), ("--optimizer", m.optimizer == nil),
+                       ("--lr", m.lr == nil), ("--epochs", m.epochs == nil)].filter(\.1).map(\.0)
+        if !missing.isEmpty { throw ValidationError("missing \(missing.joined(separator: ", "))") }
+        if dataOptions.data == nil, dataOptions.synthetic == nil {
+            throw ValidationError("give --data FILE (with --targets for .npy) or --synthetic KIND:N:P[:K]")
+        }
+        if prox, (l1 ?? 0) == 0 { throw ValidationError("--prox needs --l1 > 0") }
+        for (flag, path) in [("--save", save), ("--metrics", metrics), ("--plot", plot)] {
+            if let path { try checkWritableFolder(flag, path) }
+        }
+    }
+
+    var trainingConfiguration: TrainingConfiguration {
+        get throws {
+            let m = modelOptions
+            return TrainingConfiguration(
+                architecture: try validated { try Architecture(parsing: m.model ?? "linear") },
+                loss: m.loss ?? .mse,
+                optimizer: try validated { try Optimizer(name: m.optimizer ?? "sgd", momentum: m.momentum, weightDecay: m.weightDecay) },
+                learningRate: m.lr ?? 0.01,
+                penalty: Penalty(l1: l1 ?? 0, l2: l2 ?? 0, l2Norm: l2Norm ?? 0, scope: penalize, proximal: prox),
+                epochs: m.epochs ?? 1, batchSize: m.batchSize ?? 0, shuffle: !m.noShuffle, seed: m.seed,
+                sparseThreshold: m.sparseThreshold)
+        }
+    }
+
+    func run() throws {
+        let configuration = try trainingConfiguration
+        try reportingErrors {
+            let device = try deviceOptions.open()
+            guard let data = try dataOptions.load(seed: configuration.seed) else { return }
+            let (train, test) = try data.split(testFraction: dataOptions.testSplit, seed: configuration.seed)
+            let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
+            let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
+                                      initialState: state)
+            print("device: \(device.name) [\(device.kind.rawValue)]")
+            print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
+                  "model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
+            let sink = try metrics.map { try MetricsFile(path: $0) }
+            let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
+            print(table.header)
+            var losses: [Double] = []
+            try trainer.run { epoch in
+                losses.append(epoch.loss)
+                try sink?.append(epoch)
+                if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }
+            }
+            if let save {
+                try SafeTensors.write(try trainer.model.stateDict(), to: URL(fileURLWithPath: save))
+                print("saved \(save)")
+            }
+            if let plot {
+                let chart = LineChart.lossChart(title: "Training loss", curves: [(name: "loss", losses: losses)])
+                try writeText(chart.svg(), to: plot)
+                print("plotted \(plot)")
+            }
+        }
+    }
+}
+
+/// Throws a usage error unless `path`'s folder exists.
+func checkWritableFolder(_ flag: String, _ path: String) throws {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("\(flag) \(path): the folder \(folder) does not exist")
+    }
+}
+
+/// Writes `text` atomically (temporary file, then rename).
+func writeText(_ text: String, to path: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+}

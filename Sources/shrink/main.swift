@@ -1,2 +1,0 @@
-import Shrink
-print("shrink")

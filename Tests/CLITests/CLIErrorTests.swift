@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// Bad input: one clear line on standard error, a non-zero exit, and nothing written.
+final class CLIErrorTests: XCTestCase {
+    private var folder: URL!
+    private var good: [String] = []
+
+    override func setUpWithError() throws {
+        folder = try CLI.temporaryFolder()
+        let fixture = CLI.fixturesFolder.appendingPathComponent("seed-linear-mse-l1-l2norm")
+        good = ["train", "--data", fixture.appendingPathComponent("X.npy").path,
+                "--targets", fixture.appendingPathComponent("y.npy").path,
+                "--model", "linear", "--loss", "mse", "--optimizer", "sgd", "--lr", "0.01", "--epochs", "2",
+                "--device", "cpu"]
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    /// Runs `arguments` with --save over an existing file and --metrics; asserts the exit
+    /// status, one stderr line containing `message`, the saved file untouched, no metrics file.
+    private func expectFailure(_ arguments: [String], status: Int32, message: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        let save = folder.appendingPathComponent("model.safetensors")
+        let sentinel = Data("previous model".utf8)
+        try sentinel.write(to: save)
+        let metrics = folder.appendingPathComponent("m.jsonl")
+        let result = try CLI.run(arguments + ["--save", save.path, "--metrics", metrics.path])
+        XCTAssertEqual(result.status, status, "stderr: \(result.stderr)", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("shrink: no OpenCL") }
+        XCTAssertEqual(lines.count, 1, "expected one line, got: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(message), "'\(message)' not in: \(result.stderr)", file: file, line: line)
+        XCTAssertEqual(try Data(contentsOf: save), sentinel, "--save target changed", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: metrics.path), "metrics written", file: file, line: line)
+    }
+
+    private func replacing(_ flag: String, with value: String) -> [String] {
+        var args = good
+        if let i = args.firstIndex(of: flag) { args[i + 1] = value } else { args += [flag, value] }
+        return args
+    }
+
+    func testMissingDataFile() throws {
+        try expectFailure(replacing("--data", with: "/nonexistent/X.npy"), status: 1, message: "/nonexistent/X.npy")
+    }
+
+    func testBadCSV() throws {
+        let csv = folder.appendingPathComponent("bad.csv")
+        try "a,b,y\n1,2,0\n3,oops,1\n".write(to: csv, atomically: true, encoding: .utf8)
+        var args = good
+        let i = args.firstIndex(of: "--data")!
+        args.replaceSubrange(i...(i + 3), with: ["--data", csv.path])
+        try expectFailure(args, status: 1, message: "oops")
+    }
+
+    func testInitShapeMismatch() throws {
+        let other = CLI.fixturesFolder.appendingPathComponent("adam-coupled-wd/init.safetensors")
+        try expectFailure(good + ["--init", other.path], status: 1, message: "0.weight")
+    }
+
+    func testNegativeLambda() throws {
+        try expectFailure(good + ["--l1", "-0.1"], status: 64, message: "--l1")
+    }
+
+    func testNaNLambda() throws {
+        try expectFailure(good + ["--l2", "nan"], status: 64, message: "--l2")
+    }
+
+    func testNegativeLearningRate() throws {
+        try expectFailure(replacing("--lr", with: "-1"), status: 64, message: "--lr")
+    }
+
+    func testUnknownModel() throws {
+        try expectFailure(replacing("--model", with: "cnn"), status: 64, message: "cnn")
+    }
+
+    func testUnknownDevice() throws {
+        try expectFailure(replacing("--device", with: "tpu"), status: 64, message: "tpu")
+    }
+
+    func testAbsentOpenCLDevice() throws {
+        try expectFailure(replacing("--device", with: "opencl:9:9"), status: 1, message: "opencl:9:9")
+    }
+
+    func testDivergenceNamesEpochAndStep() throws {
+        try expectFailure(replacing("--lr", with: "1e30"), status: 1, message: "at epoch 1, step")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+@testable import Shrink
+import XCTest
+
+final class TrainerTests: XCTestCase {
+    private func train(_ device: any Device, _ configuration: TrainingConfiguration, _ data: Dataset,
+                       test: Dataset? = nil) throws -> (metrics: [EpochMetrics], weights: [Float]) {
+        let trainer = try Trainer(device: device, configuration: configuration, train: data, test: test)
+        var metrics: [EpochMetrics] = []
+        try trainer.run { metrics.append($0) }
+        return (metrics, try trainer.model.parameterValues())
+    }
+
+    /// The same shuffled mini-batch run on the CPU and on OpenCL agrees epoch by epoch.
+    func testDevicesAgreeStepByStep() throws {
+        guard TrainingDevices.all.count > 1 else { throw XCTSkip("no OpenCL device") }
+        let data = try makeDataset(rows: 53, columns: 6, loss: .bce)
+        let configuration = TrainingConfiguration(architecture: .mlp([16]), loss: .bce, optimizer: .sgd(momentum: 0.9),
+                                                  learningRate: 0.05, penalty: Penalty(l1: 0.01, l2Norm: 0.01),
+                                                  epochs: 4, batchSize: 8, shuffle: true, seed: 11)
+        let cpu = try train(TrainingDevices.all[0], configuration, data)
+        let gpu = try train(TrainingDevices.all[1], configuration, data)
+        for (a, b) in zip(cpu.metrics, gpu.metrics) {
+            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-5 * abs(a.loss), "epoch \(a.epoch) loss")
+            XCTAssertEqual(a.trainAccuracy, b.trainAccuracy)
+        }
+        assertClose(gpu.weights, cpu.weights.map(Double.init), tolerance: 1e-5, relative: 1e-4, "weights")
+    }
+
+    /// The proximal L1 step reaches exact zeros on a sparse regression; the subgradient does not.
+    func testProximalL1ReachesExactZeros() throws {
+        var rng = SeededGenerator(seed: 5)
+        let (n, p) = (200, 20)
+        let x = (0..<(n * p)).map { _ in Float(rng.normal()) }
+        let y = (0..<n).map { r in 3 * x[r * p] - 2 * x[r * p + 1] + 1.5 * x[r * p + 2] + Float(0.1 * rng.normal()) }
+        let data = try Dataset(features: x, targets: y, rows: n, columns: p)
+        for device in TrainingDevices.all {
+            var configuration = TrainingConfiguration(architecture: .linear, loss: .mse, optimizer: .sgd(),
+                                                      learningRate: 0.05, penalty: Penalty(l1: 0.1, scope: .weights),
+                                                      epochs: 200, batchSize: 0, shuffle: false, seed: 1)
+            let subgradient = try train(device, configuration, data)
+            configuration.penalty.proximal = true
+            let proximal = try train(device, configuration, data)
+            let zeroWeights = proximal.weights[0..<p].filter { $0 == 0 }.count
+            XCTAssertGreaterThanOrEqual(zeroWeights, p - 3, "\(device.kind): prox zeros")
+            XCTAssertTrue(proximal.weights[0..<3].allSatisfy { $0 != 0 }, "\(device.kind): true coefficients survive")
+            XCTAssertEqual(subgradient.weights[0..<p].filter { $0 == 0 }.count, 0, "\(device.kind): subgradient zeros")
+            XCTAssertEqual(proximal.metrics.last?.zeros, zeroWeights)
+        }
+    }
+
+    /// SGD: --weight-decay λ is --l2 λ/2. Adam's coupled decay is also L2; AdamW's is not.
+    func testWeightDecayVersusL2() throws {
+        let data = try makeDataset(rows: 40, columns: 5, loss: .mse)
+        let device = TrainingDevices.all.last!
+        func run(_ optimizer: Optimizer, l2: Float) throws -> [Float] {
+            try train(device, TrainingConfiguration(architecture: .mlp([6]), loss: .mse, optimizer: optimizer,
+                                                    learningRate: 0.01, penalty: Penalty(l2: l2), epochs: 30,
+                                                    batchSize: 10, shuffle: false, seed: 2), data).weights
+        }
+        let sgdDecay = try run(.sgd(weightDecay: 0.2), l2: 0)
+        let sgdL2 = try run(.sgd(), l2: 0.1)
+        assertClose(sgdDecay, sgdL2.map(Double.init), tolerance: 1e-6, relative: 1e-5, "sgd decay vs l2")
+        let adamDecay = try run(.adam(weightDecay: 0.2), l2: 0)
+        let adamL2 = try run(.adam(), l2: 0.1)
+        assertClose(adamDecay, adamL2.map(Double.init), tolerance: 1e-5, relative: 1e-4, "adam decay vs l2")
+        let adamW = try run(.adamw(weightDecay: 0.2), l2: 0)
+        let gap = zip(adamW, adamL2).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(gap, 1e-4, "AdamW should differ from L2-regularized Adam")
+    }
+
+    /// Reported metrics follow their definitions: loss = data + penalty, norms of the penalized
+    /// parameters, nz and zeros, accuracies in [0, 1].
+    func testMetricsFollowDefinitions() throws {
+        let data = try makeDataset(rows: 60, columns: 4, loss: .ce, classes: 3)
+        let test = try makeDataset(rows: 17, columns: 4, loss: .ce, classes: 3, seed: 99)
+        for device in TrainingDevices.all {
+            let configuration = TrainingConfiguration(architecture: .linear, loss: .ce, optimizer: .adam(),
+                                                      learningRate: 0.01, penalty: Penalty(l1: 0.01, scope: .weights),
+                                                      epochs: 3, batchSize: 16, shuffle: true, seed: 4,
+                                                      sparseThreshold: 0.5)
+            let trainer = try Trainer(device: device, configuration: configuration, train: data, test: test)
+            var last: EpochMetrics?
+            try trainer.run { last = $0 }
+            let m = try XCTUnwrap(last)
+            XCTAssertEqual(m.loss, m.dataLoss + m.penalty, accuracy: 1e-6)
+            let weights = try trainer.model.stateDict().first { $0.name == "0.weight" }!.tensor.values
+            let l1 = weights.reduce(0.0) { $0 + Double(abs($1)) }
+            XCTAssertEqual(m.l1, l1, accuracy: 1e-6 * l1)
+            XCTAssertEqual(m.l2, weights.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot(), accuracy: 1e-6)
+            let top = weights.map { abs($0) }.max()!
+            XCTAssertEqual(m.nz, weights.filter { abs($0) < top * 0.5 }.count)
+            XCTAssertEqual(m.zeros, 0)
+            let testAccuracy = try XCTUnwrap(m.testAccuracy)
+            XCTAssertTrue((0...1).contains(testAccuracy) && (0...1).contains(m.trainAccuracy ?? -1))
+            XCTAssertEqual(testAccuracy * 17, (testAccuracy * 17).rounded(), accuracy: 1e-9)
+        }
+    }
+
+    /// A loss that turns NaN stops training naming the epoch and step.
+    func testDivergenceIsReported() throws {
+        let data = try makeDataset(rows: 30, columns: 3, loss: .mse)
+        for device in TrainingDevices.all {
+            let configuration = TrainingConfiguration(architecture: .mlp([4]), loss: .mse, optimizer: .sgd(),
+                                                      learningRate: 1e30, epochs: 5, batchSize: 10, shuffle: false)
+            let trainer = try Trainer(device: device, configuration: configuration, train: data)
+            XCTAssertThrowsError(try trainer.run()) { error in
+                guard case TrainingError.diverged(let epoch, let step, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(epoch, 1)
+                XCTAssertGreaterThan(step, 1)
+            }
+        }
+    }
+}

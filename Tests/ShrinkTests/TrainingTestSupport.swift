@@ -1,0 +1,41 @@
+import Foundation
+@testable import Shrink
+import XCTest
+
+/// The devices the training tests run on: the CPU and, when present, the first OpenCL device.
+enum TrainingDevices {
+    static let all: [any Device] = {
+        var devices: [any Device] = [CPUDevice()]
+        if let info = try? OpenCL.devices().first, let device = try? OpenCLDevice.shared(info) {
+            devices.append(device)
+        } else {
+            print("OpenCL: no platform, skipping the OpenCL half of the training tests")
+        }
+        return devices
+    }()
+}
+
+/// A small random dataset (seeded) for `loss`: ce gets `classes` labels, bce 0/1, mse a linear target.
+func makeDataset(rows: Int, columns: Int, loss: LossKind, classes: Int = 3, seed: UInt64 = 7) throws -> Dataset {
+    var rng = SeededGenerator(seed: seed)
+    let x = (0..<(rows * columns)).map { _ in Float(rng.normal()) }
+    let y: [Float] = (0..<rows).map { r in
+        let s = (0..<columns).reduce(0.0) { $0 + Double(x[r * columns + $1]) * Double($1 % 3 - 1) } + 0.3 * rng.normal()
+        switch loss {
+        case .mse: return Float(s)
+        case .bce: return s > 0 ? 1 : 0
+        case .ce: return Float(Int(rng.nextUnit() * Double(classes)))
+        }
+    }
+    return try Dataset(features: x, targets: y, rows: rows, columns: columns)
+}
+
+/// |a − b| ≤ tolerance + |b|·relative, elementwise.
+func assertClose(_ a: [Float], _ b: [Double], tolerance: Double, relative: Double, _ message: String,
+                 file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+    for (i, (x, y)) in zip(a, b).enumerated() where !(abs(Double(x) - y) <= tolerance + abs(y) * relative) {
+        XCTFail("\(message): element \(i): \(x) vs \(y)", file: file, line: line)
+        return
+    }
+}
