@@ -16,6 +16,8 @@ public final class CPUDevice: Device {
     public let name: String
     public var kind: DeviceKind { .cpu }
     private let memoryLimit: Int
+    private let counterBox = CounterBox()
+    public var counters: DeviceCounters { counterBox.current }
 
     /// - Parameter blasThreads: OpenBLAS threads (default: all cores).
     public init(blasThreads: Int? = nil) {
@@ -37,6 +39,7 @@ public final class CPUDevice: Device {
     }
 
     public func write(_ values: UnsafeRawBufferPointer, to buffer: Buffer, at offset: Int) throws {
+        counterBox.transfer()
         let count = values.count / buffer.type.size
         try buffer.checkRange(offset, count, "write")
         guard count > 0, let base = values.baseAddress else { return }
@@ -44,6 +47,7 @@ public final class CPUDevice: Device {
     }
 
     public func read(_ buffer: Buffer, at offset: Int, count: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        counterBox.transfer()
         try buffer.checkRange(offset, count, "read")
         guard destination.count >= count * buffer.type.size else {
             throw DeviceError.invalidArgument("read: destination holds \(destination.count) bytes, \(count * buffer.type.size) needed")
@@ -53,6 +57,7 @@ public final class CPUDevice: Device {
     }
 
     public func copy(_ source: Buffer, at sourceOffset: Int, to destination: Buffer, at destinationOffset: Int, count: Int) throws {
+        counterBox.launch()
         try source.checkRange(sourceOffset, count, "copy source")
         try destination.checkRange(destinationOffset, count, "copy destination")
         try destination.checkType(source.type, "copy")
@@ -63,6 +68,7 @@ public final class CPUDevice: Device {
     }
 
     public func fill(_ buffer: Buffer, at offset: Int, count: Int, with value: Float) throws {
+        counterBox.launch()
         let x = try floats(buffer, offset, count, "fill")
         for i in 0..<count { x[i] = value }
     }
@@ -73,6 +79,7 @@ public final class CPUDevice: Device {
 
     public func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
                        b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        counterBox.launch()
         try shape.validate()
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let pa = try floats(a, aOffset, m * k, "matmul A")
@@ -91,6 +98,7 @@ public final class CPUDevice: Device {
 
     public func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
                      into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws {
+        counterBox.launch()
         let values = try floats(x, offset, count, "norm")
         let out = try floats(result, index, 1, "norm result")
         let value = HostReduction.reduce(kind, UnsafeBufferPointer(start: values, count: count))
@@ -101,6 +109,7 @@ public final class CPUDevice: Device {
 
     public func penaltyGradient(_ penalty: PenaltyCoefficients, weights: Buffer, gradient: Buffer,
                                 at offset: Int, count: Int, norms: Buffer, normIndex: Int) throws {
+        counterBox.launch()
         let w = try floats(weights, offset, count, "penaltyGradient weights")
         let g = try floats(gradient, offset, count, "penaltyGradient gradient")
         var normScale: Float = 0
@@ -109,12 +118,13 @@ public final class CPUDevice: Device {
             normScale = n > 0 || n.isNaN ? penalty.l2Norm / n : 0
         }
         let twoL2 = 2 * penalty.l2
-        for i in 0..<count {
-            g[i] += penalty.l1 * signum(w[i]) + twoL2 * w[i] + normScale * w[i]
+        parallelFor(count, grain: 65_536) { range in
+            for i in range { g[i] += penalty.l1 * signum(w[i]) + twoL2 * w[i] + normScale * w[i] }
         }
     }
 
     public func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws {
+        counterBox.launch()
         let w = try floats(weights, offset, count, "proximalL1")
         for i in 0..<count {
             w[i] = signum(w[i]) * max(abs(w[i]) - threshold, 0)
@@ -125,6 +135,7 @@ public final class CPUDevice: Device {
 
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
+        counterBox.launch()
         try indices.checkType(.int32, "gatherRows indices")
         try indices.checkRange(indexOffset, rows, "gatherRows indices")
         let index = try host(indices, "gatherRows").assumingMemoryBound(to: Int32.self) + indexOffset
@@ -141,30 +152,42 @@ public final class CPUDevice: Device {
     }
 
     public func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws {
+        counterBox.launch()
         let px = try floats(x, 0, rows * cols, "addBias x")
         let pb = try floats(bias, biasOffset, cols, "addBias bias")
-        for r in 0..<rows {
-            let row = px + r * cols
-            for c in 0..<cols {
-                let v = row[c] + pb[c]
-                row[c] = relu ? (v > 0 || v.isNaN ? v : 0) : v
+        parallelFor(rows, grain: max(1, 16_384 / max(cols, 1))) { range in
+            for r in range {
+                let row = px + r * cols
+                if relu {
+                    for c in 0..<cols { row[c] = max(row[c] + pb[c], 0) }  // max keeps NaN, as torch.relu
+                } else {
+                    for c in 0..<cols { row[c] += pb[c] }
+                }
             }
         }
     }
 
     public func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws {
+        counterBox.launch()
         let g = try floats(gradient, 0, count, "reluBackward gradient")
         let a = try floats(activation, 0, count, "reluBackward activation")
-        for i in 0..<count where !(a[i] > 0) && !a[i].isNaN { g[i] = 0 }
+        parallelFor(count, grain: 65_536) { range in
+            for i in range { g[i] = a[i] <= 0 ? 0 : g[i] }  // NaN activations keep their gradient
+        }
     }
 
     public func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int) throws {
+        counterBox.launch()
         let px = try floats(x, 0, rows * cols, "columnSums x")
         let out = try floats(destination, offset, cols, "columnSums destination")
-        for c in 0..<cols {
-            var s: Float = 0
-            for r in 0..<rows { s += px[r * cols + c] }
-            out[c] = s
+        // Rows outer (contiguous loads); each column still sums its rows in order.
+        parallelFor(cols, grain: 256) { range in
+            let chunk = out + range.lowerBound
+            for c in 0..<range.count { chunk[c] = 0 }
+            for r in 0..<rows {
+                let row = px + r * cols + range.lowerBound
+                for c in 0..<range.count { chunk[c] += row[c] }
+            }
         }
     }
 
@@ -172,6 +195,7 @@ public final class CPUDevice: Device {
 
     public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
                              rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws {
+        counterBox.launch()
         let z = try floats(logits, 0, rows * cols, "lossGradient logits")
         let y = try floats(targets, targetOffset, rows, "lossGradient targets")
         let g = try floats(gradient, 0, rows * cols, "lossGradient gradient")
@@ -179,11 +203,14 @@ public final class CPUDevice: Device {
         let ok = try floats(rowCorrect, 0, rows, "lossGradient rowCorrect")
         guard rows > 0 else { return }
         let invRows = 1 / Float(rows)
-        for r in 0..<rows {
-            let row = HostLoss.row(loss, logits: UnsafeBufferPointer(start: z + r * cols, count: cols), target: y[r],
-                                   gradient: UnsafeMutableBufferPointer(start: g + r * cols, count: cols), scale: invRows)
-            l[r] = row.loss
-            ok[r] = row.correct ? 1 : 0
+        parallelFor(rows, grain: max(64, 8_192 / max(cols, 1))) { range in
+            for r in range {
+                let row = HostLoss.row(loss, logits: UnsafeBufferPointer(start: z + r * cols, count: cols), target: y[r],
+                                       gradient: UnsafeMutableBufferPointer(start: g + r * cols, count: cols),
+                                       scale: invRows)
+                l[r] = row.loss
+                ok[r] = row.correct ? 1 : 0
+            }
         }
     }
 
@@ -191,24 +218,31 @@ public final class CPUDevice: Device {
 
     public func sgdStep(_ hyper: SGDHyperparameters, weights: Buffer, gradient: Buffer, momentum: Buffer,
                         at offset: Int, count: Int, isFirstStep: Bool) throws {
+        counterBox.launch()
         let w = try floats(weights, offset, count, "sgdStep weights")
         let g = try floats(gradient, offset, count, "sgdStep gradient")
         let b = hyper.momentum != 0 ? try floats(momentum, offset, count, "sgdStep momentum") : nil
-        for i in 0..<count {
-            w[i] = HostOptimizer.sgd(hyper, weight: w[i], gradient: g[i], momentum: b.map { $0 + i }, isFirstStep: isFirstStep)
+        parallelFor(count, grain: 65_536) { range in
+            for i in range {
+                w[i] = HostOptimizer.sgd(hyper, weight: w[i], gradient: g[i], momentum: b.map { $0 + i },
+                                         isFirstStep: isFirstStep)
+            }
         }
     }
 
     public func adamStep(_ hyper: AdamHyperparameters, weights: Buffer, gradient: Buffer,
                          firstMoment: Buffer, secondMoment: Buffer, at offset: Int, count: Int, step: Int) throws {
+        counterBox.launch()
         let w = try floats(weights, offset, count, "adamStep weights")
         let g = try floats(gradient, offset, count, "adamStep gradient")
         let m = try floats(firstMoment, offset, count, "adamStep first moment")
         let v = try floats(secondMoment, offset, count, "adamStep second moment")
         let (stepSize, sqrtCorrection2) = hyper.biasCorrections(step: step)
-        for i in 0..<count {
-            w[i] = HostOptimizer.adam(hyper, weight: w[i], gradient: g[i], m: m + i, v: v + i,
-                                      stepSize: stepSize, sqrtCorrection2: sqrtCorrection2)
+        parallelFor(count, grain: 65_536) { range in
+            for i in range {
+                w[i] = HostOptimizer.adam(hyper, weight: w[i], gradient: g[i], m: m + i, v: v + i,
+                                          stepSize: stepSize, sqrtCorrection2: sqrtCorrection2)
+            }
         }
     }
 
@@ -224,6 +258,31 @@ public final class CPUDevice: Device {
         try buffer.checkRange(offset, count, what)
         return try host(buffer, what).assumingMemoryBound(to: Float.self) + offset
     }
+}
+
+/// Runs `body` over 0..<count split into at most one contiguous chunk per core, each at
+/// least `grain` long (serially when small). Chunks never overlap, so results do not depend
+/// on the split.
+@inline(__always) func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+    let chunks = min(cores, count / max(grain, 1))
+    guard chunks > 1 else {
+        body(0..<count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let work = UncheckedSendable(body)  // chunks touch disjoint ranges of the caller's buffers
+        DispatchQueue.concurrentPerform(iterations: chunks) { i in
+            work.value((i * count / chunks)..<((i + 1) * count / chunks))
+        }
+    }
+}
+
+/// Active cores, read once (ProcessInfo reads it from the system on every call).
+private let cores = ProcessInfo.processInfo.activeProcessorCount
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// sign(x) with sign(0) = 0 and sign(NaN) = NaN.

@@ -19,6 +19,8 @@ public protocol Device: AnyObject, Sendable {
     /// A human-readable name such as "CPU (OpenBLAS)" or the OpenCL device name.
     var name: String { get }
     var kind: DeviceKind { get }
+    /// Launches and transfers issued so far.
+    var counters: DeviceCounters { get }
 
     // MARK: Memory
 

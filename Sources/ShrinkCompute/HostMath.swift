@@ -64,11 +64,15 @@ enum HostLoss {
                 if top.isNaN { break }
             }
             var total: Float = 0
-            for c in 0..<z.count { total += exp(z[c] - top) }
+            for c in 0..<z.count {  // e^{z−max} once, kept in the gradient slot
+                g[c] = exp(z[c] - top)
+                total += g[c]
+            }
             let lse = top + log(total)
             let label = Int(exactly: y) ?? -1
+            let inverse = 1 / total
             for c in 0..<z.count {
-                g[c] = (exp(z[c] - lse) - (c == label ? 1 : 0)) * scale
+                g[c] = (g[c] * inverse - (c == label ? 1 : 0)) * scale
             }
             let loss = label >= 0 && label < z.count ? lse - z[label] : .nan
             return Row(loss: loss, correct: best == label)

@@ -25,6 +25,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     private let program: cl_program
     private var kernels: [String: cl_kernel] = [:]
     private let lock = NSLock()
+    private let counterBox = CounterBox()
+    public var counters: DeviceCounters { counterBox.current }
     /// norm_partials' output, reused by every reduction (the queue is in order).
     private var partials: Buffer!
 
@@ -67,8 +69,44 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         clReleaseContext(context)
     }
 
+    /// The program from the on-disk binary cache when present and loadable, else built from
+    /// source (and then cached).
     private static func build(source: String, context: cl_context, device: OpenCLDeviceInfo,
                               options: String) throws -> cl_program {
+        let cache = ProgramCache.standard
+        let url = cache?.url(device: device, source: source, options: options)
+        if let cache, let url, let binary = cache.load(url),
+           let program = buildFromBinary(binary, context: context, device: device, options: options) {
+            return program
+        }
+        let program = try buildFromSource(source, context: context, device: device, options: options)
+        if let cache, let url { cache.store(program, at: url) }
+        return program
+    }
+
+    private static func buildFromBinary(_ binary: [UInt8], context: cl_context, device: OpenCLDeviceInfo,
+                                        options: String) -> cl_program? {
+        var status: cl_int = 0
+        var binaryStatus: cl_int = 0
+        var deviceID: cl_device_id? = device.id
+        var length = binary.count
+        let program: cl_program? = binary.withUnsafeBufferPointer { buffer in
+            var pointer: UnsafePointer<UInt8>? = buffer.baseAddress
+            return clCreateProgramWithBinary(context, 1, &deviceID, &length, &pointer, &binaryStatus, &status)
+        }
+        guard let program, status == CL_SUCCESS, binaryStatus == CL_SUCCESS else {
+            if let program { clReleaseProgram(program) }
+            return nil
+        }
+        guard clBuildProgram(program, 1, &deviceID, options, nil, nil) == CL_SUCCESS else {
+            clReleaseProgram(program)
+            return nil
+        }
+        return program
+    }
+
+    private static func buildFromSource(_ source: String, context: cl_context, device: OpenCLDeviceInfo,
+                                        options: String) throws -> cl_program {
         var status: cl_int = 0
         let program: cl_program? = source.withCString { text in
             var pointer: UnsafePointer<CChar>? = text
@@ -137,6 +175,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         try buffer.checkRange(offset, count, "write")
         guard count > 0, let base = values.baseAddress else { return }
         let mem = try memory(buffer, "write")
+        counterBox.transfer()
         try withLock {
             try check(clEnqueueWriteBuffer(queue, mem, cl_bool(CL_TRUE), offset * buffer.type.size,
                                            count * buffer.type.size, base, 0, nil, nil), "clEnqueueWriteBuffer")
@@ -150,6 +189,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
         guard count > 0, let base = destination.baseAddress else { return }
         let mem = try memory(buffer, "read")
+        counterBox.transfer()
         try withLock {
             try check(clEnqueueReadBuffer(queue, mem, cl_bool(CL_TRUE), offset * buffer.type.size,
                                           count * buffer.type.size, base, 0, nil, nil), "clEnqueueReadBuffer")
@@ -213,6 +253,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
         if global.contains(0) { return }
         let padded = zip(global, local).map { g, l in (g + l - 1) / l * l }
+        counterBox.launch()
         try withLock {
             let kernel = try kernelLocked(name)
             for (index, (size, value)) in values.enumerated() {
