@@ -71,7 +71,7 @@ extension Trainer {
     /// firstRow..<firstRow+rows in order (no update). For tests and diagnostics.
     func evaluateGradient(firstRow: Int, rows: Int) throws -> (dataLoss: Double, penalty: Double, gradient: [Float]) {
         precondition(workspace.order == nil && rows <= batchSize, "evaluateGradient needs an unshuffled batch")
-        try device.fill(workspace.stats, at: 0, count: workspace.stats.count, with: 0)
+        try device.fill(workspace.stats, at: 0, count: 3 * stepsPerEpoch + 1, with: 0)
         try enqueueGradient(0, firstRow: firstRow, rows: rows)
         let stats = try device.read(workspace.stats)
         return (Double(stats[0]), Double(stats[stepsPerEpoch]), try device.read(workspace.gradients))

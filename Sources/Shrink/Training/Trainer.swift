@@ -89,7 +89,8 @@ public final class Trainer: @unchecked Sendable {
     public func runEpoch() throws -> EpochMetrics {
         let start = DispatchTime.now().uptimeNanoseconds
         epoch += 1
-        try device.fill(workspace.stats, at: 0, count: workspace.stats.count, with: 0)
+        let parameterSlot = 3 * stepsPerEpoch + 1
+        try device.fill(workspace.stats, at: 0, count: parameterSlot, with: 0)
         if configuration.shuffle, let order = workspace.order {
             try device.write(shuffler.permutation(train.rows).map { Int32($0) }, to: order)
         }
@@ -98,13 +99,14 @@ public final class Trainer: @unchecked Sendable {
             try enqueueStep(s, firstRow: first, rows: min(batchSize, train.rows - first))
         }
         if let test { try enqueueTestAccuracy(test) }
-        let stats = try device.read(workspace.stats)
-        let parameters = try model.parameterValues()
+        try device.copy(model.parameters, at: 0, to: workspace.stats, at: parameterSlot, count: model.layout.totalCount)
+        let snapshot = try device.read(workspace.stats)
+        let (stats, parameters) = (snapshot[..<parameterSlot], snapshot[parameterSlot...])
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return try summarize(stats: stats, parameters: parameters, seconds: seconds)
     }
 
-    private func summarize(stats: [Float], parameters: [Float], seconds: Double) throws -> EpochMetrics {
+    private func summarize(stats: ArraySlice<Float>, parameters: ArraySlice<Float>, seconds: Double) throws -> EpochMetrics {
         let S = stepsPerEpoch
         var loss = 0.0, data = 0.0, penalty = 0.0, correct = 0.0
         for s in 0..<S {
@@ -123,7 +125,8 @@ public final class Trainer: @unchecked Sendable {
         let classifies = configuration.loss != .mse
         var summary = ParameterSummary()
         for slot in model.layout.slots where configuration.penalty.covers(slot) {
-            summary.add(parameters[slot.offset..<(slot.offset + slot.count)])
+            let start = parameters.startIndex + slot.offset
+            summary.add(parameters[start..<(start + slot.count)])
         }
         return EpochMetrics(
             epoch: epoch, loss: loss / n, dataLoss: data / n, penalty: penalty / n,

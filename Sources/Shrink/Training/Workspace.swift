@@ -18,7 +18,8 @@ struct Workspace {
     let batchTargets: Buffer
     /// This epoch's row order (int32) when shuffling.
     let order: Buffer?
-    /// [data loss per step | penalty per step | correct per step | test correct]: 3S + 1 floats.
+    /// [data loss per step | penalty per step | correct per step | test correct | parameters]:
+    /// 3S + 1 + P floats, read back in one transfer per epoch.
     let stats: Buffer
 
     init(model: Model, configuration: TrainingConfiguration, batchSize: Int, stepsPerEpoch: Int,
@@ -43,6 +44,6 @@ struct Workspace {
         batchFeatures = try device.makeBuffer(count: shuffles ? batchSize * model.inputs : 1)
         batchTargets = try device.makeBuffer(count: shuffles ? batchSize : 1)
         order = shuffles ? try device.makeBuffer(count: shuffledRows, type: .int32) : nil
-        stats = try device.makeBuffer(count: 3 * stepsPerEpoch + 1)
+        stats = try device.makeBuffer(count: 3 * stepsPerEpoch + 1 + P)
     }
 }
