@@ -38,6 +38,9 @@ extension OpenCLDevice {
         case .countZero: (code, threshold) = (6, 0)
         }
         try result.checkRange(index, 1, "norm result")
+        // Both stages share the partials buffer: no other reduction may enqueue in between.
+        normLock.lock()
+        defer { normLock.unlock() }
         try launch("norm_partials", global: [tuning.normItems], local: [tuning.normLocal], [
             .floats(x, offset, count), .int(offset), .int(count), .int(code), .float(threshold),
             .floats(partialsBuffer, 0, tuning.normItems),

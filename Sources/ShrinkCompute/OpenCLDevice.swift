@@ -25,6 +25,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     private let program: cl_program
     private var kernels: [String: cl_kernel] = [:]
     private let lock = NSLock()
+    /// Serializes the two enqueues of each reduction (they share `partials`).
+    let normLock = NSLock()
     private let counterBox = CounterBox()
     public var counters: DeviceCounters { counterBox.current }
     /// norm_partials' output, reused by every reduction (the queue is in order).

@@ -19,7 +19,7 @@ final class CLIErrorTests: XCTestCase {
 
     /// Runs `arguments` with --save over an existing file and --metrics; asserts the exit
     /// status, one stderr line containing `message`, the saved file untouched, no metrics file.
-    private func expectFailure(_ arguments: [String], status: Int32, message: String,
+    private func expectFailure(_ arguments: [String], status: Int32, message: String, metricsAllowed: Bool = false,
                                file: StaticString = #filePath, line: UInt = #line) throws {
         let save = folder.appendingPathComponent("model.safetensors")
         let sentinel = Data("previous model".utf8)
@@ -31,7 +31,9 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertEqual(lines.count, 1, "expected one line, got: \(result.stderr)", file: file, line: line)
         XCTAssertTrue(result.stderr.contains(message), "'\(message)' not in: \(result.stderr)", file: file, line: line)
         XCTAssertEqual(try Data(contentsOf: save), sentinel, "--save target changed", file: file, line: line)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: metrics.path), "metrics written", file: file, line: line)
+        if !metricsAllowed {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: metrics.path), "metrics written", file: file, line: line)
+        }
     }
 
     private func replacing(_ flag: String, with value: String) -> [String] {
@@ -82,7 +84,20 @@ final class CLIErrorTests: XCTestCase {
         try expectFailure(replacing("--device", with: "opencl:9:9"), status: 1, message: "opencl:9:9")
     }
 
+    /// Full batch: step 1 of epoch 1 updates to huge weights, the loss of epoch 2 is Inf.
+    /// The metrics of the epochs before stay (all finite); the saved model is untouched.
     func testDivergenceNamesEpochAndStep() throws {
-        try expectFailure(replacing("--lr", with: "1e30"), status: 1, message: "at epoch 1, step")
+        var args = replacing("--lr", with: "1e30")
+        args[args.firstIndex(of: "--epochs")! + 1] = "3"
+        try expectFailure(args, status: 1,
+                          message: "at epoch 2, step 1", metricsAllowed: true)
+        let lines = try String(contentsOf: folder.appendingPathComponent("m.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertFalse(lines.joined().contains("null"))
+    }
+
+    func testDivergenceInMiniBatchesNamesTheStep() throws {
+        try expectFailure(replacing("--lr", with: "1e30") + ["--batch-size", "100", "--no-shuffle"], status: 1,
+                          message: "at epoch 1, step 2", metricsAllowed: true)
     }
 }

@@ -1,0 +1,56 @@
+/// Rows of features with one target each: features row-major [rows, columns], targets [rows].
+public struct Dataset: Sendable, Equatable {
+    public var features: [Float]
+    public var targets: [Float]
+    public let rows: Int
+    public let columns: Int
+
+    /// Throws unless features hold rows × columns values and targets hold rows.
+    public init(features: [Float], targets: [Float], rows: Int, columns: Int) throws {
+        guard rows >= 0, columns > 0, features.count == rows * columns else {
+            throw DataError.invalid("features hold \(features.count) values, expected \(rows) rows × \(columns) columns")
+        }
+        guard targets.count == rows else {
+            throw DataError.invalid("X has \(rows) rows but y has \(targets.count) values")
+        }
+        self.features = features
+        self.targets = targets
+        self.rows = rows
+        self.columns = columns
+    }
+
+    /// The rows at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        var x = [Float]()
+        x.reserveCapacity(indices.count * columns)
+        for r in indices { x += features[(r * columns)..<((r + 1) * columns)] }
+        // Sizes agree by construction.
+        return try! Dataset(features: x, targets: indices.map { targets[$0] }, rows: indices.count, columns: columns)
+    }
+
+    /// A seeded shuffle split like scikit-learn's `train_test_split`: ⌈f·n⌉ rows go to the
+    /// test set (none when f = 0), the rest to training, both in shuffled order.
+    public func split(testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset?) {
+        guard testFraction >= 0, testFraction < 1 else {
+            throw DataError.invalid("the test fraction must be in [0, 1), got \(testFraction)")
+        }
+        guard testFraction > 0 else { return (self, nil) }
+        let testRows = Int((testFraction * Double(rows)).rounded(.up))
+        guard testRows < rows else {
+            throw DataError.invalid("a test fraction of \(testFraction) leaves no training rows out of \(rows)")
+        }
+        var rng = SeededGenerator(seed: seed ^ 0x5350_4C49_54)
+        let order = rng.permutation(rows)
+        return (subset(Array(order[testRows...])), subset(Array(order[..<testRows])))
+    }
+
+    /// Throws on the first NaN or Inf, naming its row and column (1-based).
+    public func validateFinite() throws {
+        if let i = features.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.invalid("X has \(features[i]) at row \(i / columns + 1), column \(i % columns + 1)")
+        }
+        if let r = targets.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.invalid("y has \(targets[r]) at row \(r + 1)")
+        }
+    }
+}

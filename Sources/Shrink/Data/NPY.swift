@@ -1,0 +1,122 @@
+import Foundation
+
+/// An array read from a `.npy` file, converted to Float.
+public struct NPYArray: Sendable, Equatable {
+    public var shape: [Int]
+    public var values: [Float]
+}
+
+/// NumPy's `.npy` format, versions 1–3: little-endian float32/float64/int32/int64, uint8 and
+/// bool, C order. Every rule violation is a one-line `DataError.malformed` naming the file.
+public enum NPY {
+    private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    public static func read(_ url: URL) throws -> NPYArray {
+        let bytes = try readBytes(url)
+        return try parse(bytes, path: url.path)
+    }
+
+    static func readBytes(_ url: URL) throws -> [UInt8] {
+        do { return [UInt8](try Data(contentsOf: url)) } catch {
+            throw DataError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    /// Parses a whole `.npy` file held in memory.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> NPYArray {
+        func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (bad magic)") }
+        let major = bytes[6]
+        let headerStart: Int, headerLength: Int
+        switch major {
+        case 1:
+            headerStart = 10
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        case 2, 3:
+            guard bytes.count >= 12 else { throw fail("truncated .npy header") }
+            headerStart = 12
+            headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+        default:
+            throw fail("unsupported .npy version \(major)")
+        }
+        guard headerLength <= bytes.count - headerStart else { throw fail("truncated .npy header") }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        let descr = try field("descr", in: header, path: path)
+        let fortran = try field("fortran_order", in: header, path: path)
+        let shapeText = try field("shape", in: header, path: path)
+        guard fortran == "False" else {
+            throw fail(fortran == "True" ? "Fortran-order arrays are not supported (save with C order)" : "bad fortran_order \(fortran)")
+        }
+        let shape = try parseShape(shapeText, path: path)
+        let count = try shape.reduce(1) { product, d in
+            let (p, overflow) = product.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw fail("shape \(shapeText) overflows") }
+            return p
+        }
+        let dataStart = headerStart + headerLength
+        let (width, convert) = try decoder(for: descr, path: path)
+        let (needed, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, needed <= bytes.count - dataStart else {
+            throw fail("truncated data: shape \(shape) of \(descr) needs \(count) × \(width) bytes, the file has \(bytes.count - dataStart)")
+        }
+        guard needed == bytes.count - dataStart else {
+            throw fail("\(bytes.count - dataStart - needed) trailing bytes after the data")
+        }
+        let values = bytes.withUnsafeBytes { raw in
+            (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[(dataStart + $0 * width)...])) }
+        }
+        return NPYArray(shape: shape, values: values)
+    }
+
+    /// The text of `'key': value` in the header dict (value up to the next top-level comma).
+    private static func field(_ key: String, in header: String, path: String) throws -> String {
+        guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\""),
+              let colon = header[keyRange.upperBound...].firstIndex(of: ":") else {
+            throw DataError.malformed(path: path, reason: "the .npy header has no '\(key)'")
+        }
+        var depth = 0
+        var value = ""
+        for ch in header[header.index(after: colon)...] {
+            if ch == "(" { depth += 1 }
+            if ch == ")" { depth -= 1 }
+            if (ch == "," && depth == 0) || ch == "}" { break }
+            value.append(ch)
+            if depth < 0 { break }
+        }
+        return value.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+    }
+
+    private static func parseShape(_ text: String, path: String) throws -> [Int] {
+        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+        let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let shape = parts.compactMap { Int($0) }
+        guard shape.count == parts.count, shape.allSatisfy({ $0 >= 0 }) else {
+            throw DataError.malformed(path: path, reason: "bad shape \(text)")
+        }
+        return shape
+    }
+
+    private static func decoder(for descr: String, path: String) throws -> (Int, (UnsafeRawBufferPointer) -> Float) {
+        switch descr {
+        case "<f4": return (4, { Float(bitPattern: $0.loadUnaligned(as: UInt32.self).littleEndian) })
+        case "<f8": return (8, { Float(Double(bitPattern: $0.loadUnaligned(as: UInt64.self).littleEndian)) })
+        case "<i4": return (4, { Float(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) })
+        case "<i8": return (8, { Float(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) })
+        case "|u1", "<u1": return (1, { Float($0[0]) })
+        case "|b1": return (1, { $0[0] != 0 ? 1 : 0 })
+        default:
+            throw DataError.malformed(path: path, reason: "unsupported dtype \(descr) (expected <f4, <f8, <i4, <i8, |u1 or |b1)")
+        }
+    }
+
+    /// Writes a float32 C-order `.npy` (version 1).
+    public static func write(_ array: NPYArray, to url: URL) throws {
+        let shape = array.shape.count == 1 ? "(\(array.shape[0]),)" : "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var bytes = magic + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+        for v in array.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        try Data(bytes).write(to: url, options: .atomic)
+    }
+}
