@@ -39,11 +39,12 @@ inline float norm_term(const int kind, const float v, const float threshold) {
     }
 }
 
-// Kahan step: sum += v with the running compensation c.
+// Kahan step: sum += v with the running compensation c. Once the sum is Inf or NaN the
+// compensation is dropped (Inf − Inf would turn an infinite sum into NaN).
 inline void kahan_add(float *sum, float *c, const float v) {
     const float y = v - *c;
     const float t = *sum + y;
-    *c = (t - *sum) - y;
+    *c = isfinite(t) ? (t - *sum) - y : 0.0f;
     *sum = t;
 }
 
