@@ -1,0 +1,77 @@
+import Foundation
+import Shrink
+import XCTest
+
+/// Good runs of the built binary: compare (the seed's experiment), synthetic data, CSV,
+/// metrics, plots and a model PyTorch's names can load.
+final class CLIGoodRunTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testCompareRunsTheSeedExperimentOnEveryDevice() throws {
+        for device in CLI.devices {
+            let plot = folder.appendingPathComponent("compare-\(device).svg")
+            let result = try CLI.run(["compare", "--device", device, "--epochs", "5", "--plot", plot.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            for run in ["none", "L1", "L2", "elastic net", "weight decay"] {
+                XCTAssertTrue(result.stdout.contains(run), "\(run) missing:\n\(result.stdout)")
+            }
+            XCTAssertTrue(result.stdout.contains("800 training rows, 200 test rows, 10 features"), result.stdout)
+            let svg = try String(contentsOf: plot, encoding: .utf8)
+            XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 5, "one curve per run")
+            // L1 shrinks the weights' L1 norm relative to no penalty.
+            let rows = result.stdout.split(separator: "\n")
+            func l1(_ name: String) -> Double? {
+                rows.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(name.split(separator: " ").count + 3).first ?? "") }
+            }
+            let (none, lasso) = (try XCTUnwrap(l1("none")), try XCTUnwrap(l1("L1")))
+            XCTAssertLessThan(lasso, none, "L1 must shrink ‖w‖₁")
+        }
+    }
+
+    func testSyntheticRegressionWithMetricsPlotAndSave() throws {
+        let (metrics, plot, model) = (folder.appendingPathComponent("m.jsonl"), folder.appendingPathComponent("loss.svg"),
+                                      folder.appendingPathComponent("model.safetensors"))
+        let result = try CLI.run(["train", "--synthetic", "regression:300:12", "--model", "linear", "--loss", "mse",
+                                  "--optimizer", "sgd", "--lr", "0.05", "--epochs", "40", "--l1", "0.05", "--prox",
+                                  "--penalize", "weights", "--device", "cpu", "--metrics", metrics.path,
+                                  "--plot", plot.path, "--save", model.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 40)
+        let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
+        for key in ["epoch", "loss", "data_loss", "penalty", "l1", "l2", "nz", "zeros", "seconds"] {
+            XCTAssertNotNil(last[key], "metrics lack \(key)")
+        }
+        XCTAssertNil(last["train_accuracy"], "no accuracy for regression")
+        XCTAssertGreaterThan(last["zeros"] as! Int, 0, "--prox should zero the 7 irrelevant coefficients")
+        XCTAssertTrue(try String(contentsOf: plot, encoding: .utf8).contains("<polyline"))
+        let state = try SafeTensors.read(model)
+        XCTAssertEqual(state["0.weight"]?.shape, [1, 12])
+        XCTAssertEqual(state["0.bias"]?.shape, [1])
+    }
+
+    func testCSVClassificationWithTestSplit() throws {
+        var rng = SeededGenerator(seed: 3)
+        var text = "x1,x2,x3,label\n"
+        for _ in 0..<200 {
+            let x = (0..<3).map { _ in rng.normal() }
+            text += x.map { String(format: "%.5f", $0) }.joined(separator: ",") + ",\(x[0] - x[2] > 0 ? 1 : 0)\n"
+        }
+        let csv = folder.appendingPathComponent("d.csv")
+        try text.write(to: csv, atomically: true, encoding: .utf8)
+        let metrics = folder.appendingPathComponent("m.jsonl")
+        for device in CLI.devices {
+            let result = try CLI.run(["train", "--data", csv.path, "--model", "mlp:8", "--loss", "bce", "--optimizer", "adam",
+                                      "--lr", "0.05", "--epochs", "30", "--batch-size", "16", "--test-split", "0.25",
+                                      "--device", device, "--metrics", metrics.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let last = try JSONSerialization.jsonObject(
+                with: Data(try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").last!.utf8)) as! [String: Any]
+            XCTAssertGreaterThan(last["test_accuracy"] as! Double, 0.85, "\(device): a separable problem")
+            XCTAssertTrue(result.stdout.contains("150 training rows, 50 test rows"), result.stdout)
+        }
+    }
+}
