@@ -1,0 +1,8 @@
+import ArgumentParser
+
+/// `shrink bench`: kernel and training benchmarks, each printing its peer measured in the same run.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks with their peers measured in the same run.",
+        subcommands: [TrainBenchCommand.self])
+}
