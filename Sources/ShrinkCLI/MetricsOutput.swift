@@ -44,11 +44,16 @@ struct MetricsTable {
 final class MetricsFile {
     private let handle: FileHandle
 
-    init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+    /// Creates (or truncates) `path`; with `append`, continues an existing file.
+    init(path: String, append: Bool = false) throws {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !(append && exists) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw DataError.unreadable(path: path, reason: "cannot create the metrics file")
+            }
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        if append { try handle.seekToEnd() }
     }
 
     deinit { try? handle.close() }

@@ -21,6 +21,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the trained state_dict (safetensors, F32).") var save: String?
     @Option(help: "Write one JSON object per epoch.") var metrics: String?
     @Option(help: "Draw the loss curve (SVG).") var plot: String?
+    @Option(help: "Save a checkpoint (parameters, optimizer state, step, RNG, data position) into this folder every epoch.")
+    var checkpoint: String?
+    @Option(help: "Also checkpoint every N optimizer steps.") var checkpointEvery: Int?
+    @Option(help: "Continue the run saved in this checkpoint folder (same flags and data).") var resume: String?
 
     func validate() throws {
         for (name, value) in [("--l1", l1), ("--l2", l2), ("--l2-norm", l2Norm)] { try validateLambda(name, value) }
@@ -32,6 +36,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give --data FILE (with --targets for .npy) or --synthetic KIND:N:P[:K]")
         }
         if prox, (l1 ?? 0) == 0 { throw ValidationError("--prox needs --l1 > 0") }
+        if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be > 0") }
+        if checkpointEvery != nil, checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint DIR") }
         for (flag, path) in [("--save", save), ("--metrics", metrics), ("--plot", plot)] {
             if let path { try checkWritableFolder(flag, path) }
         }
@@ -60,14 +66,23 @@ struct TrainCommand: ParsableCommand {
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
                                       initialState: state)
+            if let resume {
+                try trainer.restore(try Checkpoint.read(from: URL(fileURLWithPath: resume)))
+                print("resumed from \(resume) at epoch \(trainer.epoch), step \(trainer.step)")
+            }
+            let checkpointFolder = checkpoint.map { URL(fileURLWithPath: $0) }
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
-            let sink = try metrics.map { try MetricsFile(path: $0) }
+            let sink = try metrics.map { try MetricsFile(path: $0, append: resume != nil) }
             let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
             print(table.header)
             var losses: [Double] = []
-            try trainer.run { epoch in
+            while trainer.epoch < configuration.epochs || trainer.stepInEpoch > 0 {
+                let epoch = try trainer.runEpoch(checkpointEvery: checkpointEvery ?? 0) { trainer in
+                    if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
+                }
+                if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
                 losses.append(epoch.loss)
                 try sink?.append(epoch)
                 if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }

@@ -79,6 +79,14 @@ public enum SafeTensors {
         return tensors
     }
 
+    /// The `__metadata__` map of a file (empty when absent); the file is validated first.
+    public static func metadata(_ bytes: [UInt8], path: String) throws -> [String: String] {
+        _ = try parse(bytes, path: path)
+        let length = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
+        let object = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any]
+        return object?["__metadata__"] as? [String: String] ?? [:]
+    }
+
     /// The serialized file: tensors laid out in name order, header padded with spaces to 8 bytes.
     public static func serialize(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]? = nil) throws -> [UInt8] {
         let sorted = tensors.sorted { $0.name < $1.name }

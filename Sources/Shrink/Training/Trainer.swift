@@ -7,16 +7,18 @@ public final class Trainer: @unchecked Sendable {
     public let model: Model
     public let configuration: TrainingConfiguration
     public let device: any Device
-    public private(set) var epoch = 0
+    public internal(set) var epoch = 0
     /// Optimizer steps taken so far (torch's `step` for Adam's bias correction).
     public internal(set) var step = 0
+    /// Steps already taken in the current epoch (0 between epochs).
+    public internal(set) var stepInEpoch = 0
 
     let train: DeviceDataset
     let test: DeviceDataset?
     let batchSize: Int
     let stepsPerEpoch: Int
     let workspace: Workspace
-    private var shuffler: SeededGenerator
+    var shuffler: SeededGenerator
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
@@ -64,7 +66,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// Runs the remaining epochs, calling `onEpoch` after each.
     public func run(onEpoch: (EpochMetrics) throws -> Void = { _ in }) throws {
-        while epoch < configuration.epochs { try onEpoch(try runEpoch()) }
+        while epoch < configuration.epochs || stepInEpoch > 0 { try onEpoch(try runEpoch()) }
     }
 
     /// The remaining epochs' metrics as an asynchronous sequence (training runs in a task).
@@ -72,7 +74,7 @@ public final class Trainer: @unchecked Sendable {
         AsyncThrowingStream { continuation in
             let task = Task.detached { [self] in
                 do {
-                    while self.epoch < self.configuration.epochs, !Task.isCancelled {
+                    while self.epoch < self.configuration.epochs || self.stepInEpoch > 0, !Task.isCancelled {
                         continuation.yield(try self.runEpoch())
                     }
                     continuation.finish()
@@ -84,20 +86,28 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
-    /// Runs one epoch and returns its metrics. Throws `TrainingError.diverged` when a step's
-    /// loss or the weights become NaN or Inf.
-    public func runEpoch() throws -> EpochMetrics {
+    /// Runs one epoch (or the rest of one, after a mid-epoch `restore`) and returns its
+    /// metrics. Throws `TrainingError.diverged` when a step's loss or the weights become NaN
+    /// or Inf. `checkpoint` is called every `checkpointEvery` optimizer steps inside the epoch.
+    public func runEpoch(checkpointEvery: Int = 0, checkpoint: ((Trainer) throws -> Void)? = nil) throws -> EpochMetrics {
         let start = DispatchTime.now().uptimeNanoseconds
-        epoch += 1
         let parameterSlot = 3 * stepsPerEpoch + 1
-        try device.fill(workspace.stats, at: 0, count: parameterSlot, with: 0)
-        if configuration.shuffle, let order = workspace.order {
-            try device.write(shuffler.permutation(train.rows).map { Int32($0) }, to: order)
+        if stepInEpoch == 0 {
+            epoch += 1
+            try device.fill(workspace.stats, at: 0, count: parameterSlot, with: 0)
+            if configuration.shuffle, let order = workspace.order {
+                try device.write(shuffler.permutation(train.rows).map { Int32($0) }, to: order)
+            }
         }
-        for s in 0..<stepsPerEpoch {
-            let first = s * batchSize
-            try enqueueStep(s, firstRow: first, rows: min(batchSize, train.rows - first))
+        while stepInEpoch < stepsPerEpoch {
+            let first = stepInEpoch * batchSize
+            try enqueueStep(stepInEpoch, firstRow: first, rows: min(batchSize, train.rows - first))
+            stepInEpoch += 1
+            if checkpointEvery > 0, step % checkpointEvery == 0, stepInEpoch < stepsPerEpoch, let checkpoint {
+                try checkpoint(self)
+            }
         }
+        stepInEpoch = 0
         if let test { try enqueueTestAccuracy(test) }
         try device.copy(model.parameters, at: 0, to: workspace.stats, at: parameterSlot, count: model.layout.totalCount)
         let snapshot = try device.read(workspace.stats)

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Everything needed to continue a run exactly: parameters, optimizer moments, the step
+/// counters, the shuffle generator's state, this epoch's row order and its statistics so far.
+/// Stored as one safetensors file (`checkpoint.safetensors` in the checkpoint folder),
+/// written atomically, with the counters in its metadata.
+public struct Checkpoint: Sendable, Equatable {
+    public static let fileName = "checkpoint.safetensors"
+    static let format = "shrink-checkpoint-1"
+
+    public var parameters: [Float]
+    public var moment1: [Float]
+    public var moment2: [Float]
+    /// The current epoch's per-step statistics (3S + 1 values).
+    public var statistics: [Float]
+    /// The current epoch's row order when shuffling.
+    public var order: [Int32]?
+    public var epoch: Int
+    public var stepInEpoch: Int
+    public var step: Int
+    public var generator: [UInt64]
+    /// The configuration and data shape the run was started with; a resume must match.
+    public var fingerprint: String
+
+    public static func url(in folder: URL) -> URL { folder.appendingPathComponent(fileName) }
+
+    public func write(to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var tensors: [(name: String, tensor: Tensor)] = [
+            ("parameters", Tensor(shape: [parameters.count], values: parameters)),
+            ("moment1", Tensor(shape: [moment1.count], values: moment1)),
+            ("moment2", Tensor(shape: [moment2.count], values: moment2)),
+            ("statistics", Tensor(shape: [statistics.count], values: statistics)),
+        ]
+        if let order {  // int32 bit patterns carried in an F32 tensor
+            tensors.append(("order", Tensor(shape: [order.count], values: order.map { Float(bitPattern: UInt32(bitPattern: $0)) })))
+        }
+        let metadata = ["format": Self.format, "epoch": "\(epoch)", "step_in_epoch": "\(stepInEpoch)", "step": "\(step)",
+                        "generator": generator.map(String.init).joined(separator: ","), "fingerprint": fingerprint]
+        try SafeTensors.write(tensors, to: Self.url(in: folder), metadata: metadata)
+    }
+
+    public static func read(from folder: URL) throws -> Checkpoint {
+        let url = Self.url(in: folder)
+        let bytes = try NPY.readBytes(url)
+        let tensors = try SafeTensors.parse(bytes, path: url.path)
+        let metadata = try SafeTensors.metadata(bytes, path: url.path)
+        func fail(_ what: String) -> DataError { .malformed(path: url.path, reason: "not a Shrink checkpoint: \(what)") }
+        guard metadata["format"] == format else { throw fail("format \(metadata["format"] ?? "missing")") }
+        func int(_ key: String) throws -> Int {
+            guard let v = metadata[key].flatMap({ Int($0) }), v >= 0 else { throw fail("bad \(key)") }
+            return v
+        }
+        func values(_ name: String) throws -> [Float] {
+            guard let t = tensors[name] else { throw fail("missing \(name)") }
+            return t.values
+        }
+        let generator = (metadata["generator"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        guard generator.count == 4 else { throw fail("bad generator state") }
+        return Checkpoint(
+            parameters: try values("parameters"), moment1: try values("moment1"), moment2: try values("moment2"),
+            statistics: try values("statistics"),
+            order: tensors["order"].map { $0.values.map { Int32(bitPattern: $0.bitPattern) } },
+            epoch: try int("epoch"), stepInEpoch: try int("step_in_epoch"), step: try int("step"),
+            generator: generator, fingerprint: metadata["fingerprint"] ?? "")
+    }
+}
+
+extension Trainer {
+    /// What a resume must agree on: the configuration (the epoch count aside: a resumed run
+    /// may train longer) and the data's shape.
+    var fingerprint: String {
+        var settings = configuration
+        settings.epochs = 0
+        return "\(settings) rows=\(train.rows) test=\(test?.rows ?? 0) columns=\(train.columns) outputs=\(model.outputs)"
+    }
+
+    /// The trainer's complete state (waits for queued work).
+    public func checkpoint() throws -> Checkpoint {
+        let statsCount = 3 * stepsPerEpoch + 1
+        return Checkpoint(
+            parameters: try model.parameterValues(), moment1: try device.read(workspace.moment1),
+            moment2: try device.read(workspace.moment2),
+            statistics: try device.read(workspace.stats, at: 0, count: statsCount),
+            order: try workspace.order.map { order in
+                var values = [Int32](repeating: 0, count: order.count)
+                try values.withUnsafeMutableBytes { try device.read(order, at: 0, count: order.count, into: $0) }
+                return values
+            },
+            epoch: epoch, stepInEpoch: stepInEpoch, step: step, generator: shuffler.state, fingerprint: fingerprint)
+    }
+
+    /// Writes the state into `folder` atomically, unless the weights are no longer finite (a
+    /// diverging run keeps its last good checkpoint). Returns whether it wrote.
+    @discardableResult
+    public func writeCheckpoint(to folder: URL) throws -> Bool {
+        let state = try checkpoint()
+        guard state.parameters.allSatisfy(\.isFinite) else { return false }
+        try state.write(to: folder)
+        return true
+    }
+
+    /// Continues from `state`, which must come from a run with the same configuration and data.
+    public func restore(_ state: Checkpoint) throws {
+        guard state.fingerprint == fingerprint else {
+            throw TrainingError.invalidConfiguration(
+                "the checkpoint was made by a different run (\(state.fingerprint)); resume with the same flags and data")
+        }
+        guard state.parameters.count == model.layout.totalCount, state.moment1.count == workspace.moment1.count,
+              state.moment2.count == workspace.moment2.count, state.statistics.count == 3 * stepsPerEpoch + 1,
+              state.order?.count == workspace.order?.count, let generator = SeededGenerator(state: state.generator) else {
+            throw TrainingError.invalidData("the checkpoint's tensors do not fit this run")
+        }
+        try device.write(state.parameters, to: model.parameters)
+        try device.write(state.moment1, to: workspace.moment1)
+        try device.write(state.moment2, to: workspace.moment2)
+        try device.write(state.statistics, to: workspace.stats)
+        if let order = workspace.order, let values = state.order { try device.write(values, to: order) }
+        (epoch, stepInEpoch, step, shuffler) = (state.epoch, state.stepInEpoch, state.step, generator)
+    }
+}
