@@ -100,4 +100,42 @@ final class CLIErrorTests: XCTestCase {
         try expectFailure(replacing("--lr", with: "1e30") + ["--batch-size", "100", "--no-shuffle"], status: 1,
                           message: "at epoch 1, step 2", metricsAllowed: true)
     }
+
+    func testUsageErrorsExit64() throws {
+        let cases: [([String], String)] = [
+            (replacing("--loss", with: "hinge"), "hinge"),
+            (replacing("--optimizer", with: "rmsprop"), "rmsprop"),
+            (good + ["--momentum", "1"], "--momentum"),
+            (good + ["--momentum", "-0.1"], "--momentum"),
+            (replacing("--epochs", with: "0"), "--epochs"),
+            (good + ["--batch-size", "-1"], "--batch-size"),
+            (good + ["--test-split", "1"], "--test-split"),
+            (good + ["--test-split", "-0.5"], "--test-split"),
+            (good + ["--weight-decay", "nan"], "--weight-decay"),
+        ]
+        for (args, message) in cases { try expectFailure(args, status: 64, message: message) }
+    }
+
+    func testNonFiniteDataIsRejectedNamingTheRow() throws {
+        let csv = folder.appendingPathComponent("nan.csv")
+        try "a,b,y\n1,2,0\n3,nan,1\n".write(to: csv, atomically: true, encoding: .utf8)
+        var args = good
+        let i = args.firstIndex(of: "--data")!
+        args.replaceSubrange(i...(i + 3), with: ["--data", csv.path])
+        try expectFailure(args, status: 1, message: "row 2, column 2")
+    }
+
+    /// A model larger than the device can hold is a typed error, not a crash (PoCL capped to 1 GB).
+    func testAllocationFailureOnTheDevice() throws {
+        guard CLI.devices.count > 1 else { throw XCTSkip("OpenCL: no platform") }
+        let save = folder.appendingPathComponent("model.safetensors")
+        try Data("previous model".utf8).write(to: save)
+        let result = try CLI.run(["train", "--synthetic", "classification:8:4000", "--model", "mlp:30000",
+                                  "--loss", "bce", "--optimizer", "sgd", "--lr", "0.1", "--epochs", "1",
+                                  "--device", "opencl:0:0", "--save", save.path],
+                                 environment: ["POCL_MEMORY_LIMIT": "1"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot allocate"), result.stderr)
+        XCTAssertEqual(try Data(contentsOf: save), Data("previous model".utf8))
+    }
 }

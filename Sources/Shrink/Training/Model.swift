@@ -18,6 +18,7 @@ public final class Model: @unchecked Sendable {
         self.inputs = inputs
         self.outputs = outputs
         layout = ParameterLayout(architecture: architecture, inputs: inputs, outputs: outputs)
+        parameters = try device.makeBuffer(count: layout.totalCount)  // fails fast when too large
         var rng = SeededGenerator(seed: seed)
         var values = [Float](repeating: 0, count: layout.totalCount)
         for layer in layout.layers {
@@ -26,7 +27,7 @@ public final class Model: @unchecked Sendable {
                 for i in slot.offset..<(slot.offset + slot.count) { values[i] = Float(rng.uniform(-bound, bound)) }
             }
         }
-        parameters = try device.makeBuffer(values)
+        try device.write(values, to: parameters)
     }
 
     /// A model initialized from a state dict (e.g. a safetensors file PyTorch wrote).
