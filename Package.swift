@@ -33,7 +33,7 @@ let package = Package(
         // Compute layer: Device, CPUDevice, OpenCLDevice. Knows nothing of training.
         .target(name: "ShrinkCompute", dependencies: ["COpenCL", "CBLAS", "ShrinkKernels"]),
         // Training layer: models, losses, penalties, optimizers, data, trainer.
-        .target(name: "Shrink", dependencies: ["ShrinkCompute"]),
+        .target(name: "Shrink", dependencies: ["ShrinkCompute", "CBLAS"]),
         // The command-line tool.
         .executableTarget(
             name: "ShrinkCLI",

@@ -7,10 +7,20 @@
 //                   Local size (TILE, TILE); global padded to multiples of TILE.
 //   matmul_block    CPU-type devices (PoCL): each work-item owns a BLOCK_M×BLOCK_N register
 //                   block, no __local, no barriers. Any transposes, any sizes (edges masked).
+//   matmul_nn16     CPU-type devices, B not transposed (C = A·B or Aᵀ·B): each work-item owns
+//                   NN_ROWS rows × 16 columns of C as float16 accumulators; B rows are loaded
+//                   as float16, A elements broadcast. Edge blocks take a masked scalar path.
+//                   NDRange (⌈n/16⌉, ⌈m/NN_ROWS⌉), padded to the local size.
+//   matmul_nt       CPU-type devices, C = A·Bᵀ with A not transposed (the forward pass X·Wᵀ):
+//                   each work-item owns NT_ROWS×NT_COLS of C; rows of A and of B are both
+//                   contiguous along k and are multiplied as float16 vectors, summed at the end.
+//                   Edge rows/columns are clamped for loading and masked for storing.
+//                   NDRange (⌈n/NT_COLS⌉, ⌈m/NT_ROWS⌉), padded to the local size.
 //
 // Common arguments: M, N, K; alpha; A, a_off, lda, trans_a; B, b_off, ldb, trans_b; beta; C, c_off, ldc.
 // beta == 0 ignores C's old contents (NaN in C does not leak), as BLAS does.
-// Tuning (-D): TILE (default 16), BLOCK_M (default 4), BLOCK_N (default 8).
+// Tuning (-D): TILE (default 16), BLOCK_M (default 4), BLOCK_N (default 8), NN_ROWS (default 4),
+// NT_ROWS (default 4), NT_COLS (default 4).
 
 #ifndef TILE
 #define TILE 16
@@ -20,6 +30,16 @@
 #endif
 #ifndef BLOCK_N
 #define BLOCK_N 8
+#endif
+
+#ifndef NN_ROWS
+#define NN_ROWS 8
+#endif
+#ifndef NT_ROWS
+#define NT_ROWS 4
+#endif
+#ifndef NT_COLS
+#define NT_COLS 4
 #endif
 
 #define A_AT(i, p) (trans_a ? A[a_off + (p) * lda + (i)] : A[a_off + (i) * lda + (p)])
@@ -92,4 +112,72 @@ __kernel void matmul_block(const int M, const int N, const int K, const float al
     for (int r = 0; r < BLOCK_M; ++r)
         for (int c = 0; c < BLOCK_N; ++c)
             if (i0 + r < M && j0 + c < N) store_c(C, c_off + (i0 + r) * ldc + j0 + c, acc[r][c], alpha, beta);
+}
+
+__kernel void matmul_nn16(const int M, const int N, const int K, const float alpha,
+                          __global const float *A, const int a_off, const int lda, const int trans_a,
+                          __global const float *B, const int b_off, const int ldb, const int trans_b,
+                          const float beta, __global float *C, const int c_off, const int ldc) {
+    const int j0 = get_global_id(0) * 16;
+    const int i0 = get_global_id(1) * NN_ROWS;
+    if (i0 >= M || j0 >= N) return;
+    if (j0 + 16 <= N && i0 + NN_ROWS <= M) {
+        float16 acc[NN_ROWS];
+        for (int r = 0; r < NN_ROWS; ++r) acc[r] = (float16)(0.0f);
+        __global const float *b = B + b_off + j0;
+        for (int p = 0; p < K; ++p) {
+            const float16 bv = vload16(0, b + p * ldb);
+            for (int r = 0; r < NN_ROWS; ++r) acc[r] = fma((float16)(A_AT(i0 + r, p)), bv, acc[r]);
+        }
+        for (int r = 0; r < NN_ROWS; ++r) {
+            __global float *c = C + c_off + (i0 + r) * ldc + j0;
+            vstore16(beta == 0.0f ? alpha * acc[r] : alpha * acc[r] + beta * vload16(0, c), 0, c);
+        }
+        return;
+    }
+    for (int r = 0; r < NN_ROWS && i0 + r < M; ++r) {
+        for (int j = j0; j < min(j0 + 16, N); ++j) {
+            float acc = 0.0f;
+            for (int p = 0; p < K; ++p) acc = fma(A_AT(i0 + r, p), B[b_off + p * ldb + j], acc);
+            store_c(C, c_off + (i0 + r) * ldc + j, acc, alpha, beta);
+        }
+    }
+}
+
+__kernel void matmul_nt(const int M, const int N, const int K, const float alpha,
+                        __global const float *A, const int a_off, const int lda, const int trans_a,
+                        __global const float *B, const int b_off, const int ldb, const int trans_b,
+                        const float beta, __global float *C, const int c_off, const int ldc) {
+    const int j0 = get_global_id(0) * NT_COLS;
+    const int i0 = get_global_id(1) * NT_ROWS;
+    if (i0 >= M || j0 >= N) return;
+    __global const float *a[NT_ROWS];
+    __global const float *b[NT_COLS];
+    for (int r = 0; r < NT_ROWS; ++r) a[r] = A + a_off + min(i0 + r, M - 1) * lda;  // clamped: loads stay inside
+    for (int c = 0; c < NT_COLS; ++c) b[c] = B + b_off + min(j0 + c, N - 1) * ldb;
+    float16 acc[NT_ROWS][NT_COLS];
+    for (int r = 0; r < NT_ROWS; ++r)
+        for (int c = 0; c < NT_COLS; ++c) acc[r][c] = (float16)(0.0f);
+    int p = 0;
+    for (; p + 16 <= K; p += 16) {
+        float16 bv[NT_COLS];
+        for (int c = 0; c < NT_COLS; ++c) bv[c] = vload16(0, b[c] + p);
+        for (int r = 0; r < NT_ROWS; ++r) {
+            const float16 av = vload16(0, a[r] + p);
+            for (int c = 0; c < NT_COLS; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < NT_ROWS; ++r) {
+        if (i0 + r >= M) break;
+        for (int c = 0; c < NT_COLS; ++c) {
+            if (j0 + c >= N) break;
+            const float16 v = acc[r][c];
+            const float8 h8 = v.lo + v.hi;
+            const float4 h4 = h8.lo + h8.hi;
+            const float2 h2 = h4.lo + h4.hi;
+            float sum = h2.x + h2.y;
+            for (int q = p; q < K; ++q) sum = fma(a[r][q], b[c][q], sum);
+            store_c(C, c_off + (i0 + r) * ldc + j0 + c, sum, alpha, beta);
+        }
+    }
 }

@@ -56,6 +56,9 @@ public struct KernelTuning: Sendable, Hashable {
         return t
     }
 
+    /// matmul_nn16's rows and matmul_nt's block (the kernels' defaults).
+    static let nnRows = 8, ntRows = 4, ntCols = 4
+
     /// The compiler options: the OpenCL C version and one -D per value.
     public var options: String {
         "-cl-std=CL1.2 -DTILE=\(tile) -DBLOCK_M=\(blockM) -DBLOCK_N=\(blockN) " +
@@ -68,12 +71,27 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
     case general = "matmul_general"
     case tiled = "matmul_tiled"
     case block = "matmul_block"
+    case nn16 = "matmul_nn16"
+    case nt = "matmul_nt"
 
-    /// The kernel for a shape: register blocks on CPU-type devices; local-memory tiles on
-    /// others when every dimension fills at least one tile; else the general kernel.
+    /// Whether the kernel handles this shape's transposes (nn16: B not transposed; nt: only A·Bᵀ).
+    public func accepts(_ shape: MatmulShape) -> Bool {
+        switch self {
+        case .general, .tiled, .block: return true
+        case .nn16: return !shape.transposeB
+        case .nt: return shape.transposeB && !shape.transposeA
+        }
+    }
+
+    /// The kernel for a shape. CPU-type devices: float16 register blocks — `nt` for A·Bᵀ,
+    /// `nn16` whenever B is not transposed, `block` for Aᵀ·Bᵀ. Others: local-memory tiles when
+    /// every dimension fills at least one tile, else the general kernel.
     public static func choose(_ shape: MatmulShape, tuning: KernelTuning) -> MatmulVariant {
         if shape.m == 0 || shape.n == 0 { return .general }
-        if tuning.prefersRegisterBlocks { return .block }
+        if tuning.prefersRegisterBlocks {
+            if !shape.transposeB { return .nn16 }
+            return shape.transposeA ? .block : .nt
+        }
         let t = tuning.tile
         return shape.m >= t && shape.n >= t && shape.k >= t ? .tiled : .general
     }

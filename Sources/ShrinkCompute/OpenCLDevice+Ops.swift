@@ -4,9 +4,16 @@
 extension OpenCLDevice {
     public func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
                        b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        try matmul(shape, variant: MatmulVariant.choose(shape, tuning: tuning), alpha: alpha, a: a, at: aOffset,
+                   b: b, at: bOffset, beta: beta, c: c, at: cOffset)
+    }
+
+    /// matmul with a given kernel (for tests and benchmarks); the variant must accept the shape.
+    func matmul(_ shape: MatmulShape, variant: MatmulVariant, alpha: Float, a: Buffer, at aOffset: Int,
+                b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
         try shape.validate()
+        guard variant.accepts(shape) else { throw DeviceError.invalidArgument("\(variant.rawValue) cannot compute \(shape)") }
         let (m, n, k) = (shape.m, shape.n, shape.k)
-        let variant = MatmulVariant.choose(shape, tuning: tuning)
         let global: [Int], local: [Int]
         switch variant {
         case .general:
@@ -15,6 +22,13 @@ extension OpenCLDevice {
             (global, local) = ([n, m], [tuning.tile, tuning.tile])
         case .block:
             (global, local) = ([(n + tuning.blockN - 1) / tuning.blockN, (m + tuning.blockM - 1) / tuning.blockM],
+                               [tuning.matmulLocal.0, tuning.matmulLocal.1])
+        case .nn16:
+            (global, local) = ([(n + 15) / 16, (m + KernelTuning.nnRows - 1) / KernelTuning.nnRows],
+                               [tuning.matmulLocal.0, tuning.matmulLocal.1])
+        case .nt:
+            (global, local) = ([(n + KernelTuning.ntCols - 1) / KernelTuning.ntCols,
+                                (m + KernelTuning.ntRows - 1) / KernelTuning.ntRows],
                                [tuning.matmulLocal.0, tuning.matmulLocal.1])
         }
         try launch(variant.rawValue, global: global, local: local, [

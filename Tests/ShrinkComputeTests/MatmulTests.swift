@@ -96,11 +96,38 @@ final class MatmulTests: XCTestCase {
     /// The variant choice is a pure function of shape and tuning, at boundary sizes.
     func testVariantChoice() {
         for size in [1, 7, 61, 64, 65] {
-            let s = MatmulShape(m: size, n: size, k: size)
-            XCTAssertEqual(MatmulVariant.choose(s, tuning: .cpu), .block, "cpu \(size)")
-            XCTAssertEqual(MatmulVariant.choose(s, tuning: .default), size >= 16 ? .tiled : .general, "gpu \(size)")
+            let nn = MatmulShape(m: size, n: size, k: size)
+            XCTAssertEqual(MatmulVariant.choose(nn, tuning: .cpu), .nn16, "cpu A·B \(size)")
+            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: size, n: size, k: size, transposeA: true), tuning: .cpu), .nn16)
+            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: size, n: size, k: size, transposeB: true), tuning: .cpu), .nt)
+            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: size, n: size, k: size, transposeA: true, transposeB: true),
+                                                tuning: .cpu), .block)
+            XCTAssertEqual(MatmulVariant.choose(nn, tuning: .default), size >= 16 ? .tiled : .general, "gpu \(size)")
         }
         XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: 0, n: 5, k: 5), tuning: .cpu), .general)
         XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: 64, n: 64, k: 7), tuning: .default), .general)
+    }
+
+    /// Every kernel of matmul.cl on the OpenCL devices, forced, on odd shapes and all transposes
+    /// it accepts — including the GPU-shaped tiled kernel, which PoCL can also run.
+    func testEveryKernelVariantForced() throws {
+        for device in ComputeDevices.all.compactMap({ $0 as? OpenCLDevice }) {
+            for variant in MatmulVariant.allCases {
+                for (m, n, k) in [(1, 1, 1), (7, 61, 65), (65, 33, 17), (64, 64, 64), (93, 144, 7)] {
+                    for ta in [false, true] {
+                        for tb in [false, true] {
+                            let s = MatmulShape(m: m, n: n, k: k, transposeA: ta, transposeB: tb)
+                            guard variant.accepts(s) else { continue }
+                            let a = randomValues(m * k, seed: 5), b = randomValues(k * n, seed: 6), c0 = randomValues(m * n, seed: 7)
+                            let c = try device.makeBuffer(c0)
+                            try device.matmul(s, variant: variant, alpha: 1.5, a: try device.makeBuffer(a), at: 0,
+                                              b: try device.makeBuffer(b), at: 0, beta: 0.25, c: c, at: 0)
+                            assertClose(try device.read(c), Self.reference(s, alpha: 1.5, a: a, b: b, beta: 0.25, c: c0),
+                                        tolerance: 1e-4, relative: 1e-4, "\(variant) \(s)")
+                        }
+                    }
+                }
+            }
+        }
     }
 }

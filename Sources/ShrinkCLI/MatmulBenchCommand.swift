@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Shrink
+
+/// `shrink bench matmul`: GFLOP/s and µs per call on a device, next to OpenBLAS in the same run.
+struct MatmulBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matmul", abstract: "Time C = op(A)·op(B) on a device against OpenBLAS.")
+
+    @Option var m: Int
+    @Option var n: Int
+    @Option var k: Int
+    @Flag(help: "A is stored transposed (k×m).") var transposeA = false
+    @Flag(help: "B is stored transposed (n×k).") var transposeB = false
+    @OptionGroup var deviceOptions: DeviceOptions
+    @Option(name: .customLong("repeat"), help: "Calls per timed round.") var repeats: Int = 20
+    @Flag(help: "One JSON object.") var json = false
+
+    func validate() throws {
+        guard m > 0, n > 0, k > 0 else { throw ValidationError("--m, --n and --k must be > 0") }
+        guard repeats > 0 else { throw ValidationError("--repeat must be > 0") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let device = try deviceOptions.open()
+            let shape = MatmulShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            let r = try MatmulBench.run(shape, on: device, repeats: repeats)
+            if json {
+                print("{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"device\":\"\(r.device)\",\"us\":\(r.microseconds),\"gflops\":\(r.gflops)," +
+                      "\"openblas_us\":\(r.openBLASMicroseconds),\"openblas_gflops\":\(r.openBLASGflops)," +
+                      "\"ratio_to_openblas\":\(r.gflops / r.openBLASGflops)}")
+            } else {
+                print(String(format: "%@ %@: %9.1f µs  %7.1f GFLOP/s | OpenBLAS %9.1f µs  %7.1f GFLOP/s | %.2f× OpenBLAS",
+                             device.name, shape.description, r.microseconds, r.gflops, r.openBLASMicroseconds,
+                             r.openBLASGflops, r.gflops / r.openBLASGflops))
+            }
+        }
+    }
+}
