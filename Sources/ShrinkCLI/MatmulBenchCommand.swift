@@ -26,14 +26,24 @@ struct MatmulBenchCommand: ParsableCommand {
             let device = try deviceOptions.open()
             let shape = MatmulShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
             let r = try MatmulBench.run(shape, on: device, repeats: repeats)
+            let clblast = r.clblastMicroseconds
             if json {
-                print("{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"device\":\"\(r.device)\",\"us\":\(r.microseconds),\"gflops\":\(r.gflops)," +
-                      "\"openblas_us\":\(r.openBLASMicroseconds),\"openblas_gflops\":\(r.openBLASGflops)," +
-                      "\"ratio_to_openblas\":\(r.gflops / r.openBLASGflops)}")
+                var fields = ["\"m\":\(m)", "\"n\":\(n)", "\"k\":\(k)", "\"device\":\"\(r.device)\"",
+                              "\"us\":\(r.microseconds)", "\"gflops\":\(r.gflops)", "\"openblas_us\":\(r.openBLASMicroseconds)",
+                              "\"openblas_gflops\":\(r.openBLASGflops)", "\"ratio_to_openblas\":\(r.gflops / r.openBLASGflops)"]
+                if let clblast { fields += ["\"clblast_us\":\(clblast)", "\"ratio_to_clblast\":\(clblast / r.microseconds)"] }
+                print("{" + fields.joined(separator: ",") + "}")
             } else {
-                print(String(format: "%@ %@: %9.1f µs  %7.1f GFLOP/s | OpenBLAS %9.1f µs  %7.1f GFLOP/s | %.2f× OpenBLAS",
-                             device.name, shape.description, r.microseconds, r.gflops, r.openBLASMicroseconds,
-                             r.openBLASGflops, r.gflops / r.openBLASGflops))
+                var line = String(format: "%@ %@: %9.1f µs %7.1f GFLOP/s | OpenBLAS %9.1f µs %7.1f GFLOP/s → %.2f×",
+                                  device.name, shape.description, r.microseconds, r.gflops, r.openBLASMicroseconds,
+                                  r.openBLASGflops, r.gflops / r.openBLASGflops)
+                if let clblast {
+                    line += String(format: " | CLBlast %9.1f µs %7.1f GFLOP/s → %.2f×", clblast,
+                                   shape.flops / clblast / 1e3, clblast / r.microseconds)
+                } else if device.kind == .opencl {
+                    line += " | CLBlast: libclblast not found"
+                }
+                print(line)
             }
         }
     }

@@ -21,7 +21,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public var kind: DeviceKind { .opencl }
 
     private let context: cl_context
-    private let queue: cl_command_queue
+    let queue: cl_command_queue
     private let program: cl_program
     private var kernels: [String: cl_kernel] = [:]
     private let lock = NSLock()

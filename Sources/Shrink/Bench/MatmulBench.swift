@@ -7,6 +7,8 @@ public struct MatmulBenchResult: Sendable {
     public let device: String
     public let microseconds: Double
     public let openBLASMicroseconds: Double
+    /// CLBlast on the same OpenCL device, when the device is OpenCL and libclblast is present.
+    public let clblastMicroseconds: Double?
     public var gflops: Double { shape.flops / microseconds / 1e3 }
     public var openBLASGflops: Double { shape.flops / openBLASMicroseconds / 1e3 }
 }
@@ -27,8 +29,9 @@ public enum MatmulBench {
             try device.synchronize()
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(repeats))
         }
+        let clblast = try (device as? OpenCLDevice).flatMap { try CLBlastPeer.microseconds(shape, on: $0, repeats: repeats) }
         return MatmulBenchResult(shape: shape, device: device.name, microseconds: best,
-                                 openBLASMicroseconds: openBLAS(shape, repeats: repeats))
+                                 openBLASMicroseconds: openBLAS(shape, repeats: repeats), clblastMicroseconds: clblast)
     }
 
     /// cblas_sgemm on host arrays, the same shape and transposes.
