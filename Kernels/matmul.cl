@@ -8,19 +8,20 @@
 //   matmul_block    CPU-type devices (PoCL): each work-item owns a BLOCK_M×BLOCK_N register
 //                   block, no __local, no barriers. Any transposes, any sizes (edges masked).
 //   matmul_nn16     CPU-type devices, B not transposed (C = A·B or Aᵀ·B): each work-item owns
-//                   NN_ROWS rows × 16 columns of C as float16 accumulators; B rows are loaded
-//                   as float16, A elements broadcast. Edge blocks take a masked scalar path.
-//                   NDRange (⌈n/16⌉, ⌈m/NN_ROWS⌉), padded to the local size.
+//                   8 rows × 16 columns of C in eight named float16 accumulators; B rows are
+//                   loaded as float16, A elements broadcast. Edge blocks take a masked scalar path.
+//                   NDRange (⌈n/16⌉, ⌈m/8⌉), padded to the local size.
 //   matmul_nt       CPU-type devices, C = A·Bᵀ with A not transposed (the forward pass X·Wᵀ):
-//                   each work-item owns NT_ROWS×NT_COLS of C; rows of A and of B are both
-//                   contiguous along k and are multiplied as float16 vectors, summed at the end.
-//                   Edge rows/columns are clamped for loading and masked for storing.
-//                   NDRange (⌈n/NT_COLS⌉, ⌈m/NT_ROWS⌉), padded to the local size.
+//                   each work-item owns 4×4 of C in sixteen named float16 accumulators; rows of
+//                   A and of B are both contiguous along k, multiplied as float16, summed at the
+//                   end. Edge rows/columns are clamped for loading and masked for storing.
+//                   NDRange (⌈n/4⌉, ⌈m/4⌉), padded to the local size.
+//                   (PoCL keeps named vector variables in registers; private arrays of vectors
+//                   went to the stack and ran 3× slower.)
 //
 // Common arguments: M, N, K; alpha; A, a_off, lda, trans_a; B, b_off, ldb, trans_b; beta; C, c_off, ldc.
 // beta == 0 ignores C's old contents (NaN in C does not leak), as BLAS does.
-// Tuning (-D): TILE (default 16), BLOCK_M (default 4), BLOCK_N (default 8), NN_ROWS (default 4),
-// NT_ROWS (default 4), NT_COLS (default 4).
+// Tuning (-D): TILE (default 16), BLOCK_M (default 4), BLOCK_N (default 8).
 
 #ifndef TILE
 #define TILE 16
@@ -32,15 +33,7 @@
 #define BLOCK_N 8
 #endif
 
-#ifndef NN_ROWS
 #define NN_ROWS 8
-#endif
-#ifndef NT_ROWS
-#define NT_ROWS 4
-#endif
-#ifndef NT_COLS
-#define NT_COLS 4
-#endif
 
 #define A_AT(i, p) (trans_a ? A[a_off + (p) * lda + (i)] : A[a_off + (i) * lda + (p)])
 #define B_AT(p, j) (trans_b ? B[b_off + (j) * ldb + (p)] : B[b_off + (p) * ldb + (j)])
@@ -121,17 +114,40 @@ __kernel void matmul_nn16(const int M, const int N, const int K, const float alp
     const int j0 = get_global_id(0) * 16;
     const int i0 = get_global_id(1) * NN_ROWS;
     if (i0 >= M || j0 >= N) return;
-    if (j0 + 16 <= N && i0 + NN_ROWS <= M) {
-        float16 acc[NN_ROWS];
-        for (int r = 0; r < NN_ROWS; ++r) acc[r] = (float16)(0.0f);
+    if (j0 + 16 <= N && i0 + 8 <= M) {
+        // Eight named float16 accumulators (private arrays may live on PoCL's stack).
+        float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
         __global const float *b = B + b_off + j0;
+        const int as = trans_a ? 1 : lda;   // stride between rows i of op(A)
+        const int ap = trans_a ? lda : 1;   // stride along p
+        __global const float *a = A + a_off + i0 * as;
         for (int p = 0; p < K; ++p) {
             const float16 bv = vload16(0, b + p * ldb);
-            for (int r = 0; r < NN_ROWS; ++r) acc[r] = fma((float16)(A_AT(i0 + r, p)), bv, acc[r]);
+            __global const float *ar = a + p * ap;
+            c0 = fma((float16)(ar[0]), bv, c0);
+            c1 = fma((float16)(ar[as]), bv, c1);
+            c2 = fma((float16)(ar[2 * as]), bv, c2);
+            c3 = fma((float16)(ar[3 * as]), bv, c3);
+            c4 = fma((float16)(ar[4 * as]), bv, c4);
+            c5 = fma((float16)(ar[5 * as]), bv, c5);
+            c6 = fma((float16)(ar[6 * as]), bv, c6);
+            c7 = fma((float16)(ar[7 * as]), bv, c7);
         }
-        for (int r = 0; r < NN_ROWS; ++r) {
-            __global float *c = C + c_off + (i0 + r) * ldc + j0;
-            vstore16(beta == 0.0f ? alpha * acc[r] : alpha * acc[r] + beta * vload16(0, c), 0, c);
+        __global float *c = C + c_off + i0 * ldc + j0;
+        if (beta == 0.0f) {
+            vstore16(alpha * c0, 0, c); vstore16(alpha * c1, 0, c + ldc);
+            vstore16(alpha * c2, 0, c + 2 * ldc); vstore16(alpha * c3, 0, c + 3 * ldc);
+            vstore16(alpha * c4, 0, c + 4 * ldc); vstore16(alpha * c5, 0, c + 5 * ldc);
+            vstore16(alpha * c6, 0, c + 6 * ldc); vstore16(alpha * c7, 0, c + 7 * ldc);
+        } else {
+            vstore16(alpha * c0 + beta * vload16(0, c), 0, c);
+            vstore16(alpha * c1 + beta * vload16(0, c + ldc), 0, c + ldc);
+            vstore16(alpha * c2 + beta * vload16(0, c + 2 * ldc), 0, c + 2 * ldc);
+            vstore16(alpha * c3 + beta * vload16(0, c + 3 * ldc), 0, c + 3 * ldc);
+            vstore16(alpha * c4 + beta * vload16(0, c + 4 * ldc), 0, c + 4 * ldc);
+            vstore16(alpha * c5 + beta * vload16(0, c + 5 * ldc), 0, c + 5 * ldc);
+            vstore16(alpha * c6 + beta * vload16(0, c + 6 * ldc), 0, c + 6 * ldc);
+            vstore16(alpha * c7 + beta * vload16(0, c + 7 * ldc), 0, c + 7 * ldc);
         }
         return;
     }
@@ -148,35 +164,40 @@ __kernel void matmul_nt(const int M, const int N, const int K, const float alpha
                         __global const float *A, const int a_off, const int lda, const int trans_a,
                         __global const float *B, const int b_off, const int ldb, const int trans_b,
                         const float beta, __global float *C, const int c_off, const int ldc) {
-    const int j0 = get_global_id(0) * NT_COLS;
-    const int i0 = get_global_id(1) * NT_ROWS;
+    const int j0 = get_global_id(0) * 4;
+    const int i0 = get_global_id(1) * 4;
     if (i0 >= M || j0 >= N) return;
-    __global const float *a[NT_ROWS];
-    __global const float *b[NT_COLS];
-    for (int r = 0; r < NT_ROWS; ++r) a[r] = A + a_off + min(i0 + r, M - 1) * lda;  // clamped: loads stay inside
-    for (int c = 0; c < NT_COLS; ++c) b[c] = B + b_off + min(j0 + c, N - 1) * ldb;
-    float16 acc[NT_ROWS][NT_COLS];
-    for (int r = 0; r < NT_ROWS; ++r)
-        for (int c = 0; c < NT_COLS; ++c) acc[r][c] = (float16)(0.0f);
+    // Rows past the edge are clamped for loading (their results are never stored).
+    __global const float *a0 = A + a_off + min(i0, M - 1) * lda, *a1 = A + a_off + min(i0 + 1, M - 1) * lda;
+    __global const float *a2 = A + a_off + min(i0 + 2, M - 1) * lda, *a3 = A + a_off + min(i0 + 3, M - 1) * lda;
+    __global const float *b0 = B + b_off + min(j0, N - 1) * ldb, *b1 = B + b_off + min(j0 + 1, N - 1) * ldb;
+    __global const float *b2 = B + b_off + min(j0 + 2, N - 1) * ldb, *b3 = B + b_off + min(j0 + 3, N - 1) * ldb;
+    // Sixteen named float16 accumulators, c<row><col> (private arrays may live on PoCL's stack).
+    float16 c00 = 0.0f, c01 = 0.0f, c02 = 0.0f, c03 = 0.0f, c10 = 0.0f, c11 = 0.0f, c12 = 0.0f, c13 = 0.0f;
+    float16 c20 = 0.0f, c21 = 0.0f, c22 = 0.0f, c23 = 0.0f, c30 = 0.0f, c31 = 0.0f, c32 = 0.0f, c33 = 0.0f;
     int p = 0;
     for (; p + 16 <= K; p += 16) {
-        float16 bv[NT_COLS];
-        for (int c = 0; c < NT_COLS; ++c) bv[c] = vload16(0, b[c] + p);
-        for (int r = 0; r < NT_ROWS; ++r) {
-            const float16 av = vload16(0, a[r] + p);
-            for (int c = 0; c < NT_COLS; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
-        }
+        const float16 v0 = vload16(0, b0 + p), v1 = vload16(0, b1 + p), v2 = vload16(0, b2 + p), v3 = vload16(0, b3 + p);
+        float16 u = vload16(0, a0 + p);
+        c00 = fma(u, v0, c00); c01 = fma(u, v1, c01); c02 = fma(u, v2, c02); c03 = fma(u, v3, c03);
+        u = vload16(0, a1 + p);
+        c10 = fma(u, v0, c10); c11 = fma(u, v1, c11); c12 = fma(u, v2, c12); c13 = fma(u, v3, c13);
+        u = vload16(0, a2 + p);
+        c20 = fma(u, v0, c20); c21 = fma(u, v1, c21); c22 = fma(u, v2, c22); c23 = fma(u, v3, c23);
+        u = vload16(0, a3 + p);
+        c30 = fma(u, v0, c30); c31 = fma(u, v1, c31); c32 = fma(u, v2, c32); c33 = fma(u, v3, c33);
     }
-    for (int r = 0; r < NT_ROWS; ++r) {
-        if (i0 + r >= M) break;
-        for (int c = 0; c < NT_COLS; ++c) {
-            if (j0 + c >= N) break;
+    const float16 acc[4][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}};
+    __global const float *ar[4] = {a0, a1, a2, a3};
+    __global const float *br[4] = {b0, b1, b2, b3};
+    for (int r = 0; r < 4 && i0 + r < M; ++r) {
+        for (int c = 0; c < 4 && j0 + c < N; ++c) {
             const float16 v = acc[r][c];
             const float8 h8 = v.lo + v.hi;
             const float4 h4 = h8.lo + h8.hi;
             const float2 h2 = h4.lo + h4.hi;
             float sum = h2.x + h2.y;
-            for (int q = p; q < K; ++q) sum = fma(a[r][q], b[c][q], sum);
+            for (int q = p; q < K; ++q) sum = fma(ar[r][q], br[c][q], sum);
             store_c(C, c_off + (i0 + r) * ldc + j0 + c, sum, alpha, beta);
         }
     }

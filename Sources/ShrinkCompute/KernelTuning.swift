@@ -56,7 +56,7 @@ public struct KernelTuning: Sendable, Hashable {
         return t
     }
 
-    /// matmul_nn16's rows and matmul_nt's block (the kernels' defaults).
+    /// The fixed blocks of matmul_nn16 (8 rows × 16 columns) and matmul_nt (4 × 4).
     static let nnRows = 8, ntRows = 4, ntCols = 4
 
     /// The compiler options: the OpenCL C version and one -D per value.
