@@ -7,4 +7,5 @@ scripts/setup.sh
 export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$PWD/.pocl-cache}"
 swift build -c release --product shrink
 .build/release/shrink devices
-.build/release/shrink compare --device gpu "$@"
+mkdir -p out
+.build/release/shrink compare --device gpu --plot out/compare.svg "$@"
