@@ -111,4 +111,16 @@ final class TrainerTests: XCTestCase {
             }
         }
     }
+
+    /// ce labels must be class indices; bce targets must lie in [0, 1].
+    func testTargetsAreValidatedForTheLoss() throws {
+        let device = TrainingDevices.all[0]
+        for (loss, targets, message) in [(LossKind.ce, [Float]([0, 1.5, 2]), "class indices 0, 1, ..., k−1: row 2 has 1.5"),
+                                         (.ce, [0, -1, 2], "row 2 has -1.0"), (.bce, [0, 1, 2], "[0, 1]: row 3 has 2.0")] {
+            let data = try Dataset(features: [1, 2, 3], targets: targets, rows: 3, columns: 1)
+            XCTAssertThrowsError(try Trainer(device: device, configuration: TrainingConfiguration(loss: loss), train: data)) {
+                XCTAssertTrue("\($0)".contains(message), "\($0)")
+            }
+        }
+    }
 }
