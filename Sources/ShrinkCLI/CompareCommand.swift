@@ -41,6 +41,7 @@ struct CompareCommand: ParsableCommand {
         try reportingErrors {
             let device = try deviceOptions.open()
             let data = try dataOptions.load(seed: m.seed) ?? SyntheticData.seedDefault()
+            _ = try data.outputCount(for: m.loss ?? .bce)  // before the split: rows as in the file
             let (train, test) = try data.split(testFraction: dataOptions.testSplit, seed: m.seed)
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +

@@ -62,6 +62,7 @@ struct TrainCommand: ParsableCommand {
         try reportingErrors {
             let device = try deviceOptions.open()
             guard let data = try dataOptions.load(seed: configuration.seed) else { return }
+            _ = try data.outputCount(for: configuration.loss)  // before the split: rows as in the file
             let (train, test) = try data.split(testFraction: dataOptions.testSplit, seed: configuration.seed)
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
@@ -78,7 +79,7 @@ struct TrainCommand: ParsableCommand {
             let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
             print(table.header)
             var losses: [Double] = []
-            while trainer.epoch < configuration.epochs || trainer.stepInEpoch > 0 {
+            while trainer.hasEpochsLeft {
                 let epoch = try trainer.runEpoch(checkpointEvery: checkpointEvery ?? 0) { trainer in
                     if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
                 }

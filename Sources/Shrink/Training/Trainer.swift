@@ -43,30 +43,18 @@ public final class Trainer: @unchecked Sendable {
         shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
     }
 
-    /// The number of model outputs the loss needs: 1 for mse and bce, the class count for ce.
+    /// The number of model outputs the loss needs; validates both sets' targets.
     static func outputCount(_ loss: LossKind, train: Dataset, test: Dataset?) throws -> Int {
         guard train.rows > 0 else { throw TrainingError.invalidData("the training set is empty") }
-        switch loss {
-        case .mse: return 1
-        case .bce:
-            for data in [train] + (test.map { [$0] } ?? []) {
-                if let bad = data.targets.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
-                    throw TrainingError.invalidData("bce targets must lie in [0, 1]: row \(bad + 1) has \(data.targets[bad])")
-                }
-            }
-            return 1
-        case .ce:
-            let all = train.targets + (test?.targets ?? [])
-            if let bad = all.firstIndex(where: { !($0 >= 0 && $0 == $0.rounded() && $0 < 16_777_216) }) {
-                throw TrainingError.invalidData("ce targets must be class indices 0, 1, ..., k−1: row \(bad + 1) has \(all[bad])")
-            }
-            return max(Int(all.max() ?? 0) + 1, 2)
-        }
+        return max(try train.outputCount(for: loss), try test?.outputCount(for: loss) ?? 1)
     }
+
+    /// Whether epochs remain (or the rest of one, after a mid-epoch `restore`).
+    public var hasEpochsLeft: Bool { epoch < configuration.epochs || stepInEpoch > 0 }
 
     /// Runs the remaining epochs, calling `onEpoch` after each.
     public func run(onEpoch: (EpochMetrics) throws -> Void = { _ in }) throws {
-        while epoch < configuration.epochs || stepInEpoch > 0 { try onEpoch(try runEpoch()) }
+        while hasEpochsLeft { try onEpoch(try runEpoch()) }
     }
 
     /// The remaining epochs' metrics as an asynchronous sequence (training runs in a task).
@@ -74,7 +62,7 @@ public final class Trainer: @unchecked Sendable {
         AsyncThrowingStream { continuation in
             let task = Task.detached { [self] in
                 do {
-                    while self.epoch < self.configuration.epochs || self.stepInEpoch > 0, !Task.isCancelled {
+                    while self.hasEpochsLeft, !Task.isCancelled {
                         continuation.yield(try self.runEpoch())
                     }
                     continuation.finish()
