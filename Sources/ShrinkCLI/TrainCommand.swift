@@ -110,7 +110,7 @@ func checkWritableFolder(_ flag: String, _ path: String) throws {
     }
 }
 
-/// Writes `text` atomically (temporary file, then rename).
+/// Writes `text` atomically (temporary file, fsync, rename).
 func writeText(_ text: String, to path: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: path))
 }
