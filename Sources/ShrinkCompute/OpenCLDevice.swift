@@ -233,24 +233,21 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     /// Sets the arguments and enqueues `name` over `global` items in groups of `local`
     /// (global is padded up to a multiple of local). Does not wait.
     func launch(_ name: String, global: [Int], local: [Int], _ arguments: [Argument]) throws {
-        var values: [(size: Int, value: Any)] = []
-        for argument in arguments {
+        /// An argument's value as clSetKernelArg takes it.
+        enum Value { case mem(cl_mem), int32(Int32), float(Float) }
+        let values: [Value] = try arguments.map { argument in
             switch argument {
-            case let .floats(buffer, offset, count):
-                try buffer.checkType(.float32, name)
+            case let .floats(buffer, offset, count), let .ints(buffer, offset, count):
+                if case .ints = argument { try buffer.checkType(.int32, name) } else { try buffer.checkType(.float32, name) }
                 try buffer.checkRange(offset, count, name)
-                values.append((MemoryLayout<cl_mem>.size, try memory(buffer, name)))
-            case let .ints(buffer, offset, count):
-                try buffer.checkType(.int32, name)
-                try buffer.checkRange(offset, count, name)
-                values.append((MemoryLayout<cl_mem>.size, try memory(buffer, name)))
+                return .mem(try memory(buffer, name))
             case let .int(value):
                 guard let v = Int32(exactly: value) else {
                     throw DeviceError.invalidArgument("\(name): \(value) does not fit a 32-bit kernel argument")
                 }
-                values.append((4, v))
-            case let .float(value): values.append((4, value))
-            case let .bool(value): values.append((4, Int32(value ? 1 : 0)))
+                return .int32(v)
+            case let .float(value): return .float(value)
+            case let .bool(value): return .int32(value ? 1 : 0)
             }
         }
         if global.contains(0) { return }
@@ -258,13 +255,12 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         counterBox.launch()
         try withLock {
             let kernel = try kernelLocked(name)
-            for (index, (size, value)) in values.enumerated() {
+            for (index, value) in values.enumerated() {
                 let status: cl_int
                 switch value {
-                case var mem as cl_mem: status = clSetKernelArg(kernel, cl_uint(index), size, &mem)
-                case var i as Int32: status = clSetKernelArg(kernel, cl_uint(index), size, &i)
-                case var f as Float: status = clSetKernelArg(kernel, cl_uint(index), size, &f)
-                default: preconditionFailure("unhandled kernel argument")
+                case var .mem(mem): status = clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_mem>.size, &mem)
+                case var .int32(i): status = clSetKernelArg(kernel, cl_uint(index), 4, &i)
+                case var .float(f): status = clSetKernelArg(kernel, cl_uint(index), 4, &f)
                 }
                 try clCheck(status, "clSetKernelArg(\(name), \(index))")
             }
