@@ -45,4 +45,29 @@ final class DevicesCommandTests: XCTestCase {
         XCTAssertFalse(cpuModel.isEmpty)
         XCTAssertEqual(fallbackModel, cpuModel, "the fallback run differs from the CPU run")
     }
+
+    /// SPEC §1: the kernels are compiled into the binary, so a copy elsewhere still runs them.
+    func testCopiedBinaryStillFindsItsKernels() throws {
+        guard CLI.devices.count > 1 else { throw XCTSkip("OpenCL: no platform") }
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("shrink")
+        try FileManager.default.copyItem(at: CLI.binary, to: copy)
+        let process = Process()
+        process.executableURL = copy
+        process.arguments = ["train", "--synthetic", "classification:64:3", "--model", "mlp:4", "--loss", "bce",
+                             "--optimizer", "sgd", "--lr", "0.1", "--epochs", "2", "--device", "opencl:0:0"]
+        process.currentDirectoryURL = folder
+        var env = ProcessInfo.processInfo.environment
+        env["SHRINK_CACHE_DIR"] = folder.appendingPathComponent("cache").path  // no cached binary to lean on
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("[opencl]"), output)
+    }
 }
