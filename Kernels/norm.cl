@@ -8,6 +8,9 @@
 //                  the NORM_ITEMS partials into __local, then item 0 combines them in order,
 //                  applies the square root (L2, last), scale and accumulate, and writes
 //                  result[index].
+//   norm_small     both stages in one launch for count <= NORM_SMALL (the host's choice): one
+//                  work-group of NORM_LOCAL items, each reducing a contiguous chunk into
+//                  __local, item 0 combining them as norm_finish does.
 // kind: 0 sum, 1 L1 (Σ|x|), 2 L2 (√Σx²), 3 squared L2, 4 max|x|, 5 count |x| < threshold,
 //       6 count x == 0.  NaN in x gives NaN for sums and max; counts skip NaN.
 // Precision: compensated float; counts exact up to 2^24.
@@ -51,12 +54,9 @@ inline void kahan_add(float *sum, float *c, const float v) {
 // max that lets NaN win.
 inline float max_nan(const float a, const float b) { return (isnan(a) || a > b) ? a : b; }
 
-__kernel void norm_partials(__global const float *x, const int off, const int count, const int kind,
-                            const float threshold, __global float *partials) {
-    const int t = get_global_id(0);
-    const int chunk = (count + NORM_ITEMS - 1) / NORM_ITEMS;
-    const int begin = min(t * chunk, count);
-    const int end = min(begin + chunk, count);
+// The reduction of x[off+begin .. off+end) by one work-item.
+inline float norm_chunk(__global const float *x, const int off, const int begin, const int end, const int kind,
+                        const float threshold) {
     float sum = 0.0f, c = 0.0f;
     if (kind == KIND_MAXABS) {
         for (int i = begin; i < end; ++i) sum = max_nan(fabs(x[off + i]), sum);
@@ -67,7 +67,28 @@ __kernel void norm_partials(__global const float *x, const int off, const int co
     } else {
         for (int i = begin; i < end; ++i) kahan_add(&sum, &c, norm_term(kind, x[off + i], threshold));
     }
-    partials[t] = sum;
+    return sum;
+}
+
+// Combines NORM_LOCAL values in order (item 0 only), then √ (L2, last), scale, accumulate.
+inline void norm_store(__local const float *slices, const int kind, __global float *result, const int index,
+                       const float scale, const int accumulate) {
+    float sum = 0.0f, c = 0.0f;
+    for (int i = 0; i < NORM_LOCAL; ++i) {
+        if (kind == KIND_MAXABS) sum = max_nan(slices[i], sum);
+        else kahan_add(&sum, &c, slices[i]);
+    }
+    if (kind == KIND_L2) sum = sqrt(sum);
+    const float value = scale * sum;
+    result[index] = accumulate ? result[index] + value : value;
+}
+
+__kernel void norm_partials(__global const float *x, const int off, const int count, const int kind,
+                            const float threshold, __global float *partials) {
+    const int t = get_global_id(0);
+    const int chunk = (count + NORM_ITEMS - 1) / NORM_ITEMS;
+    const int begin = min(t * chunk, count);
+    partials[t] = norm_chunk(x, off, begin, min(begin + chunk, count), kind, threshold);
 }
 
 __kernel void norm_finish(__global const float *partials, const int kind, __global float *result,
@@ -82,13 +103,17 @@ __kernel void norm_finish(__global const float *partials, const int kind, __glob
     }
     slices[t] = sum;
     barrier(CLK_LOCAL_MEM_FENCE);
-    if (t != 0) return;
-    sum = 0.0f; c = 0.0f;
-    for (int i = 0; i < NORM_LOCAL; ++i) {
-        if (kind == KIND_MAXABS) sum = max_nan(slices[i], sum);
-        else kahan_add(&sum, &c, slices[i]);
-    }
-    if (kind == KIND_L2) sum = sqrt(sum);
-    const float value = scale * sum;
-    result[index] = accumulate ? result[index] + value : value;
+    if (t == 0) norm_store(slices, kind, result, index, scale, accumulate);
+}
+
+__kernel void norm_small(__global const float *x, const int off, const int count, const int kind,
+                         const float threshold, __global float *result, const int index, const float scale,
+                         const int accumulate) {
+    __local float slices[NORM_LOCAL];
+    const int t = get_local_id(0);
+    const int chunk = (count + NORM_LOCAL - 1) / NORM_LOCAL;
+    const int begin = min(t * chunk, count);
+    slices[t] = norm_chunk(x, off, begin, min(begin + chunk, count), kind, threshold);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (t == 0) norm_store(slices, kind, result, index, scale, accumulate);
 }

@@ -56,6 +56,9 @@ public struct KernelTuning: Sendable, Hashable {
         return t
     }
 
+    /// Reductions up to this length run as one launch (norm_small); longer ones in two stages.
+    static let normSmallCount = 16_384
+
     /// The fixed blocks of matmul_nn16 (8 rows × 16 columns) and matmul_nt (4 × 4).
     static let nnRows = 8, ntRows = 4, ntCols = 4
 

@@ -52,6 +52,13 @@ extension OpenCLDevice {
         case .countZero: (code, threshold) = (6, 0)
         }
         try result.checkRange(index, 1, "norm result")
+        if count <= KernelTuning.normSmallCount {  // one launch: chunks of ≤ 256 per work-item
+            try launch("norm_small", global: [tuning.normLocal], local: [tuning.normLocal], [
+                .floats(x, offset, count), .int(offset), .int(count), .int(code), .float(threshold),
+                .floats(result, index, 1), .int(index), .float(scale), .bool(accumulate),
+            ])
+            return
+        }
         // Both stages share the partials buffer: no other reduction may enqueue in between.
         normLock.lock()
         defer { normLock.unlock() }
