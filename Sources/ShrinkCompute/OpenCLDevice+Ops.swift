@@ -72,6 +72,14 @@ extension OpenCLDevice {
         ])
     }
 
+    public func axpby(_ alpha: Float, _ x: Buffer, at xOffset: Int, _ beta: Float, _ y: Buffer, at yOffset: Int,
+                      count: Int) throws {
+        try launch1D("axpby", count: count, [
+            .float(alpha), .floats(x, xOffset, count), .int(xOffset), .float(beta), .floats(y, yOffset, count),
+            .int(yOffset), .int(count),
+        ])
+    }
+
     public func penaltyGradient(_ penalty: PenaltyCoefficients, weights: Buffer, gradient: Buffer,
                                 at offset: Int, count: Int, norms: Buffer, normIndex: Int) throws {
         try launch1D("penalty_gradient", count: count, [
