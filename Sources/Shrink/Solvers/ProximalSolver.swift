@@ -46,8 +46,9 @@ public struct LinearSolution: Sendable {
 /// soft-threshold on the weights, with the safe step 1/L from the Lipschitz bound
 /// L = c·λ_max([X 1]ᵀ[X 1])/n + 2λ₂ (c = 2 for mse, 1/4 for the logistic loss).
 public enum ProximalSolver {
+    /// Solves `problem` on `data`, starting from `start` (a warm start) or from zero.
     public static func solve(_ problem: LinearProblem, data: Dataset, device: any Device, tolerance: Double = 1e-6,
-                             maxIterations: Int = 20_000) throws -> LinearSolution {
+                             maxIterations: Int = 20_000, start: LinearSolution? = nil) throws -> LinearSolution {
         try problem.validate()
         let scales = problem.standardize ? columnScales(data) : [Double](repeating: 1, count: data.columns)
         let scaled = try scaledData(data, scales)
@@ -61,16 +62,18 @@ public enum ProximalSolver {
                                                   learningRate: Float(1 / lipschitz),
                                                   penalty: Penalty(l2: Float(l2), scope: .weights), epochs: 1,
                                                   batchSize: 0, shuffle: false)
+        let initial = (0..<data.columns).map { Float((start?.coefficients[$0] ?? 0) * scales[$0]) }
+            + [Float(start?.intercept ?? 0)]
         let trainer = try Trainer(device: device, configuration: configuration, train: scaled,
-                                  initialState: ["0.weight": Tensor(shape: [1, data.columns], values: [Float](repeating: 0, count: data.columns)),
-                                                 "0.bias": Tensor(shape: [1], values: [0])])
+                                  initialState: ["0.weight": Tensor(shape: [1, data.columns], values: Array(initial.dropLast())),
+                                                 "0.bias": Tensor(shape: [1], values: [initial.last!])])
         let z = trainer.model.parameters                 // where the gradient is taken
         let count = trainer.model.layout.totalCount      // p weights, then the bias
-        let previous = try device.makeBuffer(count: count), next = try device.makeBuffer(count: count)
+        let previous = try device.makeBuffer(initial), next = try device.makeBuffer(count: count)
         let gradient = trainer.workspace.gradients
         let step = Float(1 / lipschitz), threshold = Float(l1 / lipschitz)
         var t = 1.0
-        var checkpoint = [Float](repeating: 0, count: count)
+        var checkpoint = initial
         var iterations = 0, converged = false
         while iterations < maxIterations, !converged {
             for _ in 0..<20 {

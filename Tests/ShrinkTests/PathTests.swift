@@ -1,0 +1,49 @@
+import Foundation
+@testable import Shrink
+import XCTest
+
+final class PathTests: XCTestCase {
+    /// Orthogonal, centered X (Hadamard columns): the Lasso solution soft-thresholds least
+    /// squares, so the nonzero count can only grow as α falls, and at α_max it is 0.
+    func testLassoPathOnOrthogonalDesign() throws {
+        let hadamard: [[Float]] = [[1, 1, 1, 1, 1, 1, 1, 1], [1, -1, 1, -1, 1, -1, 1, -1], [1, 1, -1, -1, 1, 1, -1, -1],
+                                   [1, -1, -1, 1, 1, -1, -1, 1], [1, 1, 1, 1, -1, -1, -1, -1], [1, -1, 1, -1, -1, 1, -1, 1]]
+        let columns = Array(hadamard[1...])  // mean-zero, mutually orthogonal
+        let (n, p) = (8, columns.count)
+        let x = (0..<n).flatMap { r in columns.map { $0[r] } }
+        let truth: [Float] = [2, -1, 0.5, 0.25, 0]
+        let y = (0..<n).map { r in 0.3 + (0..<p).reduce(Float(0)) { $0 + x[r * p + $1] * truth[$1] } }
+        let data = try Dataset(features: x, targets: y, rows: n, columns: p)
+        for device in TrainingDevices.all {
+            let path = try RegularizationPath.compute(loss: .mse, l1Ratio: 1, standardize: false, train: data, validation: nil,
+                                                      epsilon: 1e-3, count: 30, folds: 0, seed: 0, device: device)
+            let counts = path.points.map(\.solution.nonzeros)
+            XCTAssertEqual(counts.first, 0, "\(device.kind): α_max gives all zeros")
+            XCTAssertEqual(counts, counts.sorted(), "\(device.kind): nonzeros must be monotone: \(counts)")
+            XCTAssertEqual(counts.last, 4, "\(device.kind): the four true coefficients at the small end")
+            // Closed form on an orthogonal design: w_j = sign(z_j)·max(|z_j| − α, 0), z_j = x_jᵀy/n.
+            for point in path.points {
+                for j in 0..<p {
+                    let z = Double(truth[j])
+                    let expected = (z > 0 ? 1.0 : -1.0) * max(abs(z) - point.alpha, 0)
+                    XCTAssertEqual(point.solution.coefficients[j], expected, accuracy: 1e-4, "\(device.kind) α=\(point.alpha) w\(j)")
+                }
+            }
+        }
+    }
+
+    func testCrossValidationPicksOneStandardErrorAboveTheMinimum() throws {
+        let data = try SyntheticData.make("regression:150:12", seed: 4)
+        let path = try RegularizationPath.compute(loss: .mse, l1Ratio: 1, standardize: false, train: data, validation: nil,
+                                                  epsilon: 1e-3, count: 25, folds: 5, seed: 1, device: TrainingDevices.all[0])
+        let cv = try XCTUnwrap(path.crossValidation)
+        XCTAssertEqual(cv.meanLoss.count, 25)
+        XCTAssertGreaterThanOrEqual(cv.alpha1SE, cv.alphaMin, "λ_1se is the larger, sparser choice")
+        let best = cv.meanLoss.indices.min { cv.meanLoss[$0] < cv.meanLoss[$1] }!
+        let oneSE = path.points.firstIndex { $0.alpha == cv.alpha1SE }!
+        XCTAssertLessThanOrEqual(cv.meanLoss[oneSE], cv.meanLoss[best] + cv.standardError[best])
+        if oneSE > 0 { XCTAssertGreaterThan(cv.meanLoss[oneSE - 1], cv.meanLoss[best] + cv.standardError[best]) }
+        XCTAssertTrue(path.json.contains("\"alpha_1se\""))
+        XCTAssertEqual(path.csv.split(separator: "\n").count, 26)
+    }
+}
