@@ -4,6 +4,11 @@ import Foundation
 public struct NPYArray: Sendable, Equatable {
     public var shape: [Int]
     public var values: [Float]
+
+    public init(shape: [Int], values: [Float]) {
+        self.shape = shape
+        self.values = values
+    }
 }
 
 /// NumPy's `.npy` format, versions 1–3: little-endian float32/float64/int32/int64, uint8 and
