@@ -51,11 +51,11 @@ public struct RegularizationPath: Sendable {
                                tolerance: Double = 1e-6) throws -> RegularizationPath {
         let alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize), epsilon: epsilon, count: count)
         func walk(_ data: Dataset, scoring: Dataset?) throws -> [Point] {
+            let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device)
             var start: LinearSolution?
             return try alphas.map { alpha in
-                let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)
-                let solution = try ProximalSolver.solve(problem, data: data, device: device, tolerance: tolerance,
-                                                        maxIterations: 100_000, start: start)
+                let solution = try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
+                                                maxIterations: 100_000, start: start)
                 start = solution
                 return Point(alpha: alpha, solution: solution, trainLoss: meanLoss(loss, data, solution),
                              validationLoss: scoring.map { meanLoss(loss, $0, solution) })
