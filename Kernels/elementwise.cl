@@ -4,6 +4,7 @@
 //   fill_float    x[off+i] = value                                      (count items)
 //   axpby         y[y_off+i] = alpha·x[x_off+i] + beta·y[y_off+i]         (count items)
 //   gather_rows   dst[r, :] = src[idx[idx_off + r], :]                   (rows·cols items)
+//                 an index outside 0..<src_rows gives a row of NaN (never a read outside src)
 //   add_bias      x[r, c] += bias[b_off + c]; then max(x, 0) if relu    (rows·cols items)
 //   relu_backward g[i] = 0 where a[i] <= 0 (a = the ReLU's output)      (count items)
 //   column_sums   dst[off + c] = Σ_r x[r, c], r in order                 (cols items)
@@ -20,12 +21,13 @@ __kernel void axpby(const float alpha, __global const float *x, const int x_off,
     if (i < count) y[y_off + i] = alpha * x[x_off + i] + beta * y[y_off + i];
 }
 
-__kernel void gather_rows(__global const float *src, __global const int *idx, const int idx_off,
+__kernel void gather_rows(__global const float *src, const int src_rows, __global const int *idx, const int idx_off,
                           const int rows, const int cols, __global float *dst) {
     const int t = get_global_id(0);
     if (t >= rows * cols) return;
     const int r = t / cols, c = t - r * cols;
-    dst[t] = src[idx[idx_off + r] * cols + c];
+    const int s = idx[idx_off + r];
+    dst[t] = (s >= 0 && s < src_rows) ? src[s * cols + c] : NAN;
 }
 
 __kernel void add_bias(__global float *x, __global const float *bias, const int b_off,

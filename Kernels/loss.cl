@@ -7,7 +7,7 @@
 // kind: 0 mse   (z − y)², grad 2(z − y)                           cols = 1, correct = 0
 //       1 bce   max(z,0) − z·y + log1p(e^{−|z|}), grad σ(z) − y     cols = 1, correct = (z > 0) == (y > 0.5)
 //       2 ce    logsumexp(z) − z_y, grad softmax(z) − onehot(y)     correct = argmax(z) == y
-// A ce label outside 0..cols−1 (or not an integer) gives a NaN loss.
+// A ce label outside 0..cols−1 (or not an integer) gives a NaN loss and the gradient softmax·scale.
 
 __kernel void loss_gradient(const int kind, __global const float *z, __global const float *y, const int y_off,
                             const int rows, const int cols, const float scale, __global float *grad,
@@ -36,12 +36,14 @@ __kernel void loss_gradient(const int kind, __global const float *z, __global co
         }
         float total = 0.0f;
         for (int c = 0; c < cols; ++c) total += exp(zr[c] - top);
-        const float lse = top + log(total);
+        const float inverse = 1.0f / total;
         const int label = (int)target;
         const int valid = (float)label == target && label >= 0 && label < cols;
+        // softmax = e^{z−max}/Σ, and logsumexp − z_y = log Σ − (z_y − max): nothing is rounded
+        // at the logits' magnitude (as the CPU device, and PyTorch's log_softmax).
         for (int c = 0; c < cols; ++c)
-            grad[r * cols + c] = (exp(zr[c] - lse) - (c == label ? 1.0f : 0.0f)) * scale;
-        row_loss[r] = valid ? lse - zr[label] : NAN;
+            grad[r * cols + c] = (exp(zr[c] - top) * inverse - ((valid && c == label) ? 1.0f : 0.0f)) * scale;
+        row_loss[r] = valid ? log(total) - (zr[label] - top) : NAN;
         row_correct[r] = (valid && best == label) ? 1.0f : 0.0f;
     }
 }

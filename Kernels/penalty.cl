@@ -19,7 +19,12 @@ __kernel void penalty_gradient(__global const float *w, __global float *g, const
         norm_scale = (n > 0.0f || isnan(n)) ? l2n / n : 0.0f;
     }
     const float v = w[off + i];
-    g[off + i] += l1 * sign_nan(v) + 2.0f * l2 * v + norm_scale * v;
+    // Only the terms present: an absent term's 0·w would turn an infinite w into NaN.
+    float d = 0.0f;
+    if (l1 != 0.0f) d += l1 * sign_nan(v);
+    if (l2 != 0.0f) d += 2.0f * l2 * v;
+    if (norm_scale != 0.0f) d += norm_scale * v;
+    g[off + i] += d;
 }
 
 __kernel void proximal_l1(__global float *w, const int off, const int count, const float threshold) {

@@ -129,7 +129,13 @@ public final class CPUDevice: Device {
         }
         let twoL2 = 2 * penalty.l2
         parallelFor(count, grain: 65_536) { range in
-            for i in range { g[i] += penalty.l1 * signum(w[i]) + twoL2 * w[i] + normScale * w[i] }
+            for i in range {  // only the terms present: an absent term's 0·w turns an infinite w into NaN
+                var d: Float = 0
+                if penalty.l1 != 0 { d += penalty.l1 * signum(w[i]) }
+                if twoL2 != 0 { d += twoL2 * w[i] }
+                if normScale != 0 { d += normScale * w[i] }
+                g[i] += d
+            }
         }
     }
 

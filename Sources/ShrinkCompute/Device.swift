@@ -67,6 +67,8 @@ public protocol Device: AnyObject, Sendable {
     // MARK: Layers
 
     /// destination[r, :] = source[indices[indexOffset + r], :] for r < rows (int32 indices).
+    /// An index outside the source's rows throws outOfBounds where indices are read on the host
+    /// (CPU); on OpenCL, which does not read them back, that row is NaN (never a wild read).
     func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                     into destination: Buffer) throws
     /// x[r, c] += bias[biasOffset + c], then x ← max(x, 0) when `relu`.

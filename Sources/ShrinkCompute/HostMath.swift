@@ -68,13 +68,13 @@ enum HostLoss {
                 g[c] = exp(z[c] - top)
                 total += g[c]
             }
-            let lse = top + log(total)
             let label = Int(exactly: y) ?? -1
             let inverse = 1 / total
             for c in 0..<z.count {
                 g[c] = (g[c] * inverse - (c == label ? 1 : 0)) * scale
             }
-            let loss = label >= 0 && label < z.count ? lse - z[label] : .nan
+            // logsumexp − z_y as log(Σ e^{z−max}) − (z_y − max): no rounding at the logits' magnitude.
+            let loss = label >= 0 && label < z.count ? log(total) - (z[label] - top) : .nan
             return Row(loss: loss, correct: best == label)
         }
     }

@@ -98,8 +98,8 @@ extension OpenCLDevice {
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
         try launch1D("gather_rows", count: rows * cols, [
-            .floats(source, 0, source.count), .ints(indices, indexOffset, rows), .int(indexOffset),
-            .int(rows), .int(cols), .floats(destination, 0, rows * cols),
+            .floats(source, 0, source.count), .int(source.count / max(cols, 1)), .ints(indices, indexOffset, rows),
+            .int(indexOffset), .int(rows), .int(cols), .floats(destination, 0, rows * cols),
         ])
     }
 

@@ -2,73 +2,180 @@ import Foundation
 @testable import ShrinkCompute
 import XCTest
 
-/// Reductions on every device against Double sums, up to 10^7 elements within 1e-6 relative.
+/// Every reduction on every device against a Double loop: lengths 1, 7, 1000 and 10^7 within
+/// 1e-6 relative (SPEC §2), offsets, scale and accumulate, both the one-launch and the two-stage
+/// path, and NaN/Inf propagation.
 final class NormTests: XCTestCase {
-    static func reference(_ kind: NormKind, _ x: ArraySlice<Float>) -> Double {
-        switch kind {
-        case .sum: return x.reduce(0.0) { $0 + Double($1) }
-        case .l1: return x.reduce(0.0) { $0 + abs(Double($1)) }
-        case .l2: return x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        case .l2Squared: return x.reduce(0.0) { $0 + Double($1) * Double($1) }
-        case .maxAbs: return x.reduce(0.0) { max($0, abs(Double($1))) }
-        case .countBelow(let t): return Double(x.filter { abs($0) < t }.count)
-        case .countZero: return Double(x.filter { $0 == 0 }.count)
+    static let kinds: [NormKind] = [.sum, .l1, .l2, .l2Squared, .maxAbs, .countBelow(0.25), .countZero]
+
+    /// Every reduction of x[offset..<offset+count] in one Double pass.
+    struct Reference {
+        var sum = 0.0, l1 = 0.0, squares = 0.0, maxAbs = 0.0, below = 0.0, zeros = 0.0
+
+        init(_ x: [Float], offset: Int, count: Int, threshold: Float = 0.25) {
+            x.withUnsafeBufferPointer { p in
+                for i in offset..<(offset + count) {
+                    let v = Double(p[i])
+                    sum += v
+                    l1 += abs(v)
+                    squares += v * v
+                    maxAbs = v.isNaN || maxAbs.isNaN ? .nan : max(maxAbs, abs(v))
+                    if abs(p[i]) < threshold { below += 1 }
+                    if p[i] == 0 { zeros += 1 }
+                }
+            }
+        }
+
+        func value(_ kind: NormKind) -> Double {
+            switch kind {
+            case .sum: return sum
+            case .l1: return l1
+            case .l2: return squares.squareRoot()
+            case .l2Squared: return squares
+            case .maxAbs: return maxAbs
+            case .countBelow: return below
+            case .countZero: return zeros
+            }
         }
     }
 
-    static let kinds: [NormKind] = [.sum, .l1, .l2, .l2Squared, .maxAbs, .countBelow(0.25), .countZero]
+    /// Values in [-0.75, 1.25) with every 11th an exact zero, NaN sentinels around the range
+    /// (a kernel reading outside it turns sums into NaN).
+    static func data(_ count: Int, offset: Int, seed: UInt64) -> [Float] {
+        var x = randomValues(count, seed: seed, in: -0.75..<1.25)
+        for i in stride(from: 0, to: count, by: 11) { x[i] = 0 }
+        return padded(x, before: offset, after: 3, sentinel: .nan)
+    }
 
-    func testEveryKindAndLength() throws {
-        for device in ComputeDevices.all {
-            for n in [1, 7, 1000, 65_537] {
-                var x = randomValues(n + 5, seed: UInt64(n))
-                for i in stride(from: 0, to: x.count, by: 11) { x[i] = 0 }
+    private func checkEveryKind(_ device: any Device, count: Int, offset: Int, seed: UInt64,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = Self.data(count, offset: offset, seed: seed)
+        let reference = Reference(x, offset: offset, count: count)
+        let buffer = try device.makeBuffer(x)
+        for kind in Self.kinds {
+            let got = try device.norm(kind, of: buffer, at: offset, count: count)
+            assertClose(got, reference.value(kind), tolerance: 0, relative: 1e-6,
+                        "\(label(device)) \(kind) n=\(count) offset \(offset)", file: file, line: line)
+        }
+    }
+
+    func testEveryKindAtShortLengths() throws {
+        for device in testDevices() {
+            for count in [1, 7, 1000] {
+                try checkEveryKind(device, count: count, offset: 3, seed: UInt64(count))
+            }
+        }
+    }
+
+    /// The one-launch path's limit (16,384) and the first two-stage lengths, at offsets.
+    func testAroundTheSinglePassLimit() throws {
+        for device in testDevices() {
+            for count in [16_383, 16_384, 16_385, 100_003] {
+                try checkEveryKind(device, count: count, offset: count % 5 + 1, seed: UInt64(count))
+            }
+        }
+    }
+
+    /// 10^7 elements: a float running sum would drift by ~1e-4; the contract is 1e-6 relative.
+    func testTenMillionElementsWithinOneMillionth() throws {
+        for device in testDevices() {
+            try checkEveryKind(device, count: 10_000_000, offset: 5, seed: 7)
+        }
+    }
+
+    /// The default (GPU) tuning's 4096 partials, run on the OpenCL device.
+    func testDefaultTuningTwoStagePath() throws {
+        guard let device = try defaultTunedOpenCLDevice() else { return }
+        XCTAssertEqual(device.tuning.normItems, 4096)
+        for count in [16_385, 1_000_003] {
+            try checkEveryKind(device, count: count, offset: 2, seed: 3)
+        }
+    }
+
+    /// result[index] = scale·N(x) (+ result[index] when accumulating); neighbours untouched;
+    /// without accumulate the old value is ignored, NaN included.
+    func testScaleAndAccumulate() throws {
+        for device in testDevices() {
+            for count in [1000, 100_000] {  // one launch, two stages
+                let x = Self.data(count, offset: 0, seed: 21)
+                let reference = Reference(x, offset: 0, count: count)
                 let buffer = try device.makeBuffer(x)
                 for kind in Self.kinds {
-                    let got = try device.norm(kind, of: buffer, at: 3, count: n)
-                    let expected = Self.reference(kind, x[3..<(3 + n)])
-                    XCTAssertEqual(Double(got), expected, accuracy: 1e-6 * max(abs(expected), 1),
-                                   "\(device.kind) \(kind) n=\(n)")
+                    let result = try device.makeBuffer([Float]([-7, 2.5, .nan, -7]))
+                    try device.norm(kind, of: buffer, at: 0, count: count, into: result, at: 1, scale: -0.5, accumulate: true)
+                    try device.norm(kind, of: buffer, at: 0, count: count, into: result, at: 2, scale: 3, accumulate: false)
+                    let out = try device.read(result)
+                    let message = "\(label(device)) \(kind) n=\(count)"
+                    XCTAssertEqual([out[0], out[3]], [-7, -7], "\(message): wrote next to the result")
+                    assertClose(out[1], 2.5 - 0.5 * reference.value(kind), tolerance: 1e-6, relative: 1e-6,
+                                "\(message) accumulate")
+                    assertClose(out[2], 3 * reference.value(kind), tolerance: 0, relative: 1e-6, "\(message) overwrite")
                 }
             }
         }
     }
 
-    /// 10^7 positive values (no cancellation): float accumulation would drift by ~1e-4.
-    func testTenMillionWithinOneMillionth() throws {
-        let n = 10_000_000
-        let x = (0..<n).map { Float(1 + ($0 % 1000)) * 1e-3 + 0.1 }
-        for device in ComputeDevices.all {
-            let buffer = try device.makeBuffer(x)
-            for kind in [NormKind.sum, .l1, .l2, .l2Squared] {
-                let expected = Self.reference(kind, x[...])
-                let got = Double(try device.norm(kind, of: buffer))
-                XCTAssertLessThanOrEqual(abs(got - expected) / expected, 1e-6, "\(device.kind) \(kind): \(got) vs \(expected)")
+    /// Several accumulations into one slot sum (the penalty's Σ over parameter tensors).
+    func testRepeatedAccumulationSums() throws {
+        for device in testDevices() {
+            let x = try device.makeBuffer([Float]([3, -4, 12]))
+            let result = try device.makeBuffer(count: 1)
+            try device.norm(.l2, of: x, at: 0, count: 2, into: result, at: 0, scale: 1, accumulate: true)  // 5
+            try device.norm(.l1, of: x, at: 1, count: 2, into: result, at: 0, scale: 0.5, accumulate: true)  // 8
+            try device.norm(.maxAbs, of: x, at: 0, count: 3, into: result, at: 0, scale: -1, accumulate: true)  // −12
+            XCTAssertEqual(try device.read(result), [1], "\(label(device))")
+        }
+    }
+
+    /// countBelow is strict (|x| = threshold is not counted), countZero counts −0; both skip NaN.
+    /// Repeated past the one-launch limit so both paths see the edge values.
+    func testCountsAtTheirEdges() throws {
+        let pattern: [Float] = [0.25, -0.25, 0.2499999, -0.2499999, 0, -0.0, .nan, 1, .infinity, 1e-45]
+        for device in testDevices() {
+            for copies in [1, 2000] {
+                let x = try device.makeBuffer([[Float]](repeating: pattern, count: copies).flatMap { $0 })
+                let n = Float(copies)
+                XCTAssertEqual(try device.norm(.countBelow(0.25), of: x), 5 * n, "\(label(device)) ×\(copies)")
+                XCTAssertEqual(try device.norm(.countZero, of: x), 2 * n, "\(label(device)) ×\(copies)")
+                XCTAssertEqual(try device.norm(.countBelow(0), of: x), 0, "\(label(device)) ×\(copies)")
             }
         }
     }
 
-    func testScaleAndAccumulate() throws {
-        for device in ComputeDevices.all {
-            let x = try device.makeBuffer([Float]([1, -2, 3, -4]))
-            let result = try device.makeBuffer([Float]([100, 5]))
-            try device.norm(.l1, of: x, at: 0, count: 4, into: result, at: 1, scale: 0.5, accumulate: true)
-            try device.norm(.l2, of: x, at: 0, count: 4, into: result, at: 0, scale: 2, accumulate: false)
-            let out = try device.read(result)
-            XCTAssertEqual(out[1], 10, accuracy: 1e-6, "\(device.kind) accumulate")
-            XCTAssertEqual(out[0], 2 * Float(30).squareRoot(), accuracy: 1e-5, "\(device.kind) overwrite")
+    func testEmptyRangeIsZero() throws {
+        for device in testDevices() {
+            let x = try device.makeBuffer([Float]([.nan, 1]))
+            for kind in Self.kinds {
+                XCTAssertEqual(try device.norm(kind, of: x, at: 1, count: 0), 0, "\(label(device)) \(kind)")
+            }
         }
     }
 
+    /// NaN gives NaN for sums and max (counts skip it); ±Inf gives Inf, and +Inf − Inf NaN.
+    /// On both paths, with the special value in the middle of the range.
     func testNaNAndInfPropagate() throws {
-        for device in ComputeDevices.all {
-            let x = try device.makeBuffer([Float]([1, .nan, 3]))
-            for kind in [NormKind.sum, .l1, .l2, .l2Squared, .maxAbs] {
-                XCTAssertTrue(try device.norm(kind, of: x).isNaN, "\(device.kind) \(kind) with NaN")
+        for device in testDevices() {
+            for count in [7, 100_000] {
+                var x = randomValues(count, seed: 31)
+                let middle = count / 2
+                x[middle] = .nan
+                for kind in Self.kinds {
+                    let expected = Reference(x, offset: 0, count: count).value(kind)
+                    if case .countBelow = kind {} else if kind != .countZero { XCTAssertTrue(expected.isNaN) }
+                    assertClose(try device.norm(kind, of: try device.makeBuffer(x)), expected, tolerance: 0, relative: 1e-6,
+                                "\(label(device)) \(kind) n=\(count) with NaN")
+                }
+                x[middle] = -.infinity
+                for kind: NormKind in [.sum, .l1, .l2, .l2Squared, .maxAbs] {
+                    let expected = Reference(x, offset: 0, count: count).value(kind)
+                    XCTAssertTrue(expected.isInfinite)
+                    assertClose(try device.norm(kind, of: try device.makeBuffer(x)), expected, tolerance: 0, relative: 0,
+                                "\(label(device)) \(kind) n=\(count) with -Inf")
+                }
+                x[middle + 1] = .infinity
+                XCTAssertTrue(try device.norm(.sum, of: try device.makeBuffer(x)).isNaN, "\(label(device)) Inf − Inf")
+                XCTAssertEqual(try device.norm(.l1, of: try device.makeBuffer(x)), .infinity, "\(label(device)) |±Inf|")
             }
-            let y = try device.makeBuffer([Float]([1, -.infinity, 3]))
-            XCTAssertEqual(try device.norm(.l1, of: y), .infinity, "\(device.kind) l1 with Inf")
-            XCTAssertEqual(try device.norm(.maxAbs, of: y), .infinity, "\(device.kind) max with Inf")
         }
     }
 }

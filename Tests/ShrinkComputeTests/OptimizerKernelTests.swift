@@ -2,58 +2,145 @@ import Foundation
 @testable import ShrinkCompute
 import XCTest
 
-/// sgdStep and adamStep over several steps against torch.optim's rules written in Double.
+/// sgdStep and adamStep over several steps on every device against torch.optim's update
+/// rules, written here by hand in Double (torch/optim/sgd.py and adam.py / adamw.py).
 final class OptimizerKernelTests: XCTestCase {
-    private let w0 = randomValues(37, seed: 11)
-    private let grads = (0..<4).map { randomValues(37, seed: 20 + UInt64($0)) }
+    static let count = 1000
+    static let offset = 7
+    static let initial = randomValues(count, seed: 11)
+    /// Four steps of gradients; a few exact zeros (Adam then divides 0 by ε).
+    static let gradients: [[Float]] = (0..<4).map { t in
+        var g = randomValues(count, seed: 20 + UInt64(t), in: -2..<2)
+        for i in stride(from: 0, to: count, by: 97) { g[i] = 0 }
+        return g
+    }
 
-    func testSGDMomentumAndWeightDecay() throws {
-        let (lr, mu, wd) = (0.1, 0.9, 0.01)
-        var w = w0.map(Double.init), b = [Double](repeating: 0, count: 37)
-        for (t, g) in grads.enumerated() {
-            for i in w.indices {
-                let d = Double(g[i]) + wd * w[i]
-                b[i] = t == 0 ? d : mu * b[i] + d
-                w[i] -= lr * b[i]
+    // MARK: torch.optim in Double
+
+    /// torch.optim.SGD: d = g + wd·w; with μ ≠ 0: b = d on the first step, else
+    /// b = μ·b + (1 − dampening)·d; d = nesterov ? d + μ·b : b; w −= lr·d.
+    static func sgdReference(lr: Double, momentum: Double, dampening: Double, weightDecay: Double,
+                             nesterov: Bool, steps: Int) -> [Double] {
+        var w = initial.map(Double.init)
+        var buffer = [Double](repeating: 0, count: count)
+        for t in 0..<steps {
+            for i in 0..<count {
+                var d = Double(gradients[t][i]) + weightDecay * w[i]
+                if momentum != 0 {
+                    buffer[i] = t == 0 ? d : momentum * buffer[i] + (1 - dampening) * d
+                    d = nesterov ? d + momentum * buffer[i] : buffer[i]
+                }
+                w[i] -= lr * d
             }
         }
-        for device in ComputeDevices.all {
-            let (weights, momentum) = (try device.makeBuffer(w0), try device.makeBuffer(count: 37))
-            for (t, g) in grads.enumerated() {
-                try device.sgdStep(SGDHyperparameters(learningRate: Float(lr), momentum: Float(mu), weightDecay: Float(wd)),
-                                   weights: weights, gradient: try device.makeBuffer(g), momentum: momentum,
-                                   at: 0, count: 37, isFirstStep: t == 0)
+        return w
+    }
+
+    /// torch.optim.Adam (weight decay added to the gradient) and AdamW (w ← w·(1 − lr·wd) first):
+    /// m = β₁m + (1 − β₁)g; v = β₂v + (1 − β₂)g²; w −= lr/(1 − β₁ᵗ)·m / (√v/√(1 − β₂ᵗ) + ε).
+    static func adamReference(lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double,
+                              decoupled: Bool, steps: Int) -> [Double] {
+        var w = initial.map(Double.init)
+        var m = [Double](repeating: 0, count: count), v = m
+        for t in 0..<steps {
+            let step = Double(t + 1)
+            for i in 0..<count {
+                var g = Double(gradients[t][i])
+                if decoupled { w[i] *= 1 - lr * weightDecay } else { g += weightDecay * w[i] }
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                let denominator = v[i].squareRoot() / (1 - pow(beta2, step)).squareRoot() + eps
+                w[i] -= lr / (1 - pow(beta1, step)) * m[i] / denominator
             }
-            assertClose(try device.read(weights), w, tolerance: 1e-6, relative: 1e-5, "\(device.kind) sgd")
+        }
+        return w
+    }
+
+    // MARK: SGD
+
+    /// Runs `steps` SGD steps on the parameters at `offset`; the momentum buffer starts as NaN,
+    /// which the first step must overwrite without reading.
+    private func sgd(_ device: any Device, _ hyper: SGDHyperparameters, steps: Int) throws -> [Float] {
+        let weights = try device.makeBuffer(padded(Self.initial, before: Self.offset))
+        let momentum = try device.makeBuffer(padded([Float](repeating: .nan, count: Self.count), before: Self.offset))
+        for t in 0..<steps {
+            let gradient = try device.makeBuffer(padded(Self.gradients[t], before: Self.offset))
+            try device.sgdStep(hyper, weights: weights, gradient: gradient, momentum: momentum, at: Self.offset,
+                               count: Self.count, isFirstStep: t == 0)
+        }
+        let out = try device.read(weights)
+        assertSentinels(out, offset: Self.offset, count: Self.count, "\(label(device)) sgd")
+        return Array(out[Self.offset..<(Self.offset + Self.count)])
+    }
+
+    private func checkSGD(lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
+                          nesterov: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+        let hyper = SGDHyperparameters(learningRate: Float(lr), momentum: Float(momentum), dampening: Float(dampening),
+                                       weightDecay: Float(weightDecay), nesterov: nesterov)
+        for steps in [1, 2, 4] {  // the first step (b = d), then later ones (b = μb + (1 − τ)d)
+            let expected = Self.sgdReference(lr: lr, momentum: momentum, dampening: dampening, weightDecay: weightDecay,
+                                             nesterov: nesterov, steps: steps)
+            for device in testDevices() {
+                assertClose(try sgd(device, hyper, steps: steps), expected, tolerance: 1e-6, relative: 1e-5,
+                            "\(label(device)) \(hyper) after \(steps) steps", file: file, line: line)
+            }
         }
     }
 
-    func testAdamCoupledAndAdamWDecoupled() throws {
-        let (lr, b1, b2, eps, wd) = (1e-2, 0.9, 0.999, 1e-8, 0.1)
-        for decoupled in [false, true] {
-            var w = w0.map(Double.init), m = [Double](repeating: 0, count: 37), v = m
-            for (t, gf) in grads.enumerated() {
-                let step = Double(t + 1)
-                for i in w.indices {
-                    var g = Double(gf[i])
-                    if decoupled { w[i] *= 1 - lr * wd } else { g += wd * w[i] }
-                    m[i] = b1 * m[i] + (1 - b1) * g
-                    v[i] = b2 * v[i] + (1 - b2) * g * g
-                    let denom = (v[i].squareRoot() / (1 - pow(b2, step)).squareRoot()) + eps
-                    w[i] -= lr / (1 - pow(b1, step)) * m[i] / denom
-                }
-            }
-            for device in ComputeDevices.all {
-                let weights = try device.makeBuffer(w0)
-                let (mb, vb) = (try device.makeBuffer(count: 37), try device.makeBuffer(count: 37))
-                for (t, g) in grads.enumerated() {
-                    try device.adamStep(AdamHyperparameters(learningRate: Float(lr), weightDecay: Float(wd), decoupled: decoupled),
-                                        weights: weights, gradient: try device.makeBuffer(g), firstMoment: mb,
-                                        secondMoment: vb, at: 0, count: 37, step: t + 1)
-                }
-                assertClose(try device.read(weights), w, tolerance: 1e-6, relative: 1e-5,
-                            "\(device.kind) adam decoupled=\(decoupled)")
-            }
+    func testPlainSGD() throws { try checkSGD(lr: 0.1) }
+    func testSGDWeightDecay() throws { try checkSGD(lr: 0.1, weightDecay: 0.01) }
+    func testSGDMomentum() throws { try checkSGD(lr: 0.1, momentum: 0.9) }
+    func testSGDMomentumWeightDecayDampening() throws { try checkSGD(lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.02) }
+    func testSGDNesterov() throws { try checkSGD(lr: 0.05, momentum: 0.8, weightDecay: 0.01, nesterov: true) }
+
+    /// Without momentum the momentum buffer is neither read nor written (it may be tiny).
+    func testSGDWithoutMomentumLeavesTheBufferAlone() throws {
+        for device in testDevices() {
+            let weights = try device.makeBuffer([Float]([1, 2])), gradient = try device.makeBuffer([Float]([0.5, -1]))
+            let momentum = try device.makeBuffer([Float]([42]))
+            try device.sgdStep(SGDHyperparameters(learningRate: 0.5), weights: weights, gradient: gradient,
+                               momentum: momentum, at: 0, count: 2, isFirstStep: true)
+            XCTAssertEqual(try device.read(weights), [0.75, 2.5], "\(label(device))")
+            XCTAssertEqual(try device.read(momentum), [42], "\(label(device))")
         }
+    }
+
+    // MARK: Adam and AdamW
+
+    private func checkAdam(lr: Double, weightDecay: Double, decoupled: Bool, beta1: Double = 0.9, beta2: Double = 0.999,
+                           eps: Double = 1e-8, file: StaticString = #filePath, line: UInt = #line) throws {
+        let hyper = AdamHyperparameters(learningRate: Float(lr), beta1: Float(beta1), beta2: Float(beta2),
+                                        epsilon: Float(eps), weightDecay: Float(weightDecay), decoupled: decoupled)
+        let steps = Self.gradients.count
+        let expected = Self.adamReference(lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+                                          decoupled: decoupled, steps: steps)
+        for device in testDevices() {
+            let o = Self.offset
+            let weights = try device.makeBuffer(padded(Self.initial, before: o))
+            let m = try device.makeBuffer(count: Self.count + o), v = try device.makeBuffer(count: Self.count + o)
+            for t in 0..<steps {
+                try device.adamStep(hyper, weights: weights, gradient: try device.makeBuffer(padded(Self.gradients[t], before: o)),
+                                    firstMoment: m, secondMoment: v, at: o, count: Self.count, step: t + 1)
+            }
+            let out = try device.read(weights)
+            assertSentinels(out, offset: o, count: Self.count, "\(label(device)) adam")
+            assertClose(Array(out[o..<(o + Self.count)]), expected, tolerance: 1e-6, relative: 1e-5,
+                        "\(label(device)) \(hyper) after \(steps) steps", file: file, line: line)
+        }
+    }
+
+    func testAdamDefaults() throws { try checkAdam(lr: 1e-3, weightDecay: 0, decoupled: false) }
+    func testAdamCoupledWeightDecay() throws { try checkAdam(lr: 1e-2, weightDecay: 0.1, decoupled: false) }
+    func testAdamWDecoupledWeightDecay() throws { try checkAdam(lr: 1e-2, weightDecay: 0.1, decoupled: true) }
+    func testAdamOtherBetas() throws {
+        try checkAdam(lr: 3e-2, weightDecay: 0.01, decoupled: true, beta1: 0.5, beta2: 0.9, eps: 1e-6)
+    }
+
+    /// Adam's and AdamW's weight decay differ (Loshchilov & Hutter): the test can tell them apart.
+    func testCoupledAndDecoupledDiffer() {
+        let coupled = Self.adamReference(lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled: false, steps: 4)
+        let decoupled = Self.adamReference(lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled: true, steps: 4)
+        let gap = zip(coupled, decoupled).map { abs($0 - $1) }.max()!
+        XCTAssertGreaterThan(gap, 1e-4)
     }
 }
