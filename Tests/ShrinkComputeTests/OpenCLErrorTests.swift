@@ -85,74 +85,99 @@ final class OpenCLErrorTests: XCTestCase {
 
     // MARK: Ranges
 
-    /// Every operation given a range outside a buffer — past the end, negative, or Int.max —
-    /// throws outOfBounds on every device, and nothing is launched.
+    /// The buffers the range tests work on: x and y of 16 floats, `small` of 4, 4 int32 indices.
+    struct Buffers {
+        let x: Buffer, y: Buffer, small: Buffer, indices: Buffer
+        init(_ device: any Device) throws {
+            (x, y) = (try device.makeBuffer(count: 16), try device.makeBuffer(count: 16))
+            small = try device.makeBuffer(count: 4)
+            indices = try device.makeBuffer([Int32]([0, 1, 2, 3]))
+        }
+    }
+
+    typealias Operation = (name: String, run: () throws -> Void)
+
+    /// Every operation with one of its offsets set to `bad`.
+    static func operations(_ device: any Device, _ b: Buffers, offset bad: Int) -> [Operation] {
+        let (x, y, small, indices) = (b.x, b.y, b.small, b.indices)
+        let s = MatmulShape(m: 2, n: 2, k: 2), sgd = SGDHyperparameters(learningRate: 0.1, momentum: 0.9)
+        return [
+            ("write", { try device.write([Float](repeating: 1, count: 4), to: x, at: bad) }),
+            ("read", { _ = try device.read(x, at: bad, count: 4) }),
+            ("copy source", { try device.copy(x, at: bad, to: y, at: 0, count: 4) }),
+            ("copy destination", { try device.copy(x, at: 0, to: y, at: bad, count: 4) }),
+            ("fill", { try device.fill(x, at: bad, count: 4, with: 1) }),
+            ("matmul A", { try device.matmul(s, alpha: 1, a: x, at: bad, b: y, at: 0, beta: 0, c: small, at: 0) }),
+            ("matmul B", { try device.matmul(s, alpha: 1, a: x, at: 0, b: y, at: bad, beta: 0, c: small, at: 0) }),
+            ("matmul C", { try device.matmul(s, alpha: 1, a: x, at: 0, b: y, at: 0, beta: 0, c: x, at: bad) }),
+            ("norm x", { try device.norm(.l2, of: x, at: bad, count: 4, into: small, at: 0, scale: 1, accumulate: false) }),
+            ("norm result", { try device.norm(.l2, of: x, at: 0, count: 4, into: small, at: bad, scale: 1, accumulate: false) }),
+            ("axpby x", { try device.axpby(1, x, at: bad, 1, y, at: 0, count: 4) }),
+            ("axpby y", { try device.axpby(1, x, at: 0, 1, y, at: bad, count: 4) }),
+            ("penaltyGradient", { try device.penaltyGradient(PenaltyCoefficients(l1: 1), weights: x, gradient: y, at: bad,
+                                                             count: 4, norms: small, normIndex: 0) }),
+            ("penaltyGradient norm", { try device.penaltyGradient(PenaltyCoefficients(l2Norm: 1), weights: x, gradient: y,
+                                                                  at: 0, count: 4, norms: small, normIndex: bad) }),
+            ("proximalL1", { try device.proximalL1(x, at: bad, count: 4, threshold: 0.1) }),
+            ("gatherRows indices", { try device.gatherRows(x, indices: indices, at: bad, rows: 2, cols: 2, into: small) }),
+            ("addBias", { try device.addBias(x, bias: small, at: bad, rows: 2, cols: 2, relu: false) }),
+            ("lossGradient targets", { try device.lossGradient(.mse, logits: x, targets: y, at: bad, rows: 4, cols: 1,
+                                                               gradient: small, rowLoss: small, rowCorrect: small) }),
+            ("sgdStep", { try device.sgdStep(sgd, weights: x, gradient: y, momentum: small, at: bad, count: 4, isFirstStep: true) }),
+            ("adamStep", { try device.adamStep(AdamHyperparameters(learningRate: 0.1), weights: x, gradient: y,
+                                               firstMoment: x, secondMoment: y, at: bad, count: 4, step: 1) }),
+        ]
+    }
+
+    /// Operations whose sizes describe more elements than one of their buffers holds.
+    static func oversizedOperations(_ device: any Device, _ b: Buffers) -> [Operation] {
+        let (x, y, small, indices) = (b.x, b.y, b.small, b.indices)
+        return [
+            ("matmul", { try device.matmul(MatmulShape(m: 4, n: 4, k: 4), a: small, b: small, c: small) }),
+            ("gatherRows destination", { try device.gatherRows(x, indices: indices, at: 0, rows: 4, cols: 2, into: small) }),
+            ("addBias x", { try device.addBias(small, bias: x, at: 0, rows: 3, cols: 2, relu: true) }),
+            ("reluBackward", { try device.reluBackward(small, activation: x, count: 5) }),
+            ("columnSums x", { try device.columnSums(small, rows: 3, cols: 2, into: x, at: 0) }),
+            ("columnSums destination", { try device.columnSums(x, rows: 2, cols: 4, into: small, at: 1) }),
+            ("lossGradient logits", { try device.lossGradient(.ce, logits: small, targets: x, at: 0, rows: 2, cols: 3,
+                                                              gradient: x, rowLoss: x, rowCorrect: x) }),
+            ("lossGradient gradient", { try device.lossGradient(.ce, logits: x, targets: x, at: 0, rows: 2, cols: 3,
+                                                                gradient: small, rowLoss: x, rowCorrect: x) }),
+            ("sgdStep momentum", { try device.sgdStep(SGDHyperparameters(learningRate: 0.1, momentum: 0.9), weights: x,
+                                                      gradient: y, momentum: small, at: 4, count: 4, isFirstStep: true) }),
+            ("adamStep moments", { try device.adamStep(AdamHyperparameters(learningRate: 0.1), weights: x, gradient: y,
+                                                       firstMoment: small, secondMoment: y, at: 0, count: 8, step: 1) }),
+        ]
+    }
+
+    private func assertOutOfBounds(_ operations: [Operation], _ context: String,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+        for (name, run) in operations {
+            assertDeviceError("\(context) \(name)", file: file, line: line, run) {
+                guard case .outOfBounds = $0 else { return false }
+                return true
+            }
+        }
+    }
+
+    /// Every operation given an offset past the end (13: the range starts inside x but runs past
+    /// it), negative, or Int.max throws outOfBounds on every device and writes nothing.
     func testOutOfRangeOffsetsAreOutOfBounds() throws {
         for device in testDevices() {
-            let x = try device.makeBuffer(count: 16), y = try device.makeBuffer(count: 16), small = try device.makeBuffer(count: 4)
-            let indices = try device.makeBuffer([Int32]([0, 1, 2, 3]))
-            for bad in [13, 17, -1, Int.max] {  // 13: inside x (16) but runs past its end; outside small (4)
-                let ops: [(String, () throws -> Void)] = [
-                    ("write", { try device.write([Float](repeating: 1, count: 4), to: x, at: bad) }),
-                    ("read", { _ = try device.read(x, at: bad, count: 4) }),
-                    ("copy source", { try device.copy(x, at: bad, to: y, at: 0, count: 4) }),
-                    ("copy destination", { try device.copy(x, at: 0, to: y, at: bad, count: 4) }),
-                    ("fill", { try device.fill(x, at: bad, count: 4, with: 1) }),
-                    ("matmul A", { try device.matmul(MatmulShape(m: 2, n: 2, k: 2), alpha: 1, a: x, at: bad, b: y, at: 0,
-                                                     beta: 0, c: small, at: 0) }),
-                    ("matmul B", { try device.matmul(MatmulShape(m: 2, n: 2, k: 2), alpha: 1, a: x, at: 0, b: y, at: bad,
-                                                     beta: 0, c: small, at: 0) }),
-                    ("matmul C", { try device.matmul(MatmulShape(m: 2, n: 2, k: 2), alpha: 1, a: x, at: 0, b: y, at: 0,
-                                                     beta: 0, c: x, at: bad) }),
-                    ("norm x", { try device.norm(.l2, of: x, at: bad, count: 4, into: small, at: 0, scale: 1, accumulate: false) }),
-                    ("norm result", { try device.norm(.l2, of: x, at: 0, count: 4, into: small, at: bad, scale: 1, accumulate: false) }),
-                    ("axpby x", { try device.axpby(1, x, at: bad, 1, y, at: 0, count: 4) }),
-                    ("axpby y", { try device.axpby(1, x, at: 0, 1, y, at: bad, count: 4) }),
-                    ("penaltyGradient", { try device.penaltyGradient(PenaltyCoefficients(l1: 1), weights: x, gradient: y, at: bad,
-                                                                     count: 4, norms: small, normIndex: 0) }),
-                    ("penaltyGradient norm", { try device.penaltyGradient(PenaltyCoefficients(l2Norm: 1), weights: x, gradient: y,
-                                                                          at: 0, count: 4, norms: small, normIndex: bad) }),
-                    ("proximalL1", { try device.proximalL1(x, at: bad, count: 4, threshold: 0.1) }),
-                    ("gatherRows indices", { try device.gatherRows(x, indices: indices, at: bad, rows: 2, cols: 2, into: small) }),
-                    ("addBias", { try device.addBias(x, bias: small, at: bad, rows: 2, cols: 2, relu: false) }),
-                    ("lossGradient targets", { try device.lossGradient(.mse, logits: x, targets: y, at: bad, rows: 4, cols: 1,
-                                                                       gradient: small, rowLoss: small, rowCorrect: small) }),
-                    ("sgdStep", { try device.sgdStep(SGDHyperparameters(learningRate: 0.1, momentum: 0.9), weights: x, gradient: y,
-                                                     momentum: small, at: bad, count: 4, isFirstStep: true) }),
-                    ("adamStep", { try device.adamStep(AdamHyperparameters(learningRate: 0.1), weights: x, gradient: y,
-                                                       firstMoment: x, secondMoment: y, at: bad, count: 4, step: 1) }),
-                ]
-                for (name, op) in ops {
-                    assertDeviceError("\(label(device)) \(name) at \(bad)", op) {
-                        guard case .outOfBounds = $0 else { return false }
-                        return true
-                    }
-                }
+            let buffers = try Buffers(device)
+            for bad in [13, 17, -1, Int.max] {
+                assertOutOfBounds(Self.operations(device, buffers, offset: bad), "\(label(device)) at \(bad):")
             }
-            // Sizes larger than the buffers they describe.
-            let tooLarge: [(String, () throws -> Void)] = [
-                ("matmul", { try device.matmul(MatmulShape(m: 4, n: 4, k: 4), a: small, b: small, c: small) }),
-                ("gatherRows destination", { try device.gatherRows(x, indices: indices, at: 0, rows: 4, cols: 2, into: small) }),
-                ("addBias x", { try device.addBias(small, bias: x, at: 0, rows: 3, cols: 2, relu: true) }),
-                ("reluBackward", { try device.reluBackward(small, activation: x, count: 5) }),
-                ("columnSums x", { try device.columnSums(small, rows: 3, cols: 2, into: x, at: 0) }),
-                ("columnSums destination", { try device.columnSums(x, rows: 2, cols: 4, into: small, at: 1) }),
-                ("lossGradient logits", { try device.lossGradient(.ce, logits: small, targets: x, at: 0, rows: 2, cols: 3,
-                                                                  gradient: x, rowLoss: x, rowCorrect: x) }),
-                ("lossGradient gradient", { try device.lossGradient(.ce, logits: x, targets: x, at: 0, rows: 2, cols: 3,
-                                                                    gradient: small, rowLoss: x, rowCorrect: x) }),
-                ("sgdStep momentum", { try device.sgdStep(SGDHyperparameters(learningRate: 0.1, momentum: 0.9), weights: x,
-                                                          gradient: y, momentum: small, at: 4, count: 4, isFirstStep: true) }),
-                ("adamStep moments", { try device.adamStep(AdamHyperparameters(learningRate: 0.1), weights: x, gradient: y,
-                                                           firstMoment: small, secondMoment: y, at: 0, count: 8, step: 1) }),
-            ]
-            for (name, op) in tooLarge {
-                assertDeviceError("\(label(device)) \(name)", op) {
-                    guard case .outOfBounds = $0 else { return false }
-                    return true
-                }
-            }
-            XCTAssertEqual(try device.read(small), [0, 0, 0, 0], "\(label(device)): a refused op wrote")
+            XCTAssertEqual(try device.read(buffers.small), [0, 0, 0, 0], "\(label(device)): a refused op wrote")
+        }
+    }
+
+    /// Sizes larger than the buffers they describe throw outOfBounds on every device.
+    func testSizesLargerThanTheirBuffersAreOutOfBounds() throws {
+        for device in testDevices() {
+            let buffers = try Buffers(device)
+            assertOutOfBounds(Self.oversizedOperations(device, buffers), "\(label(device)):")
+            XCTAssertEqual(try device.read(buffers.small), [0, 0, 0, 0], "\(label(device)): a refused op wrote")
         }
     }
 
