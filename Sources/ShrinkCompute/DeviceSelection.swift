@@ -23,7 +23,8 @@ public enum DeviceSelection: Sendable, Hashable, CustomStringConvertible {
         case "auto": self = .auto
         default:
             let parts = lower.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[0] == "opencl", let p = Int(parts[1]), let d = Int(parts[2]), p >= 0, d >= 0 else {
+            guard parts.count == 3, parts[0] == "opencl", parts[1...].allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+                  let p = Int(parts[1]), let d = Int(parts[2]) else {
                 throw DeviceError.invalidSelection(text)
             }
             self = .opencl(platform: p, device: d)

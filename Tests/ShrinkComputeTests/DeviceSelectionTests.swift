@@ -18,7 +18,7 @@ final class DeviceSelectionTests: XCTestCase {
     }
 
     func testGarbageIsAnInvalidSelection() {
-        let garbage = ["", " ", "cpu ", " gpu", "tpu", "cuda", "opencl", "opencl:", "opencl:1", "opencl:1:",
+        let garbage = ["", " ", "opencl:+1:0", "opencl:0:-0", "opencl:٣:0", "cpu ", " gpu", "tpu", "cuda", "opencl", "opencl:", "opencl:1", "opencl:1:",
                        "opencl::1", "opencl:a:0", "opencl:0:b", "opencl:-1:0", "opencl:0:-1", "opencl:0:0:0",
                        "opencl:1.5:0", "cl:0:0", "opencl 0 0", "opencl:99999999999999999999:0", "gpu:0"]
         for text in garbage {
