@@ -20,7 +20,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
 
     func validate() throws {
-        try validateLambda("--lambda", lambda)
+        try validateNonNegative("--lambda", lambda)
         try checkWritableFolder("--plot", plot)
     }
 

@@ -112,9 +112,7 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let model { _ = try validated { try Architecture(parsing: model) } }
         if let optimizer { _ = try validated { try Optimizer(name: optimizer, momentum: momentum, weightDecay: weightDecay) } }
-        for (name, value) in [("--lr", lr), ("--weight-decay", weightDecay)] {
-            if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(name) must be a finite number ≥ 0, got \(value)") }
-        }
+        for (name, value) in [("--lr", lr), ("--weight-decay", weightDecay)] { try validateNonNegative(name, value) }
         if let lr, lr == 0 { throw ValidationError("--lr must be > 0") }
         if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be > 0, got \(epochs)") }
@@ -130,8 +128,8 @@ func validated<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch { throw ValidationError("\(error)") }
 }
 
-/// Checks a λ flag: finite and ≥ 0.
-func validateLambda(_ name: String, _ value: Float?) throws {
+/// Checks a flag that must be finite and ≥ 0 (λ, lr, weight decay).
+func validateNonNegative(_ name: String, _ value: Float?) throws {
     if let value, !(value.isFinite && value >= 0) {
         throw ValidationError("\(name) must be a finite number ≥ 0, got \(value)")
     }

@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint folder (same flags and data).") var resume: String?
 
     func validate() throws {
-        for (name, value) in [("--l1", l1), ("--l2", l2), ("--l2-norm", l2Norm)] { try validateLambda(name, value) }
+        for (name, value) in [("--l1", l1), ("--l2", l2), ("--l2-norm", l2Norm)] { try validateNonNegative(name, value) }
         let m = modelOptions
         let missing = [("--model", m.model == nil), ("--loss", m.loss == nil), ("--optimizer", m.optimizer == nil),
                        ("--lr", m.lr == nil), ("--epochs", m.epochs == nil)].filter(\.1).map(\.0)
