@@ -18,7 +18,7 @@ for target in SafeTensors NPY CSV; do
              printf '"x,1",b\r\n1,2\r\n' > "$out/$target/corpus/quoted.csv" ;;
     esac
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ShrinkFuzz \
-        "${sources[@]}" "Fuzz/Fuzz$target.swift" -o "$out/fuzz-$target" >"$out/build-$target.log" 2>&1 || {
+        "${sources[@]}" "scripts/fuzz/Fuzz$target.swift" -o "$out/fuzz-$target" >"$out/build-$target.log" 2>&1 || {
         cat "$out/build-$target.log"; exit 1; }
     echo "fuzzing $target for ${seconds}s"
     (cd "$out/$target" && "../fuzz-$target" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 corpus >fuzz.log 2>&1) || {

@@ -18,10 +18,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "λ for every penalty and for the weight decay run.") var lambda: Float = 0.01
     @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
     @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
+    @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch for every run).") var report: String?
 
     func validate() throws {
         try validateNonNegative("--lambda", lambda)
         try checkWritableFolder("--plot", plot)
+        if let report { try checkWritableFolder("--report", report) }
     }
 
     /// The runs: (name, penalty, weight decay).
@@ -46,7 +48,7 @@ struct CompareCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerName) lr \(m.lr ?? 0.01), λ \(lambda)")
-            var curves: [(name: String, losses: [Double])] = []
+            var histories: [(name: String, epochs: [EpochMetrics])] = []
             var rows: [[String]] = []
             for run in runs {
                 let configuration = TrainingConfiguration(
@@ -55,21 +57,24 @@ struct CompareCommand: ParsableCommand {
                     learningRate: m.lr ?? 0.01, penalty: run.penalty, epochs: m.epochs ?? 20,
                     batchSize: m.batchSize ?? 32, shuffle: !m.noShuffle, seed: m.seed, sparseThreshold: m.sparseThreshold)
                 let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
-                var losses: [Double] = []
-                var last: EpochMetrics?
-                var seconds = 0.0
-                try trainer.run { epoch in
-                    losses.append(epoch.loss)
-                    seconds += epoch.seconds
-                    last = epoch
+                var epochs: [EpochMetrics] = []
+                try trainer.run { epochs.append($0) }
+                histories.append((run.name, epochs))
+                if let last = epochs.last {
+                    rows.append(Self.row(run.name, last, seconds: epochs.reduce(0) { $0 + $1.seconds }))
                 }
-                curves.append((run.name, losses))
-                if let last { rows.append(Self.row(run.name, last, seconds: seconds)) }
             }
             print(Self.table(rows))
-            let chart = LineChart.lossChart(title: "Training loss by regularization", curves: curves)
+            let chart = LineChart.lossChart(title: "Training loss by regularization",
+                                            curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
             try writeText(chart.svg(), to: plot)
             print("plotted \(plot)")
+            if let report {
+                var page = HTMLReport(title: "shrink compare: \(architecture), λ \(lambda)")
+                page.addTraining(histories)
+                try writeText(page.html(), to: report)
+                print("report \(report)")
+            }
         }
     }
 

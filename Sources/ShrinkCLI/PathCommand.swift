@@ -18,6 +18,7 @@ struct PathCommand: ParsableCommand {
     @Flag(help: "Scale features to unit variance (coefficients reported in original units).") var standardize = false
     @Option(help: "Seed for --synthetic, the test split and the folds.") var seed: UInt64 = 0
     @Option(help: "Output file: .json or .csv.") var out: String
+    @Option(help: "Write a self-contained HTML report (coefficient path, CV curve).") var report: String?
 
     func validate() throws {
         guard loss != .ce else { throw ValidationError("shrink path solves --loss mse or bce") }
@@ -27,6 +28,7 @@ struct PathCommand: ParsableCommand {
         guard cv == 0 || cv >= 2 else { throw ValidationError("--cv must be 0 or ≥ 2, got \(cv)") }
         guard out.hasSuffix(".json") || out.hasSuffix(".csv") else { throw ValidationError("--out must end in .json or .csv") }
         try checkWritableFolder("--out", out)
+        if let report { try checkWritableFolder("--report", report) }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
     }
 
@@ -50,6 +52,12 @@ struct PathCommand: ParsableCommand {
             }
             try writeText(out.hasSuffix(".json") ? path.json : path.csv, to: out)
             print("wrote \(out)")
+            if let report {
+                var page = HTMLReport(title: "shrink path: \(loss), l1-ratio \(l1Ratio)")
+                page.addPath(path)
+                try writeText(page.html(), to: report)
+                print("report \(report)")
+            }
         }
     }
 }

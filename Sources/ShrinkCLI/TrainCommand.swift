@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the trained state_dict (safetensors, F32).") var save: String?
     @Option(help: "Write one JSON object per epoch.") var metrics: String?
     @Option(help: "Draw the loss curve (SVG).") var plot: String?
+    @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch).") var report: String?
     @Option(help: "Save a checkpoint (parameters, optimizer state, step, RNG, data position) into this folder every epoch.")
     var checkpoint: String?
     @Option(help: "Also checkpoint every N optimizer steps.") var checkpointEvery: Int?
@@ -38,7 +39,7 @@ struct TrainCommand: ParsableCommand {
         if prox, (l1 ?? 0) == 0 { throw ValidationError("--prox needs --l1 > 0") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be > 0") }
         if checkpointEvery != nil, checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint DIR") }
-        for (flag, path) in [("--save", save), ("--metrics", metrics), ("--plot", plot)] {
+        for (flag, path) in [("--save", save), ("--metrics", metrics), ("--plot", plot), ("--report", report)] {
             if let path { try checkWritableFolder(flag, path) }
         }
     }
@@ -78,13 +79,13 @@ struct TrainCommand: ParsableCommand {
             let sink = try metrics.map { try MetricsFile(path: $0, append: resume != nil) }
             let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
             print(table.header)
-            var losses: [Double] = []
+            var history: [EpochMetrics] = []
             while trainer.hasEpochsLeft {
                 let epoch = try trainer.runEpoch(checkpointEvery: checkpointEvery ?? 0) { trainer in
                     if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
                 }
                 if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
-                losses.append(epoch.loss)
+                history.append(epoch)
                 try sink?.append(epoch)
                 if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }
             }
@@ -93,9 +94,15 @@ struct TrainCommand: ParsableCommand {
                 print("saved \(save)")
             }
             if let plot {
-                let chart = LineChart.lossChart(title: "Training loss", curves: [(name: "loss", losses: losses)])
+                let chart = LineChart.lossChart(title: "Training loss", curves: [(name: "loss", losses: history.map(\.loss))])
                 try writeText(chart.svg(), to: plot)
                 print("plotted \(plot)")
+            }
+            if let report {
+                var page = HTMLReport(title: "shrink train: \(configuration.architecture), \(configuration.loss)")
+                page.addTraining([(name: "run", epochs: history)])
+                try writeText(page.html(), to: report)
+                print("report \(report)")
             }
         }
     }

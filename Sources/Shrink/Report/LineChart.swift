@@ -8,7 +8,11 @@ public struct LineChart: Sendable {
         public var name: String
         public var x: [Double]
         public var y: [Double]
-        public init(name: String, x: [Double], y: [Double]) { self.name = name; self.x = x; self.y = y }
+        /// Half-heights of error bars drawn at each point (y ± e), if any.
+        public var errors: [Double]?
+        public init(name: String, x: [Double], y: [Double], errors: [Double]? = nil) {
+            self.name = name; self.x = x; self.y = y; self.errors = errors
+        }
     }
 
     public var title: String
@@ -17,6 +21,8 @@ public struct LineChart: Sendable {
     public var series: [Series]
     public var width = 800.0
     public var height = 450.0
+    /// Plot x on a log₁₀ scale (non-positive x are skipped), e.g. a regularization path over α.
+    public var logX = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
@@ -35,9 +41,19 @@ public struct LineChart: Sendable {
 
     public func svg() -> String {
         let plot = (left: 80.0, top: 50.0, right: width - (series.count > 1 ? 170 : 30), bottom: height - 60)
+        let series = self.series.map { s -> Series in
+            guard logX else { return s }
+            var t = s
+            t.x = s.x.map { $0 > 0 ? log10($0) : .nan }
+            return t
+        }
         let points = series.flatMap { s in zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite } }
+        let spreads = series.flatMap { s in
+            zip(zip(s.x, s.y), s.errors ?? []).filter { $0.0.0.isFinite && $0.0.1.isFinite && $0.1.isFinite }
+                .flatMap { [$0.0.1 - $0.1, $0.0.1 + $0.1] }
+        }
         let xTicks = NiceScale(points.map(\.0))
-        let yTicks = NiceScale(points.map(\.1))
+        let yTicks = NiceScale(points.map(\.1) + spreads)
         func px(_ x: Double) -> Double { plot.left + (x - xTicks.low) / (xTicks.high - xTicks.low) * (plot.right - plot.left) }
         func py(_ y: Double) -> Double { plot.bottom - (y - yTicks.low) / (yTicks.high - yTicks.low) * (plot.bottom - plot.top) }
 
@@ -53,7 +69,8 @@ public struct LineChart: Sendable {
         }
         for t in xTicks.ticks {
             svg += "<line x1=\"\(f(px(t)))\" y1=\"\(f(plot.top))\" x2=\"\(f(px(t)))\" y2=\"\(f(plot.bottom))\" stroke=\"#e5e5e5\"/>"
-            svg += "<text x=\"\(f(px(t)))\" y=\"\(f(plot.bottom + 18))\" text-anchor=\"middle\">\(xTicks.label(t))</text>\n"
+            let text = logX ? String(format: "%.2g", pow(10, t)) : xTicks.label(t)
+            svg += "<text x=\"\(f(px(t)))\" y=\"\(f(plot.bottom + 18))\" text-anchor=\"middle\">\(text)</text>\n"
         }
         svg += "<rect x=\"\(f(plot.left))\" y=\"\(f(plot.top))\" width=\"\(f(plot.right - plot.left))\" height=\"\(f(plot.bottom - plot.top))\" fill=\"none\" stroke=\"#333\"/>\n"
         svg += "<text x=\"\(f((plot.left + plot.right) / 2))\" y=\"\(f(height - 18))\" text-anchor=\"middle\" font-size=\"14\">\(escape(xLabel))</text>\n"
@@ -70,14 +87,17 @@ public struct LineChart: Sendable {
                 run = []
             }
             let finite = zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite }.count
-            for (x, y) in zip(s.x, s.y) {
+            for (i, (x, y)) in zip(s.x, s.y).enumerated() {
                 guard x.isFinite, y.isFinite else { flush(); continue }
                 run.append("\(f(px(x))),\(f(py(y)))")
                 if finite <= 60 { svg += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"3\"/>" }
+                if let errors = s.errors, i < errors.count, errors[i].isFinite {
+                    svg += "<line class=\"error-bar\" x1=\"\(f(px(x)))\" y1=\"\(f(py(y - errors[i])))\" x2=\"\(f(px(x)))\" y2=\"\(f(py(y + errors[i])))\" stroke-width=\"1\"/>"
+                }
             }
             flush()
             svg += "</g>\n"
-            if series.count > 1 {
+            if series.count > 1, i < 12 {
                 let ly = plot.top + 10 + Double(i) * 20
                 svg += "<line x1=\"\(f(plot.right + 15))\" y1=\"\(f(ly))\" x2=\"\(f(plot.right + 40))\" y2=\"\(f(ly))\" stroke=\"\(color)\" stroke-width=\"3\"/>"
                 svg += "<text x=\"\(f(plot.right + 46))\" y=\"\(f(ly + 4))\">\(escape(s.name))</text>\n"
