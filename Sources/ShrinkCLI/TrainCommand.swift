@@ -4,7 +4,7 @@ import Shrink
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train one model with the given penalties and optimizer (SPEC §3–4).")
+        commandName: "train", abstract: "Train one model with the given penalties and optimizer.")
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var modelOptions: ModelOptions
