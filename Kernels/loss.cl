@@ -4,8 +4,10 @@
 //   loss_gradient  for logits z [rows, cols] and targets y[y_off + r]:
 //                  grad[r, :] = scale·∂loss_r/∂z_r (scale = 1/rows for the batch mean),
 //                  row_loss[r] = loss_r, row_correct[r] = 1 or 0.
-// kind: 0 mse   (z − y)², grad 2(z − y)                           cols = 1, correct = 0
-//       1 bce   max(z,0) − z·y + log1p(e^{−|z|}), grad σ(z) − y     cols = 1, correct = (z > 0) == (y > 0.5)
+// kind: 0 mse   (z − y)², grad 2(z − y)                           correct = 0
+//       1 bce   max(z,0) − z·y + log1p(e^{−|z|}), grad σ(z) − y     correct = (z > 0) == (y > 0.5)
+//       (mse and bce with cols > 1: each column is an independent model sharing the row's
+//       target — the batched solver; row_loss sums the columns, correct uses column 0)
 //       2 ce    logsumexp(z) − z_y, grad softmax(z) − onehot(y)     correct = argmax(z) == y
 // A ce label outside 0..cols−1 (or not an integer) gives a NaN loss and the gradient softmax·scale.
 
@@ -16,17 +18,25 @@ __kernel void loss_gradient(const int kind, __global const float *z, __global co
     if (r >= rows) return;
     const float target = y[y_off + r];
     if (kind == 0) {
-        const float d = z[r] - target;
-        grad[r] = 2.0f * d * scale;
-        row_loss[r] = d * d;
+        float loss = 0.0f;
+        for (int c = 0; c < cols; ++c) {  // cols > 1: independent models sharing the target
+            const float d = z[r * cols + c] - target;
+            grad[r * cols + c] = 2.0f * d * scale;
+            loss += d * d;
+        }
+        row_loss[r] = loss;
         row_correct[r] = 0.0f;
     } else if (kind == 1) {
-        const float x = z[r];
-        const float e = exp(-fabs(x));
-        const float sigmoid = x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-        grad[r] = (sigmoid - target) * scale;
-        row_loss[r] = fmax(x, 0.0f) - x * target + log1p(e);
-        row_correct[r] = ((x > 0.0f) == (target > 0.5f)) ? 1.0f : 0.0f;
+        float loss = 0.0f;
+        for (int c = 0; c < cols; ++c) {
+            const float x = z[r * cols + c];
+            const float e = exp(-fabs(x));
+            const float sigmoid = x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+            grad[r * cols + c] = (sigmoid - target) * scale;
+            loss += fmax(x, 0.0f) - x * target + log1p(e);
+        }
+        row_loss[r] = loss;
+        row_correct[r] = ((z[r * cols] > 0.0f) == (target > 0.5f)) ? 1.0f : 0.0f;
     } else {
         __global const float *zr = z + r * cols;
         int best = 0;

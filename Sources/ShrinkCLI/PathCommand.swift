@@ -16,6 +16,8 @@ struct PathCommand: ParsableCommand {
     @Option(name: .customLong("n-alphas"), help: "Grid size.") var nAlphas: Int = 100
     @Option(help: "Cross-validation folds (0 = none).") var cv: Int = 0
     @Flag(help: "Scale features to unit variance (coefficients reported in original units).") var standardize = false
+    @Flag(help: "Solve every α at once as one batched problem (one matmul for all) instead of warm-started in turn.")
+    var batched = false
     @Option(help: "Seed for --synthetic, the test split and the folds.") var seed: UInt64 = 0
     @Option(help: "Output file: .json or .csv.") var out: String
     @Option(help: "Write a self-contained HTML report (coefficient path, CV curve).") var report: String?
@@ -40,7 +42,7 @@ struct PathCommand: ParsableCommand {
             let (train, validation) = try data.split(testFraction: dataOptions.testSplit, seed: seed)
             let path = try RegularizationPath.compute(loss: loss, l1Ratio: l1Ratio, standardize: standardize, train: train,
                                                       validation: validation, epsilon: eps, count: nAlphas, folds: cv,
-                                                      seed: seed, device: device)
+                                                      seed: seed, device: device, batched: batched)
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("      alpha  nonzeros   objective  train_loss  valid_loss")
             for p in path.points {

@@ -83,7 +83,8 @@ public protocol Device: AnyObject, Sendable {
     /// For logits [rows, cols] and targets[targetOffset..<targetOffset+rows]: the gradient of the
     /// mean loss w.r.t. the logits into `gradient` [rows, cols], each row's loss into
     /// `rowLoss` [rows] and 1 or 0 into `rowCorrect` [rows] (bce: logit > 0 predicts 1;
-    /// ce: argmax; mse: 0).
+    /// ce: argmax; mse: 0). For mse and bce with cols > 1 each column is an independent model
+    /// sharing the row's target (rowLoss sums them; rowCorrect looks at column 0).
     func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
                       rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws
 

@@ -46,4 +46,27 @@ final class PathTests: XCTestCase {
         XCTAssertTrue(path.json.contains("\"alpha_1se\""))
         XCTAssertEqual(path.csv.split(separator: "\n").count, 26)
     }
+
+    /// K models solved as one batched problem equal K single solves, on every device.
+    func testBatchedPathEqualsOneByOne() throws {
+        for (loss, spec) in [(LossKind.mse, "regression:200:9"), (.bce, "classification:200:9")] {
+            let data = try SyntheticData.make(spec, seed: 6)
+            for device in TrainingDevices.all {
+                let single = try RegularizationPath.compute(loss: loss, l1Ratio: 0.7, standardize: false, train: data,
+                                                            validation: nil, epsilon: 1e-2, count: 15, folds: 0, seed: 0,
+                                                            device: device, tolerance: 1e-7)
+                let batched = try RegularizationPath.compute(loss: loss, l1Ratio: 0.7, standardize: false, train: data,
+                                                             validation: nil, epsilon: 1e-2, count: 15, folds: 0, seed: 0,
+                                                             device: device, tolerance: 1e-7, batched: true)
+                for (a, b) in zip(single.points, batched.points) {
+                    XCTAssertEqual(a.alpha, b.alpha)
+                    for (x, y) in zip(a.solution.coefficients + [a.solution.intercept],
+                                      b.solution.coefficients + [b.solution.intercept]) {
+                        XCTAssertEqual(x, y, accuracy: 1e-4, "\(device.kind) \(loss) α=\(a.alpha)")
+                    }
+                    XCTAssertEqual(a.solution.nonzeros, b.solution.nonzeros, "\(device.kind) \(loss) α=\(a.alpha)")
+                }
+            }
+        }
+    }
 }

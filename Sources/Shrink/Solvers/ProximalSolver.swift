@@ -41,36 +41,17 @@ public struct LinearSolution: Sendable {
     }
 }
 
-/// FISTA (Beck & Teboulle 2009) on the device: the smooth part's gradient is the training
-/// loop's own (forward, loss, backward — no host round trip) plus the L2 term, followed by
-/// the L1 soft-threshold on the weights, with the safe step 1/L from the Lipschitz bound
-/// L = c·λ_max([X 1]ᵀ[X 1])/n + 2λ₂ (c = 2 for mse, 1/4 for the logistic loss).
-///
-/// A session uploads the data, allocates the buffers and finds λ_max once; `solve` can then
-/// run for many α (a regularization path) from warm starts.
+/// FISTA (Beck & Teboulle 2009) on the device for one problem: a `BatchedProximalSolver`
+/// with one model. The smooth part's gradient is the training loop's own (forward, loss,
+/// backward — no host round trip) plus the L2 term, followed by the L1 soft-threshold on the
+/// weights, with the safe step 1/L from the Lipschitz bound L = c·λ_max([X 1]ᵀ[X 1])/n + 2λ₂
+/// (c = 2 for mse, 1/4 for the logistic loss). A session uploads the data, allocates the
+/// buffers and finds λ_max once; `solve` then runs for many α from warm starts.
 public final class ProximalSolver {
-    let loss: LossKind
-    let data: Dataset
-    let scales: [Double]
-    let device: any Device
-    private let trainer: Trainer
-    private let previous: Buffer, next: Buffer
-    private let curvature: Double
+    private let batch: BatchedProximalSolver
 
     public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device) throws {
-        try LinearProblem(loss: loss, alpha: 0, l1Ratio: 1).validate()
-        self.loss = loss
-        self.data = data
-        self.device = device
-        scales = standardize ? Self.columnScales(data) : [Double](repeating: 1, count: data.columns)
-        let scaled = try Self.scaledData(data, scales)
-        curvature = (loss == .mse ? 2.0 : 0.25) * Self.largestGramEigenvalue(scaled) / Double(data.rows)
-        // The data term's gradient only: the penalties are applied by `solve`.
-        let configuration = TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .sgd(), learningRate: 1,
-                                                  epochs: 1, batchSize: 0, shuffle: false)
-        trainer = try Trainer(device: device, configuration: configuration, train: scaled)
-        previous = try device.makeBuffer(count: data.columns + 1)
-        next = try device.makeBuffer(count: data.columns + 1)
+        batch = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: 1, device: device)
     }
 
     /// Solves `problem` on `data` in a fresh session.
@@ -83,54 +64,8 @@ public final class ProximalSolver {
     /// The solution for α and ρ, starting from `start` (a warm start) or from zero.
     public func solve(alpha: Double, l1Ratio: Double, tolerance: Double = 1e-6, maxIterations: Int = 20_000,
                       start: LinearSolution? = nil) throws -> LinearSolution {
-        let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio)
-        try problem.validate()
-        // Our mse is the mean of squares, twice scikit-learn's data term: solve 2F for mse.
-        let factor = loss == .mse ? 2.0 : 1.0
-        let l2 = factor * alpha * (1 - l1Ratio) / 2        // λ₂ of `--l2` (λ₂Σw², gradient 2λ₂w)
-        let l1 = factor * alpha * l1Ratio
-        let lipschitz = (curvature + 2 * l2) * 1.0001
-        let p = data.columns, count = p + 1               // p weights, then the bias
-        let initial = (0..<p).map { Float((start?.coefficients[$0] ?? 0) * scales[$0]) } + [Float(start?.intercept ?? 0)]
-        let z = trainer.model.parameters                   // where the gradient is taken
-        let gradient = trainer.workspace.gradients
-        try device.write(initial, to: z)
-        try device.write(initial, to: previous)
-        let ridge = PenaltyCoefficients(l2: Float(l2))
-        let step = Float(1 / lipschitz), threshold = Float(l1 / lipschitz)
-        var t = 1.0
-        var checkpoint = initial
-        var iterations = 0, converged = false
-        while iterations < maxIterations, !converged {
-            for _ in 0..<20 {
-                try trainer.enqueueGradient(0, firstRow: 0, rows: data.rows)
-                if l2 > 0 {
-                    try device.penaltyGradient(ridge, weights: z, gradient: gradient, at: 0, count: p, norms: z, normIndex: 0)
-                }
-                try device.copy(z, at: 0, to: next, at: 0, count: count)
-                try device.axpby(-step, gradient, at: 0, 1, next, at: 0, count: count)
-                if threshold > 0 { try device.proximalL1(next, at: 0, count: p, threshold: threshold) }
-                let tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
-                let momentum = Float((t - 1) / tNext)
-                try device.copy(next, at: 0, to: z, at: 0, count: count)
-                try device.axpby(-momentum, previous, at: 0, 1 + momentum, z, at: 0, count: count)
-                try device.copy(next, at: 0, to: previous, at: 0, count: count)
-                t = tNext
-                iterations += 1
-            }
-            let current = try device.read(next)
-            guard current.allSatisfy(\.isFinite) else {
-                throw TrainingError.diverged(epoch: 1, step: iterations, what: "the solver's coefficients")
-            }
-            let change = zip(current, checkpoint).map { Double(abs($0 - $1)) }.max() ?? 0
-            let size = current.map { Double(abs($0)) }.max() ?? 0
-            converged = change <= tolerance * max(1, size)
-            checkpoint = current
-        }
-        let w = (0..<p).map { Double(checkpoint[$0]) / scales[$0] }
-        let b = Double(checkpoint[p])
-        return LinearSolution(coefficients: w, intercept: b, objective: Self.objective(problem, data, w, b),
-                              iterations: iterations, converged: converged)
+        try batch.solve(alphas: [alpha], l1Ratio: l1Ratio, tolerance: tolerance, maxIterations: maxIterations,
+                        starts: start.map { [$0] })[0]
     }
 
     /// scikit-learn's objective at (w, b), in Double on the host.

@@ -45,20 +45,32 @@ public struct RegularizationPath: Sendable {
     }
 
     /// Computes the path on `train` (scored on `validation` when given) and, with `folds` ≥ 2,
-    /// the cross-validation curve over seeded folds of `train`.
+    /// the cross-validation curve over seeded folds of `train`. `batched` solves every α at
+    /// once as one K-model problem (one matmul for all) instead of one after another with
+    /// warm starts.
     public static func compute(loss: LossKind, l1Ratio: Double, standardize: Bool, train: Dataset, validation: Dataset?,
                                epsilon: Double, count: Int, folds: Int, seed: UInt64, device: any Device,
-                               tolerance: Double = 1e-6) throws -> RegularizationPath {
+                               tolerance: Double = 1e-6, batched: Bool = false) throws -> RegularizationPath {
         let alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize), epsilon: epsilon, count: count)
         func walk(_ data: Dataset, scoring: Dataset?) throws -> [Point] {
-            let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device)
-            var start: LinearSolution?
-            return try alphas.map { alpha in
-                let solution = try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
-                                                maxIterations: 100_000, start: start)
-                start = solution
-                return Point(alpha: alpha, solution: solution, trainLoss: meanLoss(loss, data, solution),
-                             validationLoss: scoring.map { meanLoss(loss, $0, solution) })
+            let solutions: [LinearSolution]
+            if batched {
+                solutions = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: alphas.count,
+                                                      device: device)
+                    .solve(alphas: alphas, l1Ratio: l1Ratio, tolerance: tolerance)
+            } else {
+                let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device)
+                var start: LinearSolution?
+                solutions = try alphas.map { alpha in
+                    let solution = try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
+                                                    maxIterations: 100_000, start: start)
+                    start = solution
+                    return solution
+                }
+            }
+            return zip(alphas, solutions).map { alpha, solution in
+                Point(alpha: alpha, solution: solution, trainLoss: meanLoss(loss, data, solution),
+                      validationLoss: scoring.map { meanLoss(loss, $0, solution) })
             }
         }
         let points = try walk(train, scoring: validation)

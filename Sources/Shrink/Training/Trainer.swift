@@ -22,10 +22,18 @@ public final class Trainer: @unchecked Sendable {
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
-    public init(device: any Device, configuration: TrainingConfiguration, train: Dataset, test: Dataset? = nil,
-                initialState: [String: Tensor]? = nil) throws {
+    public convenience init(device: any Device, configuration: TrainingConfiguration, train: Dataset, test: Dataset? = nil,
+                            initialState: [String: Tensor]? = nil) throws {
+        try self.init(device: device, configuration: configuration, train: train, test: test, initialState: initialState,
+                      outputs: nil)
+    }
+
+    /// `outputs` overrides the loss's output count: mse or bce with K outputs trains K
+    /// independent linear models sharing the data (the batched solver).
+    init(device: any Device, configuration: TrainingConfiguration, train: Dataset, test: Dataset?,
+         initialState: [String: Tensor]?, outputs override: Int?) throws {
         try configuration.validate()
-        let outputs = try Self.outputCount(configuration.loss, train: train, test: test)
+        let outputs = try max(Self.outputCount(configuration.loss, train: train, test: test), override ?? 0)
         if let test, test.columns != train.columns {
             throw TrainingError.invalidData("test data has \(test.columns) features, training data \(train.columns)")
         }
