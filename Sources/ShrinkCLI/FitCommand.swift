@@ -8,13 +8,15 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Solve the penalized linear problem exactly (scikit-learn's Lasso/ElasticNet/Ridge/logistic objective).",
         discussion: """
-            mse: (1/2n)‖y − Xw − b‖² + α·ρ‖w‖₁ + α(1−ρ)/2·‖w‖²;  bce: (1/n)Σ logloss + the same penalty. \
-            The intercept b is not penalized. Solved by FISTA on the device.
+            mse: (1/2n)‖y − Xw − b‖² + α·ρ‖w‖₁ + α(1−ρ)/2·‖w‖²;  bce: (1/n)Σ logloss + the same penalty; \
+            ce: (1/n)Σ softmax cross-entropy of W·x + b (k classes, W k×p) + the same penalty on W \
+            (scikit-learn's multinomial LogisticRegression). Intercepts are not penalized; ce's are \
+            reported centered (sum 0). Solved by FISTA on the device.
             """)
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
-    @Option(help: "mse | bce") var loss: LossKind = .mse
+    @Option(help: "mse | bce | ce") var loss: LossKind = .mse
     @Option(help: "Penalty strength α ≥ 0.") var alpha: Double
     @Option(name: .customLong("l1-ratio"), help: "ρ in [0, 1]: 1 = lasso, 0 = ridge.") var l1Ratio: Double = 1
     @Flag(help: "Scale each feature to unit variance first, report coefficients in the original units (glmnet).")
@@ -22,12 +24,12 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Stop when no coefficient moves more than this (relative) over 20 iterations.") var tolerance: Double = 1e-7
     @Option(help: "Iteration limit.") var maxIterations: Int = 100_000
     @Option(help: "Seed for --synthetic.") var seed: UInt64 = 0
-    @Option(help: "Write the solution as the state dict of nn.Linear(p, 1) (safetensors).") var save: String?
+    @Option(help: "Write the solution as the state dict of nn.Linear(p, k) (safetensors; k = 1 but for ce).")
+    var save: String?
 
     func validate() throws {
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be a finite number ≥ 0, got \(alpha)") }
         guard l1Ratio >= 0, l1Ratio <= 1 else { throw ValidationError("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
-        guard loss != .ce else { throw ValidationError("shrink fit solves --loss mse or bce") }
         guard tolerance > 0, maxIterations > 0 else { throw ValidationError("--tolerance and --max-iterations must be > 0") }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
         if let save { try checkWritableFolder("--save", save) }
@@ -42,10 +44,20 @@ struct FitCommand: ParsableCommand {
             let solution = try ProximalSolver.solve(problem, data: data, device: device, tolerance: tolerance,
                                                     maxIterations: maxIterations)
             print("device: \(device.name) [\(device.kind.rawValue)]")
-            print("objective \(solution.objective)  nonzeros \(solution.nonzeros)/\(data.columns)  iterations \(solution.iterations)" +
-                  (solution.converged ? "" : "  (not converged: raise --max-iterations)"))
-            print("intercept \(solution.intercept)")
-            print("coefficients " + solution.coefficients.map { String(format: "%.6g", $0) }.joined(separator: " "))
+            print("objective \(solution.objective)  nonzeros \(solution.nonzeros)/\(solution.coefficients.count)  " +
+                  "iterations \(solution.iterations)" + (solution.converged ? "" : "  (not converged: raise --max-iterations)"))
+            func numbers(_ values: some Sequence<Double>) -> String {
+                values.map { String(format: "%.6g", $0) }.joined(separator: " ")
+            }
+            if solution.outputs == 1 {
+                print("intercept \(solution.intercept)")
+                print("coefficients " + numbers(solution.coefficients))
+            } else {
+                for c in 0..<solution.outputs {
+                    print("class \(c): intercept \(String(format: "%.6g", solution.intercepts[c]))  coefficients " +
+                          numbers(solution.coefficients(ofOutput: c)))
+                }
+            }
             if let save {
                 try SafeTensors.write(solution.stateDict, to: URL(fileURLWithPath: save))
                 print("saved \(save)")

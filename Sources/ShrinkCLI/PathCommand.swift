@@ -10,11 +10,11 @@ struct PathCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
-    @Option(help: "mse | bce") var loss: LossKind = .mse
+    @Option(help: "mse | bce | ce (multinomial: k·p coefficients per α, intercepts centered)") var loss: LossKind = .mse
     @Option(name: .customLong("l1-ratio"), help: "ρ in [0, 1] (1 = lasso).") var l1Ratio: Double = 1
     @Option(help: "The smallest α as a fraction of α_max.") var eps: Double = 1e-3
     @Option(name: .customLong("n-alphas"), help: "Grid size.") var nAlphas: Int = 100
-    @Option(help: "Cross-validation folds (0 = none).") var cv: Int = 0
+    @Option(help: "Cross-validation folds (0 = none; stratified by class for bce and ce).") var cv: Int = 0
     @Flag(help: "Scale features to unit variance (coefficients reported in original units).") var standardize = false
     @Flag(help: "Solve every α at once as one batched problem (one matmul for all) instead of warm-started in turn.")
     var batched = false
@@ -23,7 +23,6 @@ struct PathCommand: ParsableCommand {
     @Option(help: "Write a self-contained HTML report (coefficient path, CV curve).") var report: String?
 
     func validate() throws {
-        guard loss != .ce else { throw ValidationError("shrink path solves --loss mse or bce") }
         guard l1Ratio >= 0, l1Ratio <= 1 else { throw ValidationError("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
         guard eps > 0, eps < 1 else { throw ValidationError("--eps must be in (0, 1), got \(eps)") }
         guard nAlphas > 0 else { throw ValidationError("--n-alphas must be > 0") }

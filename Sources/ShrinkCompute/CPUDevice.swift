@@ -210,22 +210,27 @@ public final class CPUDevice: Device {
     // MARK: Loss
 
     public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
-                             rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws {
+                             rows: Int, cols: Int, classes: Int, gradient: Buffer, rowLoss: Buffer,
+                             rowCorrect: Buffer) throws {
         counterBox.launch()
+        let blocks = try lossBlocks(loss, cols: cols, classes: classes)
         let z = try floats(logits, 0, rows * cols, "lossGradient logits")
         let y = try floats(targets, targetOffset, rows, "lossGradient targets")
         let g = try floats(gradient, 0, rows * cols, "lossGradient gradient")
-        let l = try floats(rowLoss, 0, rows, "lossGradient rowLoss")
-        let ok = try floats(rowCorrect, 0, rows, "lossGradient rowCorrect")
+        let l = try floats(rowLoss, 0, rows * blocks, "lossGradient rowLoss")
+        let ok = try floats(rowCorrect, 0, rows * blocks, "lossGradient rowCorrect")
         guard rows > 0 else { return }
         let invRows = 1 / Float(rows)
         parallelFor(rows, grain: max(64, 8_192 / max(cols, 1))) { range in
             for r in range {
-                let row = HostLoss.row(loss, logits: UnsafeBufferPointer(start: z + r * cols, count: cols), target: y[r],
-                                       gradient: UnsafeMutableBufferPointer(start: g + r * cols, count: cols),
-                                       scale: invRows)
-                l[r] = row.loss
-                ok[r] = row.correct ? 1 : 0
+                for b in 0..<blocks {
+                    let first = r * cols + b * classes
+                    let row = HostLoss.row(loss, logits: UnsafeBufferPointer(start: z + first, count: classes), target: y[r],
+                                           gradient: UnsafeMutableBufferPointer(start: g + first, count: classes),
+                                           scale: invRows)
+                    l[b * rows + r] = row.loss
+                    ok[b * rows + r] = row.correct ? 1 : 0
+                }
             }
         }
     }

@@ -81,12 +81,13 @@ public protocol Device: AnyObject, Sendable {
     // MARK: Loss
 
     /// For logits [rows, cols] and targets[targetOffset..<targetOffset+rows]: the gradient of the
-    /// mean loss w.r.t. the logits into `gradient` [rows, cols], each row's loss into
-    /// `rowLoss` [rows] and 1 or 0 into `rowCorrect` [rows] (bce: logit > 0 predicts 1;
-    /// ce: argmax; mse: 0). For mse and bce with cols > 1 each column is an independent model
-    /// sharing the row's target (rowLoss sums them; rowCorrect looks at column 0).
+    /// mean loss w.r.t. the logits into `gradient` [rows, cols]. The columns are cols/classes
+    /// independent models of `classes` outputs each (1 for mse and bce, the class count for
+    /// ce), all sharing the row's target; one model is the ordinary case. Model b's loss for
+    /// row r goes to `rowLoss`[b·rows + r] and 1 or 0 to `rowCorrect`[b·rows + r] (bce: logit
+    /// > 0 predicts 1; ce: the first argmax; mse: 0), block-major.
     func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
-                      rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws
+                      rows: Int, cols: Int, classes: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws
 
     // MARK: Optimizers
 
@@ -96,4 +97,21 @@ public protocol Device: AnyObject, Sendable {
     /// torch.optim.Adam / AdamW on weights[offset..<offset+count], `step` counting from 1.
     func adamStep(_ hyper: AdamHyperparameters, weights: Buffer, gradient: Buffer,
                   firstMoment: Buffer, secondMoment: Buffer, at offset: Int, count: Int, step: Int) throws
+}
+
+extension Device {
+    /// One model: `classes` = cols for ce, 1 for mse and bce (where cols > 1 are cols models).
+    public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
+                             rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws {
+        try lossGradient(loss, logits: logits, targets: targets, at: targetOffset, rows: rows, cols: cols,
+                         classes: loss == .ce ? cols : 1, gradient: gradient, rowLoss: rowLoss, rowCorrect: rowCorrect)
+    }
+
+    /// The number of models in `cols` loss columns of `classes` outputs each (validated).
+    func lossBlocks(_ loss: LossKind, cols: Int, classes: Int) throws -> Int {
+        guard classes > 0, cols % classes == 0, loss == .ce || classes == 1 else {
+            throw DeviceError.invalidArgument("lossGradient: \(cols) columns are not models of \(classes) outputs for \(loss)")
+        }
+        return cols / classes
+    }
 }

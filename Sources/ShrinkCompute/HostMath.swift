@@ -42,27 +42,20 @@ enum HostLoss {
         var correct: Bool
     }
 
-    /// Writes scale·∂loss/∂z into `gradient` and returns the row's loss.
+    /// One model's row (one logit for mse and bce, the classes for ce): writes scale·∂loss/∂z
+    /// into `gradient` and returns the row's loss.
     static func row(_ kind: LossKind, logits z: UnsafeBufferPointer<Float>, target y: Float,
                     gradient g: UnsafeMutableBufferPointer<Float>, scale: Float) -> Row {
         switch kind {
-        case .mse:  // more than one column: independent models sharing the target (batched solver)
-            var loss: Float = 0
-            for c in 0..<z.count {
-                let d = z[c] - y
-                g[c] = 2 * d * scale
-                loss += d * d
-            }
-            return Row(loss: loss, correct: false)
+        case .mse:
+            let d = z[0] - y
+            g[0] = 2 * d * scale
+            return Row(loss: d * d, correct: false)
         case .bce:
-            var loss: Float = 0
-            for c in 0..<z.count {
-                let x = z[c]
-                loss += max(x, 0) - x * y + log1p(exp(-abs(x)))
-                let sigmoid = x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
-                g[c] = (sigmoid - y) * scale
-            }
-            return Row(loss: loss, correct: (z[0] > 0) == (y > 0.5))
+            let x = z[0]
+            let sigmoid = x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
+            g[0] = (sigmoid - y) * scale
+            return Row(loss: max(x, 0) - x * y + log1p(exp(-abs(x))), correct: (x > 0) == (y > 0.5))
         case .ce:
             var best = 0
             var top = -Float.infinity

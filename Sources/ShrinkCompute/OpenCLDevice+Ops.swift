@@ -123,12 +123,14 @@ extension OpenCLDevice {
     }
 
     public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
-                             rows: Int, cols: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer) throws {
+                             rows: Int, cols: Int, classes: Int, gradient: Buffer, rowLoss: Buffer,
+                             rowCorrect: Buffer) throws {
         let code = switch loss { case .mse: 0; case .bce: 1; case .ce: 2 }
+        let blocks = try lossBlocks(loss, cols: cols, classes: classes)
         try launch1D("loss_gradient", count: rows, [
             .int(code), .floats(logits, 0, rows * cols), .floats(targets, targetOffset, rows), .int(targetOffset),
-            .int(rows), .int(cols), .float(rows > 0 ? 1 / Float(rows) : 0), .floats(gradient, 0, rows * cols),
-            .floats(rowLoss, 0, rows), .floats(rowCorrect, 0, rows),
+            .int(rows), .int(cols), .int(classes), .float(rows > 0 ? 1 / Float(rows) : 0),
+            .floats(gradient, 0, rows * cols), .floats(rowLoss, 0, rows * blocks), .floats(rowCorrect, 0, rows * blocks),
         ])
     }
 

@@ -49,7 +49,8 @@ final class PathTests: XCTestCase {
 
     /// K models solved as one batched problem equal K single solves, on every device.
     func testBatchedPathEqualsOneByOne() throws {
-        for (loss, spec) in [(LossKind.mse, "regression:200:9"), (.bce, "classification:200:9")] {
+        for (loss, spec) in [(LossKind.mse, "regression:200:9"), (.bce, "classification:200:9"),
+                             (.ce, "classification:200:9:3")] {
             let data = try SyntheticData.make(spec, seed: 6)
             for device in TrainingDevices.all {
                 let single = try RegularizationPath.compute(loss: loss, l1Ratio: 0.7, standardize: false, train: data,
@@ -60,13 +61,44 @@ final class PathTests: XCTestCase {
                                                              device: device, tolerance: 1e-7, batched: true)
                 for (a, b) in zip(single.points, batched.points) {
                     XCTAssertEqual(a.alpha, b.alpha)
-                    for (x, y) in zip(a.solution.coefficients + [a.solution.intercept],
-                                      b.solution.coefficients + [b.solution.intercept]) {
+                    XCTAssertEqual(a.solution.intercepts.count, loss == .ce ? 3 : 1)
+                    for (x, y) in zip(a.solution.coefficients + a.solution.intercepts,
+                                      b.solution.coefficients + b.solution.intercepts) {
                         XCTAssertEqual(x, y, accuracy: 1e-4, "\(device.kind) \(loss) α=\(a.alpha)")
                     }
                     XCTAssertEqual(a.solution.nonzeros, b.solution.nonzeros, "\(device.kind) \(loss) α=\(a.alpha)")
                 }
             }
+        }
+    }
+
+    /// Multinomial (ce): at α_max every coefficient is zero and the centered intercepts are the
+    /// centered log class shares (softmax(b) = the shares); just below α_max a coefficient
+    /// enters; the path's nonzero count starts at 0 and ends dense; CV runs even when a fold's
+    /// training rows lack a class.
+    func testMultinomialPathStartsAtZeroWithLogSharesAndCrossValidates() throws {
+        // Class 2 is rare (4 of 60 rows), so some 5-fold training sets may miss it entirely.
+        var data = try SyntheticData.make("classification:60:6:3", seed: 11)
+        var labels = data.targets.map { $0 == 2 ? Float(1) : $0 }
+        for r in [3, 17, 29, 44] { labels[r] = 2 }
+        data = try Dataset(features: data.features, targets: labels, rows: data.rows, columns: data.columns)
+        let shares = (0..<3).map { c in Double(labels.filter { Int($0) == c }.count) / 60 }
+        let logs = shares.map(log), mean = logs.reduce(0, +) / 3
+        let alphaMax = RegularizationPath.alphaMax(data, l1Ratio: 1, standardize: false, loss: .ce)
+        for device in TrainingDevices.all {
+            let solver = try ProximalSolver(loss: .ce, data: data, standardize: false, device: device)
+            let above = try solver.solve(alpha: alphaMax * 1.01, l1Ratio: 1, tolerance: 1e-7)
+            XCTAssertEqual(above.nonzeros, 0, "\(device.kind)")
+            for c in 0..<3 { XCTAssertEqual(above.intercepts[c], logs[c] - mean, accuracy: 1e-4, "\(device.kind) class \(c)") }
+            XCTAssertGreaterThan(try solver.solve(alpha: alphaMax * 0.9, l1Ratio: 1, tolerance: 1e-7).nonzeros, 0)
+            let path = try RegularizationPath.compute(loss: .ce, l1Ratio: 1, standardize: true, train: data, validation: nil,
+                                                      epsilon: 1e-2, count: 8, folds: 5, seed: 3, device: device)
+            XCTAssertEqual(path.points.first?.solution.nonzeros, 0)
+            XCTAssertEqual(path.points.last?.solution.coefficients.count, 18)
+            XCTAssertGreaterThan(path.points.last?.solution.nonzeros ?? 0, 6)
+            let cv = try XCTUnwrap(path.crossValidation)
+            XCTAssertTrue(cv.meanLoss.allSatisfy(\.isFinite), "\(device.kind): \(cv.meanLoss)")
+            XCTAssertTrue(path.csv.hasPrefix("alpha,nonzeros,objective,train_loss,validation_loss,b0,b1,b2,w0_0,"))
         }
     }
 }

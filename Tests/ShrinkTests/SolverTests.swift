@@ -2,28 +2,33 @@ import Foundation
 @testable import Shrink
 import XCTest
 
-/// `ProximalSolver` against scikit-learn's Lasso, ElasticNet (ρ = 0.5), Ridge and L1 logistic
-/// regression (tol 1e-10), from fixtures made by scripts/gen_sklearn_fixtures.py: within 1e-4.
+/// `ProximalSolver` against scikit-learn's Lasso, ElasticNet (ρ = 0.5), Ridge, L1 logistic
+/// regression and multinomial logistic regression (3 classes; L1, elastic net, L2), from
+/// fixtures made by scripts/gen_sklearn_fixtures.py (tol 1e-10 to 1e-12): within 1e-4.
 final class SolverTests: XCTestCase {
     private struct Case: Decodable {
         let loss: String
         let alpha: Double
         let l1_ratio: Double
         let coef: [Double]
-        let intercept: Double
+        let intercept: Double?
+        /// Multinomial: one per class, centered.
+        let intercepts: [Double]?
+        var allIntercepts: [Double] { intercepts ?? [intercept ?? .nan] }
     }
 
     private let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("sklearn")
 
     func testMatchesScikitLearnOnEveryDevice() throws {
         let cases = try JSONDecoder().decode([String: Case].self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
-        XCTAssertEqual(Set(cases.keys), ["lasso", "elasticnet", "ridge", "logistic-l1"])
+        XCTAssertEqual(Set(cases.keys), ["lasso", "elasticnet", "ridge", "logistic-l1", "multinomial-l1",
+                                         "multinomial-elasticnet", "multinomial-l2"])
         for device in TrainingDevices.all {
             for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
-                let loss: LossKind = c.loss == "mse" ? .mse : .bce
+                let loss = try XCTUnwrap(LossKind(rawValue: c.loss))
+                let targets = switch loss { case .mse: "y.npy"; case .bce: "ybin.npy"; case .ce: "yclass.npy" }
                 let data = try DataLoader.load(data: folder.appendingPathComponent("X.npy"),
-                                               targets: folder.appendingPathComponent(loss == .mse ? "y.npy" : "ybin.npy"),
-                                               targetColumn: nil)
+                                               targets: folder.appendingPathComponent(targets), targetColumn: nil)
                 let solution = try ProximalSolver.solve(LinearProblem(loss: loss, alpha: c.alpha, l1Ratio: c.l1_ratio),
                                                         data: data, device: device, tolerance: 1e-7, maxIterations: 100_000)
                 let label = "\(device.kind) \(name)"
@@ -31,13 +36,15 @@ final class SolverTests: XCTestCase {
                 for (a, e) in zip(solution.coefficients, c.coef) {
                     XCTAssertEqual(a, e, accuracy: 1e-4, "\(label): \(solution.coefficients) vs \(c.coef)")
                 }
-                XCTAssertEqual(solution.intercept, c.intercept, accuracy: 1e-4, label)
+                XCTAssertEqual(solution.coefficients.count, c.coef.count, label)
+                XCTAssertEqual(solution.intercepts.count, c.allIntercepts.count, label)
+                for (a, e) in zip(solution.intercepts, c.allIntercepts) { XCTAssertEqual(a, e, accuracy: 1e-4, label) }
                 // Exact zeros where scikit-learn has them (the L1 prox), none where it has none.
                 XCTAssertEqual(solution.coefficients.map { $0 == 0 }, c.coef.map { $0 == 0 }, label)
                 // scikit-learn's solution is no better under scikit-learn's own objective.
                 let problem = LinearProblem(loss: loss, alpha: c.alpha, l1Ratio: c.l1_ratio)
                 XCTAssertLessThanOrEqual(solution.objective,
-                                         ProximalSolver.objective(problem, data, c.coef, c.intercept) + 1e-6, label)
+                                         ProximalSolver.objective(problem, data, c.coef, c.allIntercepts) + 1e-6, label)
             }
         }
     }

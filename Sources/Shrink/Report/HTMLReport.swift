@@ -35,9 +35,11 @@ public struct HTMLReport: Sendable {
     public mutating func addPath(_ path: RegularizationPath) {
         let alphas = path.points.map(\.alpha)
         let p = path.points.first?.solution.coefficients.count ?? 0
+        let k = path.points.first?.solution.outputs ?? 1  // ce: k classes' coefficients, class by class
+        func name(_ j: Int) -> String { k == 1 ? "w\(j)" : "w\(j / (p / k))_\(j % (p / k))" }
         var coefficients = LineChart(title: "Coefficient path", xLabel: "α (log scale)", yLabel: "Coefficient",
                                      series: (0..<p).map { j in
-                                         .init(name: "w\(j)", x: alphas, y: path.points.map { $0.solution.coefficients[j] })
+                                         .init(name: name(j), x: alphas, y: path.points.map { $0.solution.coefficients[j] })
                                      })
         coefficients.logX = true
         sections.append(Section(heading: "Regularization path", chart: coefficients,

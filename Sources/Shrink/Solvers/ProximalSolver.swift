@@ -5,8 +5,10 @@ import Foundation
 ///
 ///   mse:  (1/2n)‖y − Xw − b‖² + α·ρ‖w‖₁ + α(1−ρ)/2·‖w‖²
 ///   bce:  (1/n)Σ logloss(yᵢ, xᵢᵀw + b) + α·ρ‖w‖₁ + α(1−ρ)/2·‖w‖²
+///   ce:   (1/n)Σ −log softmax(W xᵢ + b)_{yᵢ} + α·ρ‖W‖₁ + α(1−ρ)/2·‖W‖²_F   (k classes, W [k, p])
 ///
-/// with an unpenalized intercept b (`--alpha` α, `--l1-ratio` ρ). `standardize` scales each
+/// with unpenalized intercepts (`--alpha` α, `--l1-ratio` ρ); ce is scikit-learn's
+/// multinomial `LogisticRegression`. `standardize` scales each
 /// column to unit variance before solving and maps the coefficients back, as glmnet does.
 public struct LinearProblem: Sendable {
     public var loss: LossKind
@@ -19,25 +21,47 @@ public struct LinearProblem: Sendable {
     }
 
     func validate() throws {
-        guard loss != .ce else { throw TrainingError.invalidConfiguration("shrink fit solves mse and bce; ce is not supported yet") }
         guard alpha.isFinite, alpha >= 0 else { throw TrainingError.invalidConfiguration("--alpha must be ≥ 0, got \(alpha)") }
         guard l1Ratio >= 0, l1Ratio <= 1 else { throw TrainingError.invalidConfiguration("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
     }
 }
 
-/// A solution: coefficients, intercept and how it was reached.
+/// A solution: coefficients, intercepts and how it was reached. One output (mse, bce) has p
+/// coefficients and one intercept; ce has k·p, class by class (row c of nn.Linear's [k, p]
+/// weight), and k intercepts centered to sum 0 (softmax only sees their differences).
 public struct LinearSolution: Sendable {
     public var coefficients: [Double]
-    public var intercept: Double
+    public var intercepts: [Double]
     public var objective: Double
     public var iterations: Int
     public var converged: Bool
     public var nonzeros: Int { coefficients.filter { $0 != 0 }.count }
+    public var outputs: Int { intercepts.count }
+    /// The first (for mse and bce the only) intercept.
+    public var intercept: Double { intercepts[0] }
 
-    /// The state dict of the equivalent `nn.Linear(p, 1)`.
+    public init(coefficients: [Double], intercepts: [Double], objective: Double, iterations: Int, converged: Bool) {
+        self.coefficients = coefficients; self.intercepts = intercepts; self.objective = objective
+        self.iterations = iterations; self.converged = converged
+    }
+
+    /// Class c's row of coefficients.
+    public func coefficients(ofOutput c: Int) -> ArraySlice<Double> {
+        let p = coefficients.count / outputs
+        return coefficients[(c * p)..<((c + 1) * p)]
+    }
+
+    /// The logits of one row of features.
+    func logits(_ x: ArraySlice<Float>) -> [Double] {
+        (0..<outputs).map { c in
+            zip(coefficients(ofOutput: c), x).reduce(intercepts[c]) { $0 + $1.0 * Double($1.1) }
+        }
+    }
+
+    /// The state dict of the equivalent `nn.Linear(p, k)`.
     public var stateDict: [(name: String, tensor: Tensor)] {
-        [("0.weight", Tensor(shape: [1, coefficients.count], values: coefficients.map { Float($0) })),
-         ("0.bias", Tensor(shape: [1], values: [Float(intercept)]))]
+        [("0.weight", Tensor(shape: [outputs, coefficients.count / outputs], values: coefficients.map { Float($0) })),
+         ("0.bias", Tensor(shape: [outputs], values: intercepts.map { Float($0) }))]
     }
 }
 
@@ -45,13 +69,14 @@ public struct LinearSolution: Sendable {
 /// with one model. The smooth part's gradient is the training loop's own (forward, loss,
 /// backward — no host round trip) plus the L2 term, followed by the L1 soft-threshold on the
 /// weights, with the safe step 1/L from the Lipschitz bound L = c·λ_max([X 1]ᵀ[X 1])/n + 2λ₂
-/// (c = 2 for mse, 1/4 for the logistic loss). A session uploads the data, allocates the
+/// (c = 2 for mse, 1/4 for the logistic loss, 1/2 for softmax). A session uploads the data, allocates the
 /// buffers and finds λ_max once; `solve` then runs for many α from warm starts.
 public final class ProximalSolver {
     private let batch: BatchedProximalSolver
 
-    public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device) throws {
-        batch = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: 1, device: device)
+    public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int? = nil) throws {
+        batch = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: 1, device: device,
+                                          classes: classes)
     }
 
     /// Solves `problem` on `data` in a fresh session.
@@ -69,15 +94,30 @@ public final class ProximalSolver {
     }
 
     /// scikit-learn's objective at (w, b), in Double on the host.
-    public static func objective(_ problem: LinearProblem, _ data: Dataset, _ w: [Double], _ b: Double) -> Double {
-        var loss = 0.0
-        for r in 0..<data.rows {
-            let f = (0..<data.columns).reduce(b) { $0 + Double(data.features[r * data.columns + $1]) * w[$1] }
-            let y = Double(data.targets[r])
-            loss += problem.loss == .mse ? 0.5 * (y - f) * (y - f) : max(f, 0) - f * y + log1p(exp(-abs(f)))
-        }
+    public static func objective(_ problem: LinearProblem, _ data: Dataset, _ w: [Double], _ b: [Double]) -> Double {
+        let solution = LinearSolution(coefficients: w, intercepts: b, objective: 0, iterations: 0, converged: true)
+        let scale = problem.loss == .mse ? 0.5 : 1.0
         let l1 = w.reduce(0) { $0 + abs($1) }, l2 = w.reduce(0) { $0 + $1 * $1 }
-        return loss / Double(data.rows) + problem.alpha * problem.l1Ratio * l1 + problem.alpha * (1 - problem.l1Ratio) / 2 * l2
+        return scale * meanLoss(problem.loss, data, solution) + problem.alpha * problem.l1Ratio * l1
+            + problem.alpha * (1 - problem.l1Ratio) / 2 * l2
+    }
+
+    /// The mean data loss of a solution on `data`: squared error (mse), log loss (bce) or
+    /// softmax cross-entropy (ce), in Double.
+    static func meanLoss(_ loss: LossKind, _ data: Dataset, _ s: LinearSolution) -> Double {
+        var total = 0.0
+        for r in 0..<data.rows {
+            let f = s.logits(data.features[(r * data.columns)..<((r + 1) * data.columns)])
+            let y = Double(data.targets[r])
+            switch loss {
+            case .mse: total += (y - f[0]) * (y - f[0])
+            case .bce: total += max(f[0], 0) - f[0] * y + log1p(exp(-abs(f[0])))
+            case .ce:
+                let top = f.max() ?? 0
+                total += top + log(f.reduce(0) { $0 + exp($1 - top) }) - f[Int(y)]
+            }
+        }
+        return total / Double(max(data.rows, 1))
     }
 
     /// Population standard deviation of each column (1 where a column is constant).

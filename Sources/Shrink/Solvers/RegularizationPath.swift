@@ -24,18 +24,28 @@ public struct RegularizationPath: Sendable {
     public var points: [Point]
     public var crossValidation: CrossValidation?
 
-    /// α_max: the smallest α whose solution is all zeros, ‖Xᵀ(y − ȳ)‖∞ / (n·max(ρ, 10⁻³)).
-    public static func alphaMax(_ data: Dataset, l1Ratio: Double, standardize: Bool) -> Double {
+    /// α_max: the smallest α whose solution is all zeros: the largest gradient entry of the
+    /// data term at W = 0 with the intercepts fitted, ‖Xᵀ(Y − Ȳ)‖∞ / (n·max(ρ, 10⁻³)), where Y
+    /// is y (mse, bce) or the one-hot labels (ce: softmax(b) then equals the class shares),
+    /// raised by a relative 10⁻⁴ so that the float32 solver's first point is exactly zero.
+    public static func alphaMax(_ data: Dataset, l1Ratio: Double, standardize: Bool, loss: LossKind = .mse) -> Double {
         let scales = standardize ? ProximalSolver.columnScales(data) : [Double](repeating: 1, count: data.columns)
         let n = Double(data.rows)
-        let mean = data.targets.reduce(0.0) { $0 + Double($1) } / n
-        var best = 0.0
-        for j in 0..<data.columns {
-            var dot = 0.0
-            for r in 0..<data.rows { dot += Double(data.features[r * data.columns + j]) / scales[j] * (Double(data.targets[r]) - mean) }
-            best = max(best, abs(dot))
+        let classes = loss == .ce ? Int(data.targets.max() ?? 0) + 1 : 1
+        func target(_ r: Int, _ c: Int) -> Double {
+            loss == .ce ? (Int(data.targets[r]) == c ? 1 : 0) : Double(data.targets[r])
         }
-        return best / (n * max(l1Ratio, 1e-3))
+        var best = 0.0
+        for c in 0..<classes {
+            let mean = (0..<data.rows).reduce(0.0) { $0 + target($1, c) } / n
+            for j in 0..<data.columns {
+                var dot = 0.0
+                for r in 0..<data.rows { dot += Double(data.features[r * data.columns + j]) / scales[j] * (target(r, c) - mean) }
+                best = max(best, abs(dot))
+            }
+        }
+        // + 10⁻⁴: at exactly α_max a float32 gradient's rounding can leave a 10⁻⁸ coefficient.
+        return best / (n * max(l1Ratio, 1e-3)) * (1 + 1e-4)
     }
 
     /// The grid: `count` values from α_max down to ε·α_max, evenly spaced in log α.
@@ -51,15 +61,17 @@ public struct RegularizationPath: Sendable {
     public static func compute(loss: LossKind, l1Ratio: Double, standardize: Bool, train: Dataset, validation: Dataset?,
                                epsilon: Double, count: Int, folds: Int, seed: UInt64, device: any Device,
                                tolerance: Double = 1e-6, batched: Bool = false) throws -> RegularizationPath {
-        let alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize), epsilon: epsilon, count: count)
+        let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
+        let alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss), epsilon: epsilon, count: count)
         func walk(_ data: Dataset, scoring: Dataset?) throws -> [Point] {
             let solutions: [LinearSolution]
             if batched {
                 solutions = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: alphas.count,
-                                                      device: device)
+                                                      device: device, classes: classes)
                     .solve(alphas: alphas, l1Ratio: l1Ratio, tolerance: tolerance)
             } else {
-                let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device)
+                let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device,
+                                                classes: classes)
                 var start: LinearSolution?
                 solutions = try alphas.map { alpha in
                     let solution = try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
@@ -78,12 +90,11 @@ public struct RegularizationPath: Sendable {
         guard folds <= train.rows else {
             throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
         }
-        var rng = SeededGenerator(seed: seed ^ 0x4356)
-        let order = rng.permutation(train.rows)
+        let fold = try foldOf(train, loss: loss, folds: folds, seed: seed)
         var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
         for k in 0..<folds {
-            let held = order.enumerated().filter { $0.offset % folds == k }.map(\.element)
-            let kept = order.enumerated().filter { $0.offset % folds != k }.map(\.element)
+            let held = (0..<train.rows).filter { fold[$0] == k }
+            let kept = (0..<train.rows).filter { fold[$0] != k }
             for (i, point) in try walk(train.subset(kept), scoring: train.subset(held)).enumerated() {
                 losses[i].append(point.validationLoss ?? .nan)
             }
@@ -98,15 +109,30 @@ public struct RegularizationPath: Sendable {
             meanLoss: means, standardError: errors, alphaMin: alphas[best], alpha1SE: alphas[oneSE]))
     }
 
-    /// Mean squared error (mse) or mean log loss (bce) of a solution on `data`.
-    static func meanLoss(_ loss: LossKind, _ data: Dataset, _ s: LinearSolution) -> Double {
-        var total = 0.0
-        for r in 0..<data.rows {
-            let f = (0..<data.columns).reduce(s.intercept) { $0 + Double(data.features[r * data.columns + $1]) * s.coefficients[$1] }
-            let y = Double(data.targets[r])
-            total += loss == .mse ? (y - f) * (y - f) : max(f, 0) - f * y + log1p(exp(-abs(f)))
+    /// Each row's fold, from a seeded shuffle: round robin in shuffled order, stratified by
+    /// class for bce and ce (each class dealt round robin in turn, as scikit-learn's
+    /// StratifiedKFold) so that every training set sees every class.
+    static func foldOf(_ data: Dataset, loss: LossKind, folds: Int, seed: UInt64) throws -> [Int] {
+        var rng = SeededGenerator(seed: seed ^ 0x4356)
+        var order = rng.permutation(data.rows)
+        if loss != .mse {
+            order = order.enumerated().sorted {  // by class, shuffled within a class
+                (data.targets[$0.element], $0.offset) < (data.targets[$1.element], $1.offset)
+            }.map(\.element)
+            let counts = Dictionary(grouping: data.targets, by: { $0 }).mapValues(\.count)
+            if let (label, count) = counts.filter({ $0.value < 2 }).min(by: { $0.key < $1.key }) {
+                throw TrainingError.invalidData(
+                    "class \(label) has \(count) row: --cv needs at least 2 rows of every class (each training fold must see it)")
+            }
         }
-        return total / Double(max(data.rows, 1))
+        var fold = [Int](repeating: 0, count: data.rows)
+        for (position, row) in order.enumerated() { fold[row] = position % folds }
+        return fold
+    }
+
+    /// Mean squared error (mse), log loss (bce) or cross-entropy (ce) of a solution on `data`.
+    static func meanLoss(_ loss: LossKind, _ data: Dataset, _ s: LinearSolution) -> Double {
+        ProximalSolver.meanLoss(loss, data, s)
     }
 
     /// One JSON document: the grid, each point's coefficients and scores, and the CV choice.
@@ -115,7 +141,9 @@ public struct RegularizationPath: Sendable {
         let rows = points.map { p in
             "{\"alpha\":\(number(p.alpha)),\"nonzeros\":\(p.solution.nonzeros),\"objective\":\(number(p.solution.objective))," +
                 "\"train_loss\":\(number(p.trainLoss)),\"validation_loss\":\(number(p.validationLoss))," +
-                "\"intercept\":\(number(p.solution.intercept)),\"iterations\":\(p.solution.iterations)," +
+                "\"intercept\":\(number(p.solution.intercept))," +
+                "\"intercepts\":[\(p.solution.intercepts.map { number($0) }.joined(separator: ","))]," +
+                "\"iterations\":\(p.solution.iterations)," +
                 "\"coefficients\":[\(p.solution.coefficients.map { number($0) }.joined(separator: ","))]}"
         }
         var text = "{\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
@@ -127,14 +155,19 @@ public struct RegularizationPath: Sendable {
         return text + "}\n"
     }
 
-    /// CSV: one row per α with its scores and coefficients.
+    /// CSV: one row per α with its scores, intercepts and coefficients (w{j}, or for k
+    /// classes b{c} and w{c}_{j}).
     public var csv: String {
-        let p = points.first?.solution.coefficients.count ?? 0
-        var lines = ["alpha,nonzeros,objective,train_loss,validation_loss,intercept," + (0..<p).map { "w\($0)" }.joined(separator: ",")]
+        let first = points.first?.solution
+        let k = first?.outputs ?? 1, p = (first?.coefficients.count ?? 0) / max(k, 1)
+        let names = k == 1 ? ["intercept"] + (0..<p).map { "w\($0)" }
+            : (0..<k).map { "b\($0)" } + (0..<k).flatMap { c in (0..<p).map { "w\(c)_\($0)" } }
+        var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss"] + names).joined(separator: ",")]
         for point in points {
-            lines.append(([point.alpha, Double(point.solution.nonzeros), point.solution.objective, point.trainLoss,
-                           point.validationLoss ?? .nan, point.solution.intercept] + point.solution.coefficients)
-                .map { $0.isNaN ? "" : "\($0)" }.joined(separator: ","))
+            let numbers = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan]
+                + point.solution.intercepts + point.solution.coefficients
+            lines.append((["\(point.alpha)", "\(point.solution.nonzeros)"] + numbers.map { $0.isNaN ? "" : "\($0)" })
+                .joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

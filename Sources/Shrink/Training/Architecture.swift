@@ -57,32 +57,49 @@ public struct ParameterSlot: Sendable, Hashable {
 }
 
 /// The layout of a model's parameters: state-dict order, flat and contiguous.
+///
+/// With `models` K > 1 it is the layout of K copies of the architecture stacked into one
+/// model that trains them side by side (`Trainer(variants:)`, the batched solver): layer 0
+/// maps the shared p inputs to K·H₁ outputs (model m owns rows m·H₁..<(m+1)·H₁, so one matmul
+/// serves all K), and each later layer is block diagonal, [K·out, K·in], model m's block at
+/// rows m·out, columns m·in; the entries off the blocks stay exactly zero (their gradient is
+/// masked). Biases stack as [K·out]. K = 1 is the ordinary `Sequential`.
 public struct ParameterLayout: Sendable, Hashable {
     public let layers: [LayerSlots]
     public let totalCount: Int
+    public let models: Int
 
     public struct LayerSlots: Sendable, Hashable {
+        /// Stacked sizes (the matmul's); one model's are `modelInputs`/`modelOutputs`.
         public let inputs: Int
         public let outputs: Int
+        public let modelInputs: Int
+        public let modelOutputs: Int
         public let weight: ParameterSlot
         public let bias: ParameterSlot
     }
 
-    public init(architecture: Architecture, inputs: Int, outputs: Int) {
+    public init(architecture: Architecture, inputs: Int, outputs: Int, models: Int = 1) {
         var offset = 0
         var layers: [LayerSlots] = []
         for (index, shape) in architecture.layerShapes(inputs: inputs, outputs: outputs).enumerated() {
             let prefix = String(2 * index)
-            let weight = ParameterSlot(name: prefix + ".weight", shape: [shape.outputs, shape.inputs], offset: offset)
+            let (rows, cols) = (models * shape.outputs, index == 0 ? shape.inputs : models * shape.inputs)
+            let weight = ParameterSlot(name: prefix + ".weight", shape: [rows, cols], offset: offset)
             offset += weight.count
-            let bias = ParameterSlot(name: prefix + ".bias", shape: [shape.outputs], offset: offset)
+            let bias = ParameterSlot(name: prefix + ".bias", shape: [rows], offset: offset)
             offset += bias.count
-            layers.append(LayerSlots(inputs: shape.inputs, outputs: shape.outputs, weight: weight, bias: bias))
+            layers.append(LayerSlots(inputs: cols, outputs: rows, modelInputs: shape.inputs, modelOutputs: shape.outputs,
+                                     weight: weight, bias: bias))
         }
         self.layers = layers
+        self.models = models
         totalCount = offset
     }
 
     /// Every tensor in state-dict order.
     public var slots: [ParameterSlot] { layers.flatMap { [$0.weight, $0.bias] } }
+
+    /// The number of logits a forward pass produces per row (K × one model's outputs).
+    public var outputColumns: Int { layers.last?.outputs ?? 0 }
 }

@@ -72,12 +72,13 @@ extension Trainer {
     var fingerprint: String {
         var settings = configuration
         settings.epochs = 0
-        return "\(settings) rows=\(train.rows) test=\(test?.rows ?? 0) columns=\(train.columns) outputs=\(model.outputs)"
+        let stacked = models > 1 ? " variants=\(variants)" : ""
+        return "\(settings) rows=\(train.rows) test=\(test?.rows ?? 0) columns=\(train.columns) outputs=\(model.outputs)" + stacked
     }
 
     /// The trainer's complete state (waits for queued work).
     public func checkpoint() throws -> Checkpoint {
-        let statsCount = 3 * stepsPerEpoch + 1
+        let statsCount = workspace.parameterSlot
         return Checkpoint(
             parameters: try model.parameterValues(), moment1: try device.read(workspace.moment1),
             moment2: try device.read(workspace.moment2),
@@ -107,7 +108,7 @@ extension Trainer {
                 "the checkpoint was made by a different run (\(state.fingerprint)); resume with the same flags and data")
         }
         guard state.parameters.count == model.layout.totalCount, state.moment1.count == workspace.moment1.count,
-              state.moment2.count == workspace.moment2.count, state.statistics.count == 3 * stepsPerEpoch + 1,
+              state.moment2.count == workspace.moment2.count, state.statistics.count == workspace.parameterSlot,
               state.order?.count == workspace.order?.count, let generator = SeededGenerator(state: state.generator) else {
             throw TrainingError.invalidData("the checkpoint's tensors do not fit this run")
         }

@@ -1,9 +1,12 @@
 /// A `Sequential` of Linear layers (ReLU between) whose parameters live on a device,
-/// flat, in `state_dict` order.
+/// flat, in `state_dict` order — or K copies of one, stacked (`models` > 1, see
+/// `ParameterLayout`), each initialized and loaded like the single model.
 public final class Model: @unchecked Sendable {
     public let architecture: Architecture
     public let inputs: Int
+    /// One model's outputs (the forward pass gives `layout.outputColumns` = models × outputs).
     public let outputs: Int
+    public var models: Int { layout.models }
     public let layout: ParameterLayout
     public let device: any Device
     /// All parameters, flat: 0.weight, 0.bias, 2.weight, 2.bias, ...
@@ -12,22 +15,25 @@ public final class Model: @unchecked Sendable {
     /// PyTorch's `nn.Linear` default initialization from `seed`: every weight and bias
     /// ~ U(−1/√fan_in, 1/√fan_in) (kaiming_uniform with a = √5 gives the same bound).
     /// The stream is Shrink's own (`SeededGenerator`), not torch's; `--init` loads torch's.
-    public init(device: any Device, architecture: Architecture, inputs: Int, outputs: Int, seed: UInt64) throws {
+    /// With `models` K > 1, every copy starts from the same seeded values.
+    public init(device: any Device, architecture: Architecture, inputs: Int, outputs: Int, models: Int = 1,
+                seed: UInt64) throws {
         self.device = device
         self.architecture = architecture
         self.inputs = inputs
         self.outputs = outputs
-        layout = ParameterLayout(architecture: architecture, inputs: inputs, outputs: outputs)
+        layout = ParameterLayout(architecture: architecture, inputs: inputs, outputs: outputs, models: models)
         parameters = try device.makeBuffer(count: layout.totalCount)  // fails fast when too large
+        let single = layout.modelLayout
         var rng = SeededGenerator(seed: seed)
-        var values = [Float](repeating: 0, count: layout.totalCount)
-        for layer in layout.layers {
+        var values = [Float](repeating: 0, count: single.totalCount)
+        for layer in single.layers {
             let bound = 1 / Double(layer.inputs).squareRoot()
             for slot in [layer.weight, layer.bias] {
                 for i in slot.offset..<(slot.offset + slot.count) { values[i] = Float(rng.uniform(-bound, bound)) }
             }
         }
-        try device.write(values, to: parameters)
+        try device.write(layout.stacked(values), to: parameters)
     }
 
     /// A model initialized from a state dict (e.g. a safetensors file PyTorch wrote).
@@ -37,10 +43,12 @@ public final class Model: @unchecked Sendable {
         try load(state)
     }
 
-    /// Replaces every parameter with the tensor of the same name; names and shapes must match.
+    /// Replaces every parameter with the tensor of the same name; names and shapes must match
+    /// one model's (stacked models all load the same state).
     public func load(_ state: [String: Tensor]) throws {
-        var values = [Float](repeating: 0, count: layout.totalCount)
-        for slot in layout.slots {
+        let single = layout.modelLayout
+        var values = [Float](repeating: 0, count: single.totalCount)
+        for slot in single.slots {
             guard let tensor = state[slot.name] else {
                 throw TrainingError.invalidData("missing tensor \(slot.name) (the model \(architecture) needs \(layout.slots.map(\.name).joined(separator: ", ")))")
             }
@@ -49,20 +57,25 @@ public final class Model: @unchecked Sendable {
             }
             values.replaceSubrange(slot.offset..<(slot.offset + slot.count), with: tensor.values)
         }
-        let extra = Set(state.keys).subtracting(layout.slots.map(\.name)).filter { !$0.hasPrefix("__") }
+        let extra = Set(state.keys).subtracting(single.slots.map(\.name)).filter { !$0.hasPrefix("__") }
         if let name = extra.sorted().first {
             throw TrainingError.invalidData("unexpected tensor \(name) for the model \(architecture)")
         }
-        try device.write(values, to: parameters)
+        try device.write(layout.stacked(values), to: parameters)
     }
 
     /// All parameters, flat, read back from the device.
     public func parameterValues() throws -> [Float] { try device.read(parameters) }
 
-    /// The state dict: each tensor with its PyTorch name and shape, in state-dict order.
-    public func stateDict() throws -> [(name: String, tensor: Tensor)] {
-        let values = try parameterValues()
-        return layout.slots.map { slot in
+    /// The state dict: each tensor with its PyTorch name and shape, in state-dict order (of
+    /// stacked models, model `index`'s).
+    public func stateDict(model index: Int = 0) throws -> [(name: String, tensor: Tensor)] {
+        precondition(index >= 0 && index < models, "model \(index) of \(models)")
+        return Self.stateDict(layout.modelLayout, values: layout.model(index, of: try parameterValues()))
+    }
+
+    static func stateDict(_ layout: ParameterLayout, values: [Float]) -> [(name: String, tensor: Tensor)] {
+        layout.slots.map { slot in
             (slot.name, Tensor(shape: slot.shape, values: Array(values[slot.offset..<(slot.offset + slot.count)])))
         }
     }
@@ -75,7 +88,7 @@ public final class Model: @unchecked Sendable {
         let input = try device.makeBuffer(features)
         let forward = try ForwardPass(model: self, capacity: rows)
         let logits = try forward.run(input: input, at: 0, rows: rows)
-        return try device.read(logits, at: 0, count: rows * outputs)
+        return try device.read(logits, at: 0, count: rows * layout.outputColumns)
     }
 }
 

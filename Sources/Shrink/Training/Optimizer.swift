@@ -37,6 +37,15 @@ public enum Optimizer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The same optimizer with another weight decay.
+    public func with(weightDecay: Float) -> Optimizer {
+        switch self {
+        case .sgd(let momentum, _): return .sgd(momentum: momentum, weightDecay: weightDecay)
+        case .adam: return .adam(weightDecay: weightDecay)
+        case .adamw: return .adamw(weightDecay: weightDecay)
+        }
+    }
+
     public var description: String {
         switch self {
         case let .sgd(momentum, wd): return "sgd(momentum: \(momentum), weight_decay: \(wd))"

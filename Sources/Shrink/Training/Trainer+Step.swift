@@ -1,25 +1,25 @@
 // One training step, queued on the device: forward, loss and its gradient, the penalty's
 // value, backward, the penalty's gradient, the optimizer update, and the L1 prox.
-// Shapes: B = rows in the batch; layer l maps [B, in_l] → [B, out_l]; P = all parameters.
+// Shapes: B = rows in the batch; layer l maps [B, in_l] → [B, out_l]; P = all parameters
+// (of all K stacked models; K = 1 is the ordinary model).
 
 extension Trainer {
     func enqueueStep(_ s: Int, firstRow: Int, rows: Int) throws {
         try enqueueGradient(s, firstRow: firstRow, rows: rows)
         try enqueueOptimizerStep()
-        let penalty = configuration.penalty
-        if penalty.proximal, penalty.l1 > 0 {
-            let threshold = configuration.learningRate * penalty.l1
-            for range in penalizedRanges {
+        for (m, variant) in variants.enumerated() where variant.penalty.proximal && variant.penalty.l1 > 0 {
+            let threshold = configuration.learningRate * variant.penalty.l1
+            for (range, _) in penalizedRanges[m] {
                 try device.proximalL1(model.parameters, at: range.lowerBound, count: range.count, threshold: threshold)
             }
         }
     }
 
-    /// The objective's gradient for one batch into `workspace.gradients`; the batch's mean data
-    /// loss into stats[s], its penalty into stats[S + s], its correct count into stats[2S + s].
+    /// The objective's gradient for one batch into `workspace.gradients`; for each model m its
+    /// batch's mean data loss, penalty and correct count into the stats (`StatSlots`).
     func enqueueGradient(_ s: Int, firstRow: Int, rows: Int) throws {
-        let S = stepsPerEpoch
         let w = workspace
+        let slots = w.statSlots
         let layers = model.layout.layers
         let parameters = model.parameters
 
@@ -34,18 +34,18 @@ extension Trainer {
             targets = (w.batchTargets, 0)
         }
 
-        // Forward, then the mean loss, its gradient and the correct count.
+        // Forward, then each model's mean loss, its gradient and the correct count.
         let logits = try w.forward.run(input: input.buffer, at: input.row, rows: rows)
-        try device.lossGradient(configuration.loss, logits: logits, targets: targets.buffer, at: targets.offset,
-                                rows: rows, cols: model.outputs, gradient: w.deltas[layers.count - 1],
-                                rowLoss: w.rowLoss, rowCorrect: w.rowCorrect)
-        try device.norm(.sum, of: w.rowLoss, at: 0, count: rows, into: w.stats, at: s,
-                        scale: 1 / Float(rows), accumulate: false)
-        if configuration.loss != .mse {
-            try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats, at: 2 * S + s,
-                            scale: 1, accumulate: false)
+        try enqueueLoss(logits: logits, targets: targets.buffer, at: targets.offset, rows: rows)
+        for m in 0..<models {
+            try device.norm(.sum, of: w.rowLoss, at: m * rows, count: rows, into: w.stats, at: slots.dataLoss(m, s),
+                            scale: 1 / Float(rows), accumulate: false)
+            if configuration.loss != .mse {
+                try device.norm(.sum, of: w.rowCorrect, at: m * rows, count: rows, into: w.stats,
+                                at: slots.correct(m, s), scale: 1, accumulate: false)
+            }
+            try enqueuePenaltyValue(model: m, into: slots.penalty(m, s))
         }
-        try enqueuePenaltyValue(into: S + s)
 
         // Backward: ∂W_l = δ_lᵀ·A_l, ∂b_l = Σ_rows δ_l, δ_{l−1} = (δ_l·W_l) ⊙ [A_l > 0].
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
@@ -63,26 +63,42 @@ extension Trainer {
                                         count: rows * layer.inputs)
             }
         }
+        // Stacked models: the gradient off the diagonal blocks is dropped (a ReLU-backward
+        // against the 0/1 mask), so those weights stay exactly zero.
+        if let mask = w.blockMask {
+            try device.reluBackward(w.gradients, activation: mask, count: model.layout.totalCount)
+        }
 
-        try enqueuePenaltyGradient()
+        for m in 0..<models { try enqueuePenaltyGradient(model: m) }
+    }
+
+    /// The loss kernel over all K models' logits (each model's block of classes for ce).
+    private func enqueueLoss(logits: Buffer, targets: Buffer, at offset: Int, rows: Int) throws {
+        let w = workspace
+        try device.lossGradient(configuration.loss, logits: logits, targets: targets, at: offset, rows: rows,
+                                cols: model.layout.outputColumns, classes: configuration.loss == .ce ? model.outputs : 1,
+                                gradient: w.deltas[model.layout.layers.count - 1], rowLoss: w.rowLoss,
+                                rowCorrect: w.rowCorrect)
     }
 
     /// The data loss, penalty and gradient at the current parameters for rows
-    /// firstRow..<firstRow+rows in order (no update). For tests and diagnostics.
+    /// firstRow..<firstRow+rows in order (no update), of model 0. For tests and diagnostics.
     func evaluateGradient(firstRow: Int, rows: Int) throws -> (dataLoss: Double, penalty: Double, gradient: [Float]) {
         precondition(workspace.order == nil && rows <= batchSize, "evaluateGradient needs an unshuffled batch")
-        try device.fill(workspace.stats, at: 0, count: 3 * stepsPerEpoch + 1, with: 0)
+        try device.fill(workspace.stats, at: 0, count: workspace.parameterSlot, with: 0)
         try enqueueGradient(0, firstRow: firstRow, rows: rows)
         let stats = try device.read(workspace.stats)
-        return (Double(stats[0]), Double(stats[stepsPerEpoch]), try device.read(workspace.gradients))
+        let slots = workspace.statSlots
+        return (Double(stats[slots.dataLoss(0, 0)]), Double(stats[slots.penalty(0, 0)]),
+                try device.read(workspace.gradients))
     }
 
-    /// stats[index] += λ₁·Σ|w| + λ₂·Σw² + λₙ·Σ_tensors ‖w‖₂ over the penalized parameters;
-    /// also stores each tensor's ‖w‖₂ in `norms` for the gradient.
-    private func enqueuePenaltyValue(into index: Int) throws {
-        let penalty = configuration.penalty
+    /// stats[index] += λ₁·Σ|w| + λ₂·Σw² + λₙ·Σ_tensors ‖w‖₂ over model m's penalized
+    /// parameters; also stores each tensor's ‖w‖₂ in `norms` for the gradient.
+    private func enqueuePenaltyValue(model m: Int, into index: Int) throws {
+        let penalty = variants[m].penalty
         let (parameters, stats) = (model.parameters, workspace.stats)
-        for range in penalizedRanges {
+        for (range, _) in penalizedRanges[m] {
             if penalty.l1 != 0 {
                 try device.norm(.l1, of: parameters, at: range.lowerBound, count: range.count, into: stats, at: index,
                                 scale: penalty.l1, accumulate: true)
@@ -93,53 +109,64 @@ extension Trainer {
             }
         }
         guard penalty.l2Norm != 0 else { return }
-        for (t, slot) in model.layout.slots.enumerated() where penalty.covers(slot) {
-            try device.norm(.l2, of: parameters, at: slot.offset, count: slot.count, into: workspace.norms, at: t,
-                            scale: 1, accumulate: false)
-            try device.norm(.l2, of: parameters, at: slot.offset, count: slot.count, into: stats, at: index,
+        for (range, tensor) in tensorRanges(model: m) {
+            let slot = normSlot(model: m, tensor: tensor)
+            try device.norm(.l2, of: parameters, at: range.lowerBound, count: range.count, into: workspace.norms,
+                            at: slot, scale: 1, accumulate: false)
+            try device.norm(.l2, of: parameters, at: range.lowerBound, count: range.count, into: stats, at: index,
                             scale: penalty.l2Norm, accumulate: true)
         }
     }
 
-    /// gradients += the penalty's gradient (per tensor when the ‖w‖₂ term needs its norm).
-    private func enqueuePenaltyGradient() throws {
-        let coefficients = configuration.penalty.gradientCoefficients
+    /// gradients += model m's penalty gradient (per tensor when the ‖w‖₂ term needs its norm).
+    private func enqueuePenaltyGradient(model m: Int) throws {
+        let coefficients = variants[m].penalty.gradientCoefficients
         guard !coefficients.isZero else { return }
         let (parameters, gradients, norms) = (model.parameters, workspace.gradients, workspace.norms)
         if coefficients.l2Norm == 0 {
-            for range in penalizedRanges {
+            for (range, _) in penalizedRanges[m] {
                 try device.penaltyGradient(coefficients, weights: parameters, gradient: gradients,
                                            at: range.lowerBound, count: range.count, norms: norms, normIndex: 0)
             }
             return
         }
-        for (t, slot) in model.layout.slots.enumerated() where configuration.penalty.covers(slot) {
+        for (range, tensor) in tensorRanges(model: m) {
             try device.penaltyGradient(coefficients, weights: parameters, gradient: gradients,
-                                       at: slot.offset, count: slot.count, norms: norms, normIndex: t)
+                                       at: range.lowerBound, count: range.count, norms: norms,
+                                       normIndex: normSlot(model: m, tensor: tensor))
         }
     }
+
+    /// Model m's penalized tensors, one range each (its rows of a stacked weight).
+    private func tensorRanges(model m: Int) -> [(range: Range<Int>, tensor: Int)] {
+        model.layout.ranges(ofModel: m).filter { variants[m].penalty.covers($0.slot) }.map { ($0.range, $0.tensor) }
+    }
+
+    private func normSlot(model m: Int, tensor: Int) -> Int { m * model.layout.slots.count + tensor }
 
     private func enqueueOptimizerStep() throws {
         step += 1
         let w = workspace
-        let count = model.layout.totalCount
-        switch configuration.optimizer {
-        case let .sgd(momentum, weightDecay):
-            let hyper = SGDHyperparameters(learningRate: configuration.learningRate, momentum: momentum,
-                                           weightDecay: weightDecay)
-            try device.sgdStep(hyper, weights: model.parameters, gradient: w.gradients, momentum: w.moment1,
-                               at: 0, count: count, isFirstStep: step == 1)
-        case .adam(let weightDecay), .adamw(let weightDecay):
-            let decoupled: Bool
-            if case .adamw = configuration.optimizer { decoupled = true } else { decoupled = false }
-            let hyper = AdamHyperparameters(learningRate: configuration.learningRate, weightDecay: weightDecay,
-                                            decoupled: decoupled)
-            try device.adamStep(hyper, weights: model.parameters, gradient: w.gradients, firstMoment: w.moment1,
-                                secondMoment: w.moment2, at: 0, count: count, step: step)
+        for (range, weightDecay) in optimizerRanges {
+            switch configuration.optimizer {
+            case let .sgd(momentum, _):
+                let hyper = SGDHyperparameters(learningRate: configuration.learningRate, momentum: momentum,
+                                               weightDecay: weightDecay)
+                try device.sgdStep(hyper, weights: model.parameters, gradient: w.gradients, momentum: w.moment1,
+                                   at: range.lowerBound, count: range.count, isFirstStep: step == 1)
+            case .adam, .adamw:
+                let decoupled: Bool
+                if case .adamw = configuration.optimizer { decoupled = true } else { decoupled = false }
+                let hyper = AdamHyperparameters(learningRate: configuration.learningRate, weightDecay: weightDecay,
+                                                decoupled: decoupled)
+                try device.adamStep(hyper, weights: model.parameters, gradient: w.gradients, firstMoment: w.moment1,
+                                    secondMoment: w.moment2, at: range.lowerBound, count: range.count, step: step)
+            }
         }
     }
 
-    /// stats[3S] += correct predictions on the test rows, in chunks of the batch capacity.
+    /// Each model's correct predictions on the test rows into its test slot, in chunks of the
+    /// batch capacity.
     func enqueueTestAccuracy(_ test: DeviceDataset) throws {
         guard configuration.loss != .mse else { return }
         let w = workspace
@@ -147,26 +174,12 @@ extension Trainer {
         while first < test.rows {
             let rows = min(batchSize, test.rows - first)
             let logits = try w.forward.run(input: test.features, at: first, rows: rows)
-            try device.lossGradient(configuration.loss, logits: logits, targets: test.targets, at: first, rows: rows,
-                                    cols: model.outputs, gradient: w.deltas[model.layout.layers.count - 1],
-                                    rowLoss: w.rowLoss, rowCorrect: w.rowCorrect)
-            try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats, at: 3 * stepsPerEpoch,
-                            scale: 1, accumulate: true)
+            try enqueueLoss(logits: logits, targets: test.targets, at: first, rows: rows)
+            for m in 0..<models {
+                try device.norm(.sum, of: w.rowCorrect, at: m * rows, count: rows, into: w.stats,
+                                at: w.statSlots.testCorrect(m), scale: 1, accumulate: true)
+            }
             first += rows
         }
-    }
-
-    /// The penalized parameters as maximal contiguous ranges of the flat buffer.
-    var penalizedRanges: [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        for slot in model.layout.slots where configuration.penalty.covers(slot) {
-            let range = slot.offset..<(slot.offset + slot.count)
-            if let last = ranges.last, last.upperBound == range.lowerBound {
-                ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
-            } else {
-                ranges.append(range)
-            }
-        }
-        return ranges
     }
 }

@@ -1,11 +1,32 @@
 import Foundation
 
+/// What may differ between models trained side by side: the penalty and the weight decay.
+public struct ModelVariant: Sendable, Hashable {
+    public var penalty: Penalty
+    /// The optimizer's weight decay for this model (the configuration's optimizer otherwise).
+    public var weightDecay: Float
+
+    public init(penalty: Penalty = .none, weightDecay: Float = 0) {
+        self.penalty = penalty
+        self.weightDecay = weightDecay
+    }
+}
+
 /// Trains a `Model` on a device: every step is queued on the device with no host round
 /// trip; per-step losses, penalties and correct counts accumulate in a device buffer that
 /// is read once per epoch, together with the parameters (for the norms and sparsity).
+///
+/// With K `variants` it trains K copies of the architecture as one stacked model (see
+/// `ParameterLayout`): the same data, init, batches and optimizer, K penalties and weight
+/// decays. Each step is one forward and one backward pass for all K (the first layer one
+/// matmul for all), and each model's metrics are its own: the same numbers as K separate
+/// runs, within float rounding.
 public final class Trainer: @unchecked Sendable {
     public let model: Model
     public let configuration: TrainingConfiguration
+    /// One per model; one model's is the configuration's penalty and weight decay.
+    public let variants: [ModelVariant]
+    public var models: Int { variants.count }
     public let device: any Device
     public internal(set) var epoch = 0
     /// Optimizer steps taken so far (torch's `step` for Adam's bias correction).
@@ -19,28 +40,44 @@ public final class Trainer: @unchecked Sendable {
     let stepsPerEpoch: Int
     let workspace: Workspace
     var shuffler: SeededGenerator
+    /// The optimizer's ranges of the flat parameters, each with its weight decay.
+    let optimizerRanges: [(range: Range<Int>, weightDecay: Float)]
+    /// Each model's penalized parameters as maximal contiguous ranges (with the tensor index).
+    let penalizedRanges: [[(range: Range<Int>, tensor: Int)]]
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
     public convenience init(device: any Device, configuration: TrainingConfiguration, train: Dataset, test: Dataset? = nil,
                             initialState: [String: Tensor]? = nil) throws {
-        try self.init(device: device, configuration: configuration, train: train, test: test, initialState: initialState,
-                      outputs: nil)
+        try self.init(device: device, configuration: configuration, variants: nil, train: train, test: test,
+                      initialState: initialState)
     }
 
-    /// `outputs` overrides the loss's output count: mse or bce with K outputs trains K
-    /// independent linear models sharing the data (the batched solver).
-    init(device: any Device, configuration: TrainingConfiguration, train: Dataset, test: Dataset?,
-         initialState: [String: Tensor]?, outputs override: Int?) throws {
+    /// Prepares K models trained side by side, one per variant; the configuration's own
+    /// penalty and weight decay are not used. `initialState` (one model's) starts all K.
+    /// `classes` raises a ce model's class count above the labels present (a CV fold may miss one).
+    public init(device: any Device, configuration: TrainingConfiguration, variants: [ModelVariant]?, train: Dataset,
+                test: Dataset? = nil, initialState: [String: Tensor]? = nil, classes: Int? = nil) throws {
         try configuration.validate()
-        let outputs = try max(Self.outputCount(configuration.loss, train: train, test: test), override ?? 0)
+        let variants = variants ?? [ModelVariant(penalty: configuration.penalty,
+                                                 weightDecay: configuration.optimizer.weightDecay)]
+        guard !variants.isEmpty else { throw TrainingError.invalidConfiguration("no models to train") }
+        for variant in variants {
+            var one = configuration
+            one.penalty = variant.penalty
+            one.optimizer = configuration.optimizer.with(weightDecay: variant.weightDecay)
+            try one.validate()
+        }
+        let outputs = try max(Self.outputCount(configuration.loss, train: train, test: test),
+                              configuration.loss == .ce ? classes ?? 0 : 0)
         if let test, test.columns != train.columns {
             throw TrainingError.invalidData("test data has \(test.columns) features, training data \(train.columns)")
         }
         self.device = device
         self.configuration = configuration
+        self.variants = variants
         model = try Model(device: device, architecture: configuration.architecture, inputs: train.columns,
-                          outputs: outputs, seed: configuration.seed)
+                          outputs: outputs, models: variants.count, seed: configuration.seed)
         if let initialState { try model.load(initialState) }
         self.train = try DeviceDataset(train, on: device)
         self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
@@ -49,6 +86,28 @@ public final class Trainer: @unchecked Sendable {
         workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
                                   stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0)
         shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
+        let layout = model.layout
+        penalizedRanges = variants.indices.map { m in
+            Self.merged(layout.ranges(ofModel: m).filter { variants[m].penalty.covers($0.slot) }
+                .map { ($0.range, $0.tensor, 0) }).map { ($0.range, $0.tensor) }
+        }
+        optimizerRanges = Self.merged(variants.indices.flatMap { m in
+            layout.ranges(ofModel: m).map { ($0.range, $0.tensor, variants[m].weightDecay) }
+        }.sorted { $0.range.lowerBound < $1.range.lowerBound }).map { ($0.range, $0.key) }
+    }
+
+    /// Adjacent ranges with the same key joined (the tensor kept is the first's).
+    private static func merged<Key: Equatable>(_ ranges: [(range: Range<Int>, tensor: Int, key: Key)])
+        -> [(range: Range<Int>, tensor: Int, key: Key)] {
+        var result: [(range: Range<Int>, tensor: Int, key: Key)] = []
+        for item in ranges {
+            if let last = result.last, last.range.upperBound == item.range.lowerBound, last.key == item.key {
+                result[result.count - 1].range = last.range.lowerBound..<item.range.upperBound
+            } else {
+                result.append(item)
+            }
+        }
+        return result
     }
 
     /// The number of model outputs the loss needs; validates both sets' targets.
@@ -63,6 +122,12 @@ public final class Trainer: @unchecked Sendable {
     /// Runs the remaining epochs, calling `onEpoch` after each.
     public func run(onEpoch: (EpochMetrics) throws -> Void = { _ in }) throws {
         while hasEpochsLeft { try onEpoch(try runEpoch()) }
+    }
+
+    /// Runs the remaining epochs of K models side by side, calling `onEpoch` with every
+    /// model's metrics (in variant order) after each.
+    public func runAll(onEpoch: ([EpochMetrics]) throws -> Void = { _ in }) throws {
+        while hasEpochsLeft { try onEpoch(try runEpochForEachModel()) }
     }
 
     /// The remaining epochs' metrics as an asynchronous sequence (training runs in a task).
@@ -86,8 +151,15 @@ public final class Trainer: @unchecked Sendable {
     /// metrics. Throws `TrainingError.diverged` when a step's loss or the weights become NaN
     /// or Inf. `checkpoint` is called every `checkpointEvery` optimizer steps inside the epoch.
     public func runEpoch(checkpointEvery: Int = 0, checkpoint: ((Trainer) throws -> Void)? = nil) throws -> EpochMetrics {
+        precondition(models == 1, "runEpoch trains one model; use runEpochForEachModel for \(models)")
+        return try runEpochForEachModel(checkpointEvery: checkpointEvery, checkpoint: checkpoint)[0]
+    }
+
+    /// One epoch of every model (see `runEpoch`); the metrics in variant order.
+    public func runEpochForEachModel(checkpointEvery: Int = 0,
+                                     checkpoint: ((Trainer) throws -> Void)? = nil) throws -> [EpochMetrics] {
         let start = DispatchTime.now().uptimeNanoseconds
-        let parameterSlot = 3 * stepsPerEpoch + 1
+        let parameterSlot = workspace.parameterSlot
         if stepInEpoch == 0 {
             epoch += 1
             try device.fill(workspace.stats, at: 0, count: parameterSlot, with: 0)
@@ -109,35 +181,40 @@ public final class Trainer: @unchecked Sendable {
         let snapshot = try device.read(workspace.stats)
         let (stats, parameters) = (snapshot[..<parameterSlot], snapshot[parameterSlot...])
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return try summarize(stats: stats, parameters: parameters, seconds: seconds)
+        return try (0..<models).map { try summarize(model: $0, stats: stats, parameters: parameters, seconds: seconds) }
     }
 
-    private func summarize(stats: ArraySlice<Float>, parameters: ArraySlice<Float>, seconds: Double) throws -> EpochMetrics {
+    private func summarize(model m: Int, stats: ArraySlice<Float>, parameters: ArraySlice<Float>,
+                           seconds: Double) throws -> EpochMetrics {
         let S = stepsPerEpoch
+        let slots = workspace.statSlots
+        let which = models > 1 ? " of model \(m + 1)" : ""
         var loss = 0.0, data = 0.0, penalty = 0.0, correct = 0.0
         for s in 0..<S {
             let rows = Double(min(batchSize, train.rows - s * batchSize))
-            let stepLoss = Double(stats[s]) + Double(stats[S + s])
-            guard stepLoss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1, what: "the loss") }
-            data += Double(stats[s]) * rows
-            penalty += Double(stats[S + s]) * rows
-            loss += stepLoss * rows
-            correct += Double(stats[2 * S + s])
+            let (stepData, stepPenalty) = (Double(stats[slots.dataLoss(m, s)]), Double(stats[slots.penalty(m, s)]))
+            guard (stepData + stepPenalty).isFinite else {
+                throw TrainingError.diverged(epoch: epoch, step: s + 1, what: "the loss" + which)
+            }
+            data += stepData * rows
+            penalty += stepPenalty * rows
+            loss += (stepData + stepPenalty) * rows
+            correct += Double(stats[slots.correct(m, s)])
         }
-        guard parameters.allSatisfy(\.isFinite) else {
-            throw TrainingError.diverged(epoch: epoch, step: S, what: "the weights")
+        let values = model.layout.model(m, of: parameters)
+        guard values.allSatisfy(\.isFinite) else {
+            throw TrainingError.diverged(epoch: epoch, step: S, what: "the weights" + which)
         }
         let n = Double(train.rows)
         let classifies = configuration.loss != .mse
         var summary = ParameterSummary()
-        for slot in model.layout.slots where configuration.penalty.covers(slot) {
-            let start = parameters.startIndex + slot.offset
-            summary.add(parameters[start..<(start + slot.count)])
+        for slot in model.layout.modelLayout.slots where variants[m].penalty.covers(slot) {
+            summary.add(values[slot.offset..<(slot.offset + slot.count)])
         }
         return EpochMetrics(
             epoch: epoch, loss: loss / n, dataLoss: data / n, penalty: penalty / n,
             trainAccuracy: classifies ? correct / n : nil,
-            testAccuracy: classifies ? test.map { Double(stats[3 * S]) / Double($0.rows) } : nil,
+            testAccuracy: classifies ? test.map { Double(stats[slots.testCorrect(m)]) / Double($0.rows) } : nil,
             l1: summary.l1, l2: summary.l2Squared.squareRoot(),
             nz: summary.countBelow(Float(summary.maxAbs) * configuration.sparseThreshold),
             zeros: summary.zeros, seconds: seconds)

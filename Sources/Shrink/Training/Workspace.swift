@@ -18,9 +18,27 @@ struct Workspace {
     let batchTargets: Buffer
     /// This epoch's row order (int32) when shuffling.
     let order: Buffer?
-    /// [data loss per step | penalty per step | correct per step | test correct | parameters]:
-    /// 3S + 1 + P floats, read back in one transfer per epoch.
+    /// [data loss per model and step | penalty per model and step | correct per model and
+    /// step | test correct per model | parameters]: 3KS + K + P floats (K models, S steps),
+    /// read back in one transfer per epoch.
     let stats: Buffer
+    let statSlots: StatSlots
+    /// 1 on the stacked models' diagonal blocks, 0 off them (K > 1 only): the gradient is
+    /// masked with it so the off-block weights stay zero.
+    let blockMask: Buffer?
+
+    /// Where each number lives in `stats`.
+    struct StatSlots {
+        let models: Int, steps: Int
+        func dataLoss(_ m: Int, _ s: Int) -> Int { m * steps + s }
+        func penalty(_ m: Int, _ s: Int) -> Int { (models + m) * steps + s }
+        func correct(_ m: Int, _ s: Int) -> Int { (2 * models + m) * steps + s }
+        func testCorrect(_ m: Int) -> Int { 3 * models * steps + m }
+        /// Where the parameters start (everything before is zeroed each epoch).
+        var parameters: Int { 3 * models * steps + models }
+    }
+
+    var parameterSlot: Int { statSlots.parameters }
 
     init(model: Model, configuration: TrainingConfiguration, batchSize: Int, stepsPerEpoch: Int,
          shuffledRows: Int) throws {
@@ -37,13 +55,16 @@ struct Workspace {
         }
         moment1 = try device.makeBuffer(count: usesMoment1 ? P : 1)
         moment2 = try device.makeBuffer(count: usesMoment2 ? P : 1)
-        rowLoss = try device.makeBuffer(count: batchSize)
-        rowCorrect = try device.makeBuffer(count: batchSize)
-        norms = try device.makeBuffer(count: model.layout.slots.count)
+        let K = model.models
+        rowLoss = try device.makeBuffer(count: batchSize * K)
+        rowCorrect = try device.makeBuffer(count: batchSize * K)
+        norms = try device.makeBuffer(count: K * model.layout.slots.count)
         let shuffles = shuffledRows > 0
         batchFeatures = try device.makeBuffer(count: shuffles ? batchSize * model.inputs : 1)
         batchTargets = try device.makeBuffer(count: shuffles ? batchSize : 1)
         order = shuffles ? try device.makeBuffer(count: shuffledRows, type: .int32) : nil
-        stats = try device.makeBuffer(count: 3 * stepsPerEpoch + 1 + P)
+        statSlots = StatSlots(models: K, steps: stepsPerEpoch)
+        stats = try device.makeBuffer(count: statSlots.parameters + P)
+        blockMask = try model.layout.blockMask.map { try device.makeBuffer($0) }
     }
 }

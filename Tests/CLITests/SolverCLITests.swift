@@ -1,0 +1,78 @@
+import Foundation
+import Shrink
+import XCTest
+
+/// `shrink fit` and `shrink path` with the multinomial loss (ce), through the built binary.
+final class SolverCLITests: XCTestCase {
+    private var folder: URL!
+    private let sklearn = CLI.testsFolder.appendingPathComponent("ShrinkTests/Fixtures/sklearn")
+
+    override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    /// The saved nn.Linear(10, 3) equals scikit-learn's multinomial L1 LogisticRegression
+    /// (saga, tol 1e-12) within 1e-4, intercepts centered, on every device.
+    func testFitMultinomialSavesScikitLearnsSolution() throws {
+        let expected = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: sklearn.appendingPathComponent("expected.json"))) as! [String: [String: Any]]
+        let c = try XCTUnwrap(expected["multinomial-l1"])
+        let (coef, intercepts) = (c["coef"] as! [Double], c["intercepts"] as! [Double])
+        for device in CLI.devices {
+            let model = folder.appendingPathComponent("ce-\(device).safetensors")
+            let result = try CLI.run(["fit", "--data", sklearn.appendingPathComponent("X.npy").path,
+                                      "--targets", sklearn.appendingPathComponent("yclass.npy").path, "--loss", "ce",
+                                      "--alpha", "\(c["alpha"] as! Double)", "--l1-ratio", "1", "--device", device,
+                                      "--save", model.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("class 2: intercept"), result.stdout)
+            let state = try SafeTensors.read(model)
+            let weight = try XCTUnwrap(state["0.weight"]), bias = try XCTUnwrap(state["0.bias"])
+            XCTAssertEqual(weight.shape, [3, 10])
+            XCTAssertEqual(bias.shape, [3])
+            for (a, e) in zip(weight.values, coef) { XCTAssertEqual(Double(a), e, accuracy: 1e-4, "\(device) weight") }
+            for (a, e) in zip(bias.values, intercepts) { XCTAssertEqual(Double(a), e, accuracy: 1e-4, "\(device) bias") }
+            XCTAssertEqual(weight.values.map { $0 == 0 }, coef.map { $0 == 0 }, "\(device): the same exact zeros")
+        }
+    }
+
+    /// A 3-class path with 3-fold CV: CSV with the class intercepts and coefficients, JSON with
+    /// "intercepts", the CV choice printed; the first α has no nonzero coefficient.
+    func testPathMultinomialWithCrossValidation() throws {
+        let (csv, json) = (folder.appendingPathComponent("p.csv"), folder.appendingPathComponent("p.json"))
+        for (out, extra) in [(csv, ["--batched"]), (json, [])] {
+            let result = try CLI.run(["path", "--synthetic", "classification:150:4:3", "--loss", "ce", "--l1-ratio", "0.5",
+                                      "--n-alphas", "12", "--eps", "0.01", "--cv", "3", "--device", "cpu",
+                                      "--out", out.path] + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("cv (3 folds): alpha_min"), result.stdout)
+        }
+        let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 13)
+        XCTAssertEqual(lines[0], "alpha,nonzeros,objective,train_loss,validation_loss,b0,b1,b2," +
+                       (0..<3).flatMap { c in (0..<4).map { "w\(c)_\($0)" } }.joined(separator: ","))
+        XCTAssertEqual(lines[1].split(separator: ",", omittingEmptySubsequences: false)[1], "0")
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+        let first = (document["path"] as! [[String: Any]])[0]
+        XCTAssertEqual((first["intercepts"] as! [Double]).count, 3)
+        XCTAssertEqual((first["coefficients"] as! [Double]).count, 12)
+        XCTAssertEqual((first["intercepts"] as! [Double]).reduce(0, +), 0, accuracy: 1e-6, "centered intercepts")
+    }
+
+    /// Bad labels for ce, and a class too rare for the folds: one line each, exit 1.
+    func testMultinomialBadInputsFailWithOneLine() throws {
+        let x = folder.appendingPathComponent("x.csv")
+        var text = "a,b,label\n"
+        for r in 0..<20 { text += "\(r % 7),\(r % 3),\(r == 5 ? 2 : r % 2)\n" }
+        try text.write(to: x, atomically: true, encoding: .utf8)
+        let rare = try CLI.run(["path", "--data", x.path, "--loss", "ce", "--cv", "4", "--n-alphas", "3", "--device", "cpu",
+                                "--out", folder.appendingPathComponent("p.json").path])
+        XCTAssertEqual(rare.status, 1, rare.stdout)
+        XCTAssertEqual(rare.stderr.split(separator: "\n").count, 1, rare.stderr)
+        XCTAssertTrue(rare.stderr.contains("class 2.0 has 1 row"), rare.stderr)
+        try "a,label\n1,0.5\n2,1\n".write(to: x, atomically: true, encoding: .utf8)
+        let fractional = try CLI.run(["fit", "--data", x.path, "--loss", "ce", "--alpha", "0.1", "--device", "cpu"])
+        XCTAssertEqual(fractional.status, 1)
+        XCTAssertEqual(fractional.stderr.split(separator: "\n").count, 1, fractional.stderr)
+        XCTAssertTrue(fractional.stderr.contains("ce targets must be class indices"), fractional.stderr)
+    }
+}
