@@ -156,4 +156,56 @@ final class LossKernelTests: XCTestCase {
             XCTAssertTrue(out.loss[1].isFinite && out.gradient[3..<6].allSatisfy(\.isFinite), "\(label(device)) ce: \(out)")
         }
     }
+
+    /// cols = K models × `classes` outputs sharing the target: each block's gradient is its own
+    /// model's, and row losses and correct flags come block-major ([K, rows]).
+    func testIndependentModelsInBlocks() throws {
+        let rows = 37
+        for (kind, classes, models) in [(LossKind.mse, 1, 3), (.bce, 1, 4), (.ce, 3, 2), (.ce, 5, 3)] {
+            let cols = classes * models
+            let z = randomValues(rows * cols, seed: 8, in: -4..<4)
+            let y: [Float] = switch kind {
+            case .mse: randomValues(rows, seed: 9, in: -2..<2)
+            case .bce: randomValues(rows, seed: 9, in: 0..<1).map { $0 > 0.5 ? 1 : 0 }
+            case .ce: randomValues(rows, seed: 9, in: 0..<Double(classes)).map { min($0.rounded(.down), Float(classes - 1)) }
+            }
+            for device in testDevices() {
+                let g = try device.makeBuffer(count: rows * cols), l = try device.makeBuffer(count: rows * models)
+                let c = try device.makeBuffer(count: rows * models)
+                try device.lossGradient(kind, logits: try device.makeBuffer(z), targets: try device.makeBuffer(y), at: 0,
+                                        rows: rows, cols: cols, classes: classes, gradient: g, rowLoss: l, rowCorrect: c)
+                let (gradient, loss, correct) = (try device.read(g), try device.read(l), try device.read(c))
+                /// Model m's columns of a [rows, cols] matrix, as its own [rows, classes].
+                func columns(_ x: [Float], _ m: Int) -> [Float] {
+                    var out: [Float] = []
+                    for r in 0..<rows {
+                        let first: Int = r * cols + m * classes
+                        out += x[first..<(first + classes)]
+                    }
+                    return out
+                }
+                for m in 0..<models {
+                    let block = columns(z, m)
+                    let expected = switch kind {
+                    case .mse: Self.mse(z: block, y: y)
+                    case .bce: Self.bce(z: block, y: y)
+                    case .ce: Self.crossEntropy(z: block, y: y, cols: classes)
+                    }
+                    let name = "\(label(device)) \(kind) model \(m) of \(models)"
+                    assertClose(Array(loss[(m * rows)..<((m + 1) * rows)]), expected.loss, tolerance: 1e-6, relative: 2e-6,
+                                "\(name) loss")
+                    XCTAssertEqual(Array(correct[(m * rows)..<((m + 1) * rows)]), expected.correct, name)
+                    let mine = columns(gradient, m)
+                    assertClose(mine, expected.gradient, tolerance: 2.5e-7 / Double(rows), relative: 1e-5, "\(name) gradient")
+                }
+            }
+        }
+        for device in testDevices() {  // 5 columns are not models of 2 classes; bce has 1 output per model
+            let b = try device.makeBuffer(count: 10)
+            XCTAssertThrowsError(try device.lossGradient(.ce, logits: b, targets: b, at: 0, rows: 2, cols: 5, classes: 2,
+                                                         gradient: b, rowLoss: b, rowCorrect: b))
+            XCTAssertThrowsError(try device.lossGradient(.bce, logits: b, targets: b, at: 0, rows: 2, cols: 4, classes: 2,
+                                                         gradient: b, rowLoss: b, rowCorrect: b))
+        }
+    }
 }
