@@ -4,5 +4,5 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks with their peers measured in the same run.",
-        subcommands: [MatmulBenchCommand.self, TrainBenchCommand.self, PathBenchCommand.self])
+        subcommands: [MatmulBenchCommand.self, TrainBenchCommand.self, PathBenchCommand.self, CompareBenchCommand.self])
 }

@@ -19,6 +19,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
     @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
     @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch for every run).") var report: String?
+    @Flag(help: "Train all runs at once as one stacked model (one forward and backward pass for all; equal to the separate runs within float rounding).")
+    var batched = false
 
     func validate() throws {
         try validateNonNegative("--lambda", lambda)
@@ -26,13 +28,17 @@ struct CompareCommand: ParsableCommand {
         if let report { try checkWritableFolder("--report", report) }
     }
 
-    /// The runs: (name, penalty, weight decay).
-    var runs: [(name: String, penalty: Penalty, weightDecay: Float)] {
-        [("none", Penalty(scope: penalize), 0),
-         ("L1", Penalty(l1: lambda, scope: penalize), 0),
-         ("L2", Penalty(l2: lambda, scope: penalize), 0),
-         ("elastic net", Penalty(l1: lambda, l2: lambda, scope: penalize), 0),
-         ("weight decay", Penalty(scope: penalize), lambda)]
+    /// The runs: (name, penalty and weight decay).
+    var runs: [(name: String, variant: ModelVariant)] {
+        Self.runs(lambda: lambda, penalize: penalize)
+    }
+
+    static func runs(lambda: Float, penalize: Penalty.Scope) -> [(name: String, variant: ModelVariant)] {
+        [("none", ModelVariant(penalty: Penalty(scope: penalize))),
+         ("L1", ModelVariant(penalty: Penalty(l1: lambda, scope: penalize))),
+         ("L2", ModelVariant(penalty: Penalty(l2: lambda, scope: penalize))),
+         ("elastic net", ModelVariant(penalty: Penalty(l1: lambda, l2: lambda, scope: penalize))),
+         ("weight decay", ModelVariant(penalty: Penalty(scope: penalize), weightDecay: lambda))]
     }
 
     func run() throws {
@@ -48,22 +54,17 @@ struct CompareCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerName) lr \(m.lr ?? 0.01), λ \(lambda)")
-            var histories: [(name: String, epochs: [EpochMetrics])] = []
-            var rows: [[String]] = []
-            for run in runs {
-                let configuration = TrainingConfiguration(
-                    architecture: architecture, loss: m.loss ?? .bce,
-                    optimizer: try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: run.weightDecay) },
-                    learningRate: m.lr ?? 0.01, penalty: run.penalty, epochs: m.epochs ?? 20,
-                    batchSize: m.batchSize ?? 32, shuffle: !m.noShuffle, seed: m.seed, sparseThreshold: m.sparseThreshold)
-                let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
-                var epochs: [EpochMetrics] = []
-                try trainer.run { epochs.append($0) }
-                histories.append((run.name, epochs))
-                if let last = epochs.last {
-                    rows.append(Self.row(run.name, last, seconds: epochs.reduce(0) { $0 + $1.seconds }))
-                }
+            let base = TrainingConfiguration(
+                architecture: architecture, loss: m.loss ?? .bce,
+                optimizer: try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: 0) },
+                learningRate: m.lr ?? 0.01, epochs: m.epochs ?? 20, batchSize: m.batchSize ?? 32, shuffle: !m.noShuffle,
+                seed: m.seed, sparseThreshold: m.sparseThreshold)
+            let histories = try batched ? Self.trainBatched(base, runs, train, test, device)
+                : Self.trainSeparately(base, runs, train, test, device)
+            let rows = histories.compactMap { history in
+                history.epochs.last.map { Self.row(history.name, $0, seconds: history.epochs.reduce(0) { $0 + $1.seconds }) }
             }
+            if batched { print("batched: all \(runs.count) runs as one stacked model (seconds are the shared time)") }
             print(Self.table(rows))
             let chart = LineChart.lossChart(title: "Training loss by regularization",
                                             curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
@@ -76,6 +77,31 @@ struct CompareCommand: ParsableCommand {
                 print("report \(report)")
             }
         }
+    }
+
+    /// Each run in turn, as `shrink train` would.
+    static func trainSeparately(_ base: TrainingConfiguration, _ runs: [(name: String, variant: ModelVariant)],
+                                _ train: Dataset, _ test: Dataset?,
+                                _ device: any Device) throws -> [(name: String, epochs: [EpochMetrics])] {
+        try runs.map { run in
+            var configuration = base
+            configuration.penalty = run.variant.penalty
+            configuration.optimizer = base.optimizer.with(weightDecay: run.variant.weightDecay)
+            let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
+            var epochs: [EpochMetrics] = []
+            try trainer.run { epochs.append($0) }
+            return (run.name, epochs)
+        }
+    }
+
+    /// All runs at once, as one stacked model.
+    static func trainBatched(_ base: TrainingConfiguration, _ runs: [(name: String, variant: ModelVariant)],
+                             _ train: Dataset, _ test: Dataset?,
+                             _ device: any Device) throws -> [(name: String, epochs: [EpochMetrics])] {
+        let trainer = try Trainer(device: device, configuration: base, variants: runs.map(\.variant), train: train, test: test)
+        var epochs: [[EpochMetrics]] = []
+        try trainer.runAll { epochs.append($0) }
+        return runs.enumerated().map { m, run in (run.name, epochs.map { $0[m] }) }
     }
 
     static func row(_ name: String, _ m: EpochMetrics, seconds: Double) -> [String] {

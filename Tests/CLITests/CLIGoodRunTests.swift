@@ -31,6 +31,29 @@ final class CLIGoodRunTests: XCTestCase {
         }
     }
 
+    /// `compare --batched` trains the five runs as one stacked model: the same table (loss,
+    /// data loss, accuracy, l1, l2) as run by run, within float rounding, on every device.
+    func testCompareBatchedPrintsTheSameTable() throws {
+        func table(_ arguments: [String]) throws -> [String: [Double]] {
+            let result = try CLI.run(["compare", "--epochs", "3", "--plot", folder.appendingPathComponent("c.svg").path] + arguments)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            var rows: [String: [Double]] = [:]
+            for name in ["none", "L1", "L2", "elastic net", "weight decay"] {
+                let line = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix(name + "  ") }, result.stdout)
+                rows[name] = line.dropFirst(name.count).split(separator: " ").prefix(5).compactMap { Double($0) }
+                XCTAssertEqual(rows[name]?.count, 5, String(line))
+            }
+            return rows
+        }
+        for device in CLI.devices {
+            let (separate, batched) = (try table(["--device", device]), try table(["--device", device, "--batched"]))
+            for (name, values) in separate {
+                for (a, b) in zip(values, batched[name] ?? []) { XCTAssertEqual(a, b, accuracy: 2e-4, "\(device) \(name)") }
+            }
+            XCTAssertNotEqual(separate["none"]?[4], separate["L2"]?[4], "the runs differ from each other")
+        }
+    }
+
     func testSyntheticRegressionWithMetricsPlotAndSave() throws {
         let (metrics, plot, model) = (folder.appendingPathComponent("m.jsonl"), folder.appendingPathComponent("loss.svg"),
                                       folder.appendingPathComponent("model.safetensors"))
