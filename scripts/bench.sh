@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The performance table of the README: GEMM against OpenBLAS and CLBlast, and the training
-# workloads A–D against PyTorch CPU, on both devices, all peers measured in this same run.
-# Needs libclblast-dev for the CLBlast column and `pip install torch` for the PyTorch column.
+# workloads A–D against PyTorch CPU, a 100-α path against scikit-learn's enet_path, and
+# compare's K runs one by one against one stacked model, on both devices, all peers measured
+# in this same run. Needs libclblast-dev for the CLBlast column, `pip install torch` for the
+# PyTorch column and `pip install scikit-learn` for enet_path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,3 +20,10 @@ done
 echo "## Training workloads, µs per step"
 $shrink bench train --device cpu --repeat "${REPEAT:-3}"
 $shrink bench train --device opencl:0:0 --repeat "${REPEAT:-3}" --no-torch
+echo "## Regularization path (100 α) against scikit-learn's enet_path"
+for device in cpu opencl:0:0; do $shrink bench path --device "$device" 2>/dev/null || true; done
+echo "## compare: K runs one by one against one stacked model"
+for device in cpu opencl:0:0; do
+    $shrink bench compare --device "$device" --repeat "${REPEAT:-3}" 2>/dev/null || true
+    $shrink bench compare --device "$device" --models 16 --repeat "${REPEAT:-3}" 2>/dev/null || true
+done
