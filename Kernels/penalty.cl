@@ -4,6 +4,8 @@
 //   penalty_gradient  g[off+i] += l1·sign(w) + 2·l2·w + l2n·w/‖w‖₂, ‖w‖₂ = norms[norm_index]
 //                     (the l2n term is 0 where ‖w‖₂ = 0; norms is unread when l2n = 0).
 //   proximal_l1       w ← sign(w)·max(|w| − threshold, 0)  (soft-threshold; exact zeros).
+//   proximal_rows     (over rows·cols) for a [rows, cols] block at off, row r's own elastic-net
+//                     prox: w ← sign(w)·max(|w| − thresholds[r], 0)·scales[r] (many models at once).
 // sign(0) = 0 and sign(NaN) = NaN, so NaN propagates (the builtin sign() maps NaN to 0).
 
 inline float sign_nan(const float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x * 0.0f); }
@@ -32,4 +34,13 @@ __kernel void proximal_l1(__global float *w, const int off, const int count, con
     if (i >= count) return;
     const float v = w[off + i];
     w[off + i] = sign_nan(v) * fmax(fabs(v) - threshold, 0.0f);
+}
+
+__kernel void proximal_rows(__global float *w, const int off, const int rows, const int cols,
+                            __global const float *thresholds, __global const float *scales) {
+    const int j = get_global_id(0);
+    if (j >= rows * cols) return;
+    const int r = j / cols, i = off + j;
+    const float v = w[i];
+    w[i] = sign_nan(v) * fmax(fabs(v) - thresholds[r], 0.0f) * scales[r];
 }

@@ -147,6 +147,19 @@ public final class CPUDevice: Device {
         }
     }
 
+    public func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer,
+                             scales: Buffer) throws {
+        counterBox.launch()
+        let w = try floats(weights, offset, rows * cols, "proximalRows weights")
+        let t = try floats(thresholds, 0, rows, "proximalRows thresholds")
+        let s = try floats(scales, 0, rows, "proximalRows scales")
+        parallelFor(rows, grain: max(1, 65_536 / max(cols, 1))) { range in
+            for r in range {
+                for i in (r * cols)..<((r + 1) * cols) { w[i] = signum(w[i]) * max(abs(w[i]) - t[r], 0) * s[r] }
+            }
+        }
+    }
+
     // MARK: Layers
 
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,

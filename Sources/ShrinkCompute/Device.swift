@@ -63,6 +63,9 @@ public protocol Device: AnyObject, Sendable {
 
     /// The L1 proximal step: w ← sign(w)·max(|w| − threshold, 0).
     func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws
+    /// For the [rows, cols] block at `offset`, row r's elastic-net prox:
+    /// w ← sign(w)·max(|w| − thresholds[r], 0)·scales[r] (K models' rows in one launch).
+    func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer, scales: Buffer) throws
 
     // MARK: Layers
 

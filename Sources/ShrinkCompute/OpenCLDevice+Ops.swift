@@ -95,6 +95,14 @@ extension OpenCLDevice {
         ])
     }
 
+    public func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer,
+                             scales: Buffer) throws {
+        try launch1D("proximal_rows", count: rows * cols, [
+            .floats(weights, offset, rows * cols), .int(offset), .int(rows), .int(cols),
+            .floats(thresholds, 0, rows), .floats(scales, 0, rows),
+        ])
+    }
+
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
         try launch1D("gather_rows", count: rows * cols, [

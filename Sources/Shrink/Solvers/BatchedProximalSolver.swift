@@ -1,10 +1,20 @@
 import Foundation
 
-/// K penalized linear problems on the same data solved as one: the weights of all K models
-/// form one stacked [K·k, p] matrix (k = 1 output for mse and bce, the k classes for ce), so
-/// each FISTA iteration is one forward matmul X·Wᵀ [n, K·k], one loss kernel and one
-/// backward matmul δᵀ·X [K·k, p] for all of them, then a per-model L2 term and
-/// soft-threshold. The step is 1/L with L the largest of the K Lipschitz bounds (safe for all).
+/// K penalized linear problems on the same data solved as one by FISTA (Beck & Teboulle
+/// 2009) with adaptive restart (O'Donoghue & Candès 2015): the weights of all K models form
+/// one stacked [K·k, p] matrix (k = 1 output for mse and bce, the k classes for ce), each
+/// iteration is one gradient for all K and one elastic-net prox launch whose rows carry
+/// each model's own threshold and shrink. The step is 1/L with L the data term's Lipschitz
+/// bound (the L2 term is in the prox, so it needs no room in the step).
+///
+/// The gradient comes from one of two engines:
+/// - Gram (mse with n > p, as scikit-learn's `precompute='auto'`): the centered Gram matrix
+///   G = X̃ᵀX̃/n and c = X̃ᵀỹ/n are formed once on the device (two matmuls), and the data
+///   term's gradient is W·G − c: one [K, p]×[p, p] matmul per iteration however many rows;
+///   the intercept is ȳ − x̄ᵀw at the end.
+/// - Trainer (bce, ce, or mse with n ≤ p): the training loop's own forward, loss and
+///   backward over all rows for K stacked linear models; the unpenalized intercepts are part
+///   of the iterate (ce's last intercept pinned: softmax is flat along a shift of all k).
 public final class BatchedProximalSolver {
     let loss: LossKind
     let data: Dataset
@@ -13,15 +23,19 @@ public final class BatchedProximalSolver {
     let models: Int
     /// Outputs per model: 1, or the class count for ce.
     public let outputs: Int
-    private let trainer: Trainer
+    private let engine: Engine
+    /// The iterate x (FISTA's extrapolated point z is the engine's parameters).
     private let previous: Buffer, next: Buffer
-    /// ce only: 0 at each model's last intercept, 1 elsewhere. Softmax is flat along a shift of
-    /// all k intercepts; rounding noise in that direction, which momentum would accumulate
-    /// without end, is removed by pinning the last intercept (its gradient masked to 0).
-    private let pin: Buffer?
-    private let curvature: Double
+    private let thresholds: Buffer, shrinks: Buffer
+    /// The data term's Lipschitz constant, in the engine's scale.
+    private let lipschitz: Double
     /// Relative moves over 20 iterations below this are float32 rounding (≈ 40 ulps of 1).
     static let floatFloor = 5e-6
+
+    private enum Engine {
+        case gram(gram: Buffer, target: Buffer, z: Buffer, gradient: Buffer, means: [Double], targetMean: Double)
+        case trainer(Trainer, pin: Buffer?)
+    }
 
     /// `classes` (ce) fixes the class count when `data` may lack the highest label.
     public init(loss: LossKind, data: Dataset, standardize: Bool, models: Int, device: any Device,
@@ -34,26 +48,78 @@ public final class BatchedProximalSolver {
         self.models = models
         scales = standardize ? ProximalSolver.columnScales(data) : [Double](repeating: 1, count: data.columns)
         let scaled = try ProximalSolver.scaledData(data, scales)
-        // The loss's curvature in the logits bounds the Hessian: 2 for (z − y)², 1/4 for the
-        // logistic loss, 1/2 for softmax (diag(s) − ssᵀ ≼ ½I); times λ_max([X 1]ᵀ[X 1])/n.
-        let c = switch loss { case .mse: 2.0; case .bce: 0.25; case .ce: 0.5 }
-        curvature = c * ProximalSolver.largestGramEigenvalue(scaled) / Double(data.rows)
-        let configuration = TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .sgd(), learningRate: 1,
-                                                  epochs: 1, batchSize: 0, shuffle: false)
-        trainer = try Trainer(device: device, configuration: configuration,
-                              variants: Array(repeating: ModelVariant(), count: models), train: scaled,
-                              classes: classes)
-        outputs = trainer.model.outputs
-        let count = trainer.model.layout.totalCount
+        let (n, p) = (data.rows, data.columns)
+        if loss == .mse, n > p {
+            let (centered, means) = Self.centered(scaled)
+            let targetMean = data.targets.reduce(0.0) { $0 + Double($1) } / Double(n)
+            let x = try device.makeBuffer(centered)
+            let y = try device.makeBuffer(data.targets.map { Float(Double($0) - targetMean) })
+            let gram = try device.makeBuffer(count: p * p), c = try device.makeBuffer(count: p)
+            try device.matmul(MatmulShape(m: p, n: p, k: n, transposeA: true), alpha: 1 / Float(n), a: x, at: 0, b: x, at: 0,
+                              beta: 0, c: gram, at: 0)
+            try device.matmul(MatmulShape(m: p, n: 1, k: n, transposeA: true), alpha: 1 / Float(n), a: x, at: 0, b: y, at: 0,
+                              beta: 0, c: c, at: 0)
+            let cValues = try device.read(c)
+            let target = try device.makeBuffer((0..<models).flatMap { _ in cValues.map { -$0 } })  // −c per model
+            lipschitz = ProximalSolver.largestEigenvalue(try device.read(gram).map(Double.init), size: p)
+            outputs = 1
+            engine = .gram(gram: gram, target: target, z: try device.makeBuffer(count: models * p),
+                           gradient: try device.makeBuffer(count: models * p), means: means, targetMean: targetMean)
+        } else {
+            // The loss's curvature in the logits bounds the Hessian: 2 for (z − y)² (our mse is
+            // twice scikit-learn's term), 1/4 for the logistic loss, 1/2 for softmax
+            // (diag(s) − ssᵀ ≼ ½I); times λ_max([X 1]ᵀ[X 1])/n.
+            let c = switch loss { case .mse: 2.0; case .bce: 0.25; case .ce: 0.5 }
+            lipschitz = c * ProximalSolver.largestGramEigenvalue(scaled) / Double(n)
+            let configuration = TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .sgd(), learningRate: 1,
+                                                      epochs: 1, batchSize: 0, shuffle: false)
+            let trainer = try Trainer(device: device, configuration: configuration,
+                                      variants: Array(repeating: ModelVariant(), count: models), train: scaled,
+                                      classes: classes)
+            let k = trainer.model.outputs
+            outputs = k
+            var pin: Buffer?
+            if loss == .ce {  // 0 at each model's last intercept: its gradient is masked away
+                var mask = [Float](repeating: 1, count: trainer.model.layout.totalCount)
+                for m in 0..<models { mask[models * k * p + m * k + k - 1] = 0 }
+                pin = try device.makeBuffer(mask)
+            }
+            engine = .trainer(trainer, pin: pin)
+        }
+        let isGram = if case .gram = engine { true } else { false }
+        let count = models * outputs * (p + (isGram ? 0 : 1))
         previous = try device.makeBuffer(count: count)
         next = try device.makeBuffer(count: count)
-        if loss == .ce {
-            var mask = [Float](repeating: 1, count: count)
-            let weights = models * outputs * data.columns
-            for m in 0..<models { mask[weights + m * outputs + outputs - 1] = 0 }
-            pin = try device.makeBuffer(mask)
-        } else {
-            pin = nil
+        thresholds = try device.makeBuffer(count: models * outputs)
+        shrinks = try device.makeBuffer(count: models * outputs)
+    }
+
+    /// Weights (K·k·p), then the intercepts the iterate carries (K·k; none for Gram).
+    private var weightCount: Int { models * outputs * data.columns }
+    private var iterateCount: Int {
+        if case .gram = engine { return weightCount }
+        return weightCount + models * outputs
+    }
+
+    /// z, where the gradient is taken, and the gradient's buffer.
+    private var point: (z: Buffer, gradient: Buffer) {
+        switch engine {
+        case let .gram(_, _, z, gradient, _, _): return (z, gradient)
+        case let .trainer(trainer, _): return (trainer.model.parameters, trainer.workspace.gradients)
+        }
+    }
+
+    /// The data term's gradient at z (the engine's scale: scikit-learn's for Gram, ours else).
+    private func enqueueGradient() throws {
+        switch engine {
+        case let .gram(gram, target, z, gradient, _, _):
+            let p = data.columns
+            try device.copy(target, at: 0, to: gradient, at: 0, count: models * p)
+            try device.matmul(MatmulShape(m: models, n: p, k: p), alpha: 1, a: z, at: 0, b: gram, at: 0,
+                              beta: 1, c: gradient, at: 0)
+        case let .trainer(trainer, pin):
+            try trainer.enqueueGradient(0, firstRow: 0, rows: data.rows)
+            if let pin { try device.reluBackward(trainer.workspace.gradients, activation: pin, count: iterateCount) }
         }
     }
 
@@ -65,40 +131,39 @@ public final class BatchedProximalSolver {
             throw TrainingError.invalidConfiguration("\(alphas.count) α values for \(models) models")
         }
         for alpha in alphas { try LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio).validate() }
-        let factor = loss == .mse ? 2.0 : 1.0              // our mse is twice scikit-learn's data term
-        let l2 = alphas.map { factor * $0 * (1 - l1Ratio) / 2 }
-        let l1 = alphas.map { factor * $0 * l1Ratio }
-        let lipschitz = (curvature + 2 * (l2.max() ?? 0)) * 1.0001
-        // The stacked layout: [K·k, p] weights (model m's k rows at m·k·p), then K·k biases.
         let (p, k) = (data.columns, outputs)
-        let weights = models * k * p, count = weights + models * k
-        let z = trainer.model.parameters, gradient = trainer.workspace.gradients
+        var isGram = false
+        if case .gram = engine { isGram = true }
+        let factor = loss == .mse && !isGram ? 2.0 : 1.0   // our mse is twice scikit-learn's data term
+        let step = 1 / (lipschitz * 1.0001)
+        // The prox of step·(a‖w‖₁ + b/2·‖w‖²): soft-threshold by step·a, then shrink by 1/(1 + step·b).
+        let rowThresholds = (0..<(models * k)).map { Float(step * factor * alphas[$0 / k] * l1Ratio) }
+        let rowShrinks = (0..<(models * k)).map { Float(1 / (1 + step * factor * alphas[$0 / k] * (1 - l1Ratio))) }
+        try device.write(rowThresholds, to: thresholds)
+        try device.write(rowShrinks, to: shrinks)
+
+        let count = iterateCount, weights = weightCount
+        let (z, gradient) = point
         var initial = [Float](repeating: 0, count: count)
         for (m, start) in (starts ?? []).enumerated() where m < models {
             for i in 0..<(k * p) { initial[m * k * p + i] = Float(start.coefficients[i] * scales[i % p]) }
-            let last = start.intercepts[k - 1]  // the pinned one is 0
-            for c in 0..<k { initial[weights + m * k + c] = Float(start.intercepts[c] - (loss == .ce ? last : 0)) }
+            if !isGram {
+                let last = loss == .ce ? start.intercepts[k - 1] : 0  // the pinned one is 0
+                for c in 0..<k { initial[weights + m * k + c] = Float(start.intercepts[c] - last) }
+            }
         }
         try device.write(initial, to: z)
         try device.write(initial, to: previous)
-        let step = Float(1 / lipschitz)
         var t = 1.0
         var checkpoint = initial
         var iterations = 0, converged = false
         var smallest = Double.infinity, stalls = 0, lastChange = Double.infinity
         while iterations < maxIterations, !converged {
             for _ in 0..<20 {
-                try trainer.enqueueGradient(0, firstRow: 0, rows: data.rows)
-                if let pin { try device.reluBackward(gradient, activation: pin, count: count) }
-                for m in 0..<models where l2[m] > 0 {
-                    try device.penaltyGradient(PenaltyCoefficients(l2: Float(l2[m])), weights: z, gradient: gradient,
-                                               at: m * k * p, count: k * p, norms: z, normIndex: 0)
-                }
+                try enqueueGradient()
                 try device.copy(z, at: 0, to: next, at: 0, count: count)
-                try device.axpby(-step, gradient, at: 0, 1, next, at: 0, count: count)
-                for m in 0..<models where l1[m] > 0 {
-                    try device.proximalL1(next, at: m * k * p, count: k * p, threshold: Float(l1[m]) * step)
-                }
+                try device.axpby(-Float(step), gradient, at: 0, 1, next, at: 0, count: count)
+                try device.proximalRows(next, at: 0, rows: models * k, cols: p, thresholds: thresholds, scales: shrinks)
                 let tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
                 let momentum = Float((t - 1) / tNext)
                 try device.copy(next, at: 0, to: z, at: 0, count: count)
@@ -114,27 +179,50 @@ public final class BatchedProximalSolver {
             let change = zip(current, checkpoint).map { Double(abs($0 - $1)) }.max() ?? 0
             let size = max(1, current.map { Double(abs($0)) }.max() ?? 0)
             // Converged when nothing moves by more than the tolerance, or when the moves have sat
-            // at float32's rounding floor (a few ulps: softmax's gradient is noisier than
-            // the tolerance can ask) without a new low for 10 checks.
+            // at float32's rounding floor (softmax's gradient is noisier than the tolerance can
+            // ask) without a new low for 10 checks.
             if change < smallest { (smallest, stalls) = (change, 0) } else { stalls += 1 }
-            // Adaptive restart (O'Donoghue & Candès 2015), checked every 20 iterations: when
-            // the iterates move more than in the last 20, momentum is overshooting (or
-            // amplifying rounding noise): start it again from zero.
+            // Adaptive restart, checked every 20 iterations: when the iterates move more than
+            // in the last 20, momentum is overshooting (or amplifying rounding): restart it.
             if change > lastChange { t = 1 }
             lastChange = change
             converged = change <= tolerance * size || (change <= Self.floatFloor * size && stalls >= 10)
             checkpoint = current
         }
-        return (0..<models).map { m in
+        let solutions = (0..<models).map { m in
             let w = (0..<(k * p)).map { Double(checkpoint[m * k * p + $0]) / scales[$0 % p] + 0 }  // + 0: no −0
-            var b = (0..<k).map { Double(checkpoint[weights + m * k + $0]) }
+            var b: [Double]
+            switch engine {
+            case let .gram(_, _, _, _, means, targetMean):
+                b = [(0..<p).reduce(targetMean) { $0 - means[$1] * Double(checkpoint[m * p + $1]) }]
+            case .trainer:
+                b = (0..<k).map { Double(checkpoint[weights + m * k + $0]) }
+            }
             if loss == .ce {  // softmax ignores a shift of every intercept: report them centered
                 let mean = b.reduce(0, +) / Double(k)
                 b = b.map { $0 - mean }
             }
-            let problem = LinearProblem(loss: loss, alpha: alphas[m], l1Ratio: l1Ratio)
-            return LinearSolution(coefficients: w, intercepts: b, objective: ProximalSolver.objective(problem, data, w, b),
-                                  iterations: iterations, converged: converged)
+            return LinearSolution(coefficients: w, intercepts: b, objective: .nan, iterations: iterations,
+                                  converged: converged)
         }
+        let losses = ProximalSolver.meanLosses(loss, data, solutions)
+        return solutions.enumerated().map { m, solution in
+            var s = solution
+            s.dataLoss = losses[m]
+            s.objective = ProximalSolver.objective(LinearProblem(loss: loss, alpha: alphas[m], l1Ratio: l1Ratio),
+                                                   meanLoss: losses[m], coefficients: solution.coefficients)
+            return s
+        }
+    }
+
+    /// X with each column's mean subtracted (in float, from Double means), and the means.
+    static func centered(_ data: Dataset) -> (values: [Float], means: [Double]) {
+        let (n, p) = (data.rows, data.columns)
+        var means = [Double](repeating: 0, count: p)
+        for r in 0..<n { for j in 0..<p { means[j] += Double(data.features[r * p + j]) } }
+        means = means.map { $0 / Double(n) }
+        var values = data.features
+        for r in 0..<n { for j in 0..<p { values[r * p + j] = Float(Double(values[r * p + j]) - means[j]) } }
+        return (values, means)
     }
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// The penalized linear problem of scikit-learn's `Lasso`/`ElasticNet`/`Ridge` and L1/L2/
@@ -33,6 +34,8 @@ public struct LinearSolution: Sendable {
     public var coefficients: [Double]
     public var intercepts: [Double]
     public var objective: Double
+    /// The mean data loss on the rows it was fit to (mse: squared error; bce, ce: log loss).
+    public var dataLoss: Double = .nan
     public var iterations: Int
     public var converged: Bool
     public var nonzeros: Int { coefficients.filter { $0 != 0 }.count }
@@ -96,28 +99,50 @@ public final class ProximalSolver {
     /// scikit-learn's objective at (w, b), in Double on the host.
     public static func objective(_ problem: LinearProblem, _ data: Dataset, _ w: [Double], _ b: [Double]) -> Double {
         let solution = LinearSolution(coefficients: w, intercepts: b, objective: 0, iterations: 0, converged: true)
-        let scale = problem.loss == .mse ? 0.5 : 1.0
+        return objective(problem, meanLoss: meanLosses(problem.loss, data, [solution])[0], coefficients: w)
+    }
+
+    /// The objective from the mean data loss (mse's halved, scikit-learn's ½) and the penalty.
+    static func objective(_ problem: LinearProblem, meanLoss: Double, coefficients w: [Double]) -> Double {
         let l1 = w.reduce(0) { $0 + abs($1) }, l2 = w.reduce(0) { $0 + $1 * $1 }
-        return scale * meanLoss(problem.loss, data, solution) + problem.alpha * problem.l1Ratio * l1
+        return (problem.loss == .mse ? 0.5 : 1) * meanLoss + problem.alpha * problem.l1Ratio * l1
             + problem.alpha * (1 - problem.l1Ratio) / 2 * l2
     }
 
-    /// The mean data loss of a solution on `data`: squared error (mse), log loss (bce) or
-    /// softmax cross-entropy (ce), in Double.
-    static func meanLoss(_ loss: LossKind, _ data: Dataset, _ s: LinearSolution) -> Double {
-        var total = 0.0
-        for r in 0..<data.rows {
-            let f = s.logits(data.features[(r * data.columns)..<((r + 1) * data.columns)])
-            let y = Double(data.targets[r])
-            switch loss {
-            case .mse: total += (y - f[0]) * (y - f[0])
-            case .bce: total += max(f[0], 0) - f[0] * y + log1p(exp(-abs(f[0])))
-            case .ce:
-                let top = f.max() ?? 0
-                total += top + log(f.reduce(0) { $0 + exp($1 - top) }) - f[Int(y)]
+    /// The mean data loss of each solution on `data`: squared error (mse), log loss (bce) or
+    /// softmax cross-entropy (ce), in Double; every solution's logits from one dgemm.
+    static func meanLosses(_ loss: LossKind, _ data: Dataset, _ solutions: [LinearSolution]) -> [Double] {
+        guard let first = solutions.first, data.rows > 0 else { return solutions.map { _ in .nan } }
+        let (n, p, k) = (data.rows, data.columns, first.outputs)
+        let columns = solutions.count * k                      // every model's every output
+        let x = data.features.map(Double.init)
+        let w = solutions.flatMap(\.coefficients)                // [columns, p]
+        var z = [Double](repeating: 0, count: n * columns)      // [n, columns]
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(columns), Int32(p), 1, x, Int32(max(p, 1)),
+                    w, Int32(max(p, 1)), 0, &z, Int32(columns))
+        return solutions.enumerated().map { m, s in
+            var total = 0.0
+            for r in 0..<n {
+                let y = Double(data.targets[r])
+                let first = r * columns + m * k                  // this model's logits: z[first + c] + b_c
+                switch loss {
+                case .mse:
+                    let d = y - (z[first] + s.intercepts[0])
+                    total += d * d
+                case .bce:
+                    let f = z[first] + s.intercepts[0]
+                    total += max(f, 0) - f * y + log1p(exp(-abs(f)))
+                case .ce:
+                    var top = -Double.infinity
+                    for c in 0..<k { top = max(top, z[first + c] + s.intercepts[c]) }
+                    var sum = 0.0
+                    for c in 0..<k { sum += exp(z[first + c] + s.intercepts[c] - top) }
+                    let label = Int(y)
+                    total += label >= 0 && label < k ? top + log(sum) - (z[first + label] + s.intercepts[label]) : .nan
+                }
             }
+            return total / Double(n)
         }
-        return total / Double(max(data.rows, 1))
     }
 
     /// Population standard deviation of each column (1 where a column is constant).
@@ -136,26 +161,29 @@ public final class ProximalSolver {
         return try Dataset(features: x, targets: data.targets, rows: data.rows, columns: data.columns)
     }
 
-    /// λ_max of [X 1]ᵀ[X 1] by power iteration in Double (the Gram matrix is built on the host).
+    /// λ_max of [X 1]ᵀ[X 1] (formed by dsyrk in Double on the host) by power iteration.
     static func largestGramEigenvalue(_ data: Dataset) -> Double {
-        let d = data.columns + 1
+        let (n, d) = (data.rows, data.columns + 1)
+        var a = [Double](repeating: 1, count: n * d)
+        for r in 0..<n { for c in 0..<data.columns { a[r * d + c] = Double(data.features[r * data.columns + c]) } }
         var gram = [Double](repeating: 0, count: d * d)
-        var row = [Double](repeating: 1, count: d)
-        for r in 0..<data.rows {
-            for c in 0..<data.columns { row[c] = Double(data.features[r * data.columns + c]) }
-            for i in 0..<d { for j in i..<d { gram[i * d + j] += row[i] * row[j] } }
-        }
-        for i in 0..<d { for j in 0..<i { gram[i * d + j] = gram[j * d + i] } }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1, a, Int32(d), 0, &gram, Int32(d))
+        return largestEigenvalue(gram, size: d)
+    }
+
+    /// λ_max of a symmetric positive semi-definite d×d matrix (its upper triangle is read) by
+    /// power iteration (dsymv).
+    static func largestEigenvalue(_ matrix: [Double], size d: Int) -> Double {
         var v = [Double](repeating: 1 / Double(d).squareRoot(), count: d)
+        var u = [Double](repeating: 0, count: d)
         var lambda = 0.0
         for _ in 0..<500 {
-            let u = (0..<d).map { i in (0..<d).reduce(0.0) { $0 + gram[i * d + $1] * v[$1] } }
-            let norm = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            cblas_dsymv(CblasRowMajor, CblasUpper, Int32(d), 1, matrix, Int32(d), v, 1, 0, &u, 1)
+            let norm = cblas_dnrm2(Int32(d), u, 1)
             guard norm > 0 else { return 0 }
-            let next = norm
             v = u.map { $0 / norm }
-            if abs(next - lambda) <= 1e-12 * next { lambda = next; break }
-            lambda = next
+            if abs(norm - lambda) <= 1e-12 * norm { return norm }
+            lambda = norm
         }
         return lambda
     }

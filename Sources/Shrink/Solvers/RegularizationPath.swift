@@ -80,9 +80,10 @@ public struct RegularizationPath: Sendable {
                     return solution
                 }
             }
-            return zip(alphas, solutions).map { alpha, solution in
-                Point(alpha: alpha, solution: solution, trainLoss: meanLoss(loss, data, solution),
-                      validationLoss: scoring.map { meanLoss(loss, $0, solution) })
+            let trainLosses = solutions.map(\.dataLoss)  // each solve scored its own rows
+            let validationLosses = scoring.map { ProximalSolver.meanLosses(loss, $0, solutions) }
+            return alphas.indices.map { i in
+                Point(alpha: alphas[i], solution: solutions[i], trainLoss: trainLosses[i], validationLoss: validationLosses?[i])
             }
         }
         let points = try walk(train, scoring: validation)
@@ -128,11 +129,6 @@ public struct RegularizationPath: Sendable {
         var fold = [Int](repeating: 0, count: data.rows)
         for (position, row) in order.enumerated() { fold[row] = position % folds }
         return fold
-    }
-
-    /// Mean squared error (mse), log loss (bce) or cross-entropy (ce) of a solution on `data`.
-    static func meanLoss(_ loss: LossKind, _ data: Dataset, _ s: LinearSolution) -> Double {
-        ProximalSolver.meanLoss(loss, data, s)
     }
 
     /// One JSON document: the grid, each point's coefficients and scores, and the CV choice.
