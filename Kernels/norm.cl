@@ -11,6 +11,10 @@
 //   norm_small     both stages in one launch for count <= NORM_SMALL (the host's choice): one
 //                  work-group of NORM_LOCAL items, each reducing a contiguous chunk into
 //                  __local, item 0 combining them as norm_finish does.
+//   norm_segments  many norm_small reductions in one launch, one work-group per segment: segment
+//                  g is the int triple segments[3g..3g+2] = (offset, count, destination) and writes
+//                  result[base + destination] (+)= scales[g]·norm; a segment outside x gives NaN, a
+//                  destination outside result is skipped (K stacked models' losses and penalties).
 // kind: 0 sum, 1 L1 (Σ|x|), 2 L2 (√Σx²), 3 squared L2, 4 max|x|, 5 count |x| < threshold,
 //       6 count x == 0.  NaN in x gives NaN for sums and max; counts skip NaN.
 // Precision: compensated float; counts exact up to 2^24.
@@ -116,4 +120,19 @@ __kernel void norm_small(__global const float *x, const int off, const int count
     slices[t] = norm_chunk(x, off, begin, min(begin + chunk, count), kind, threshold);
     barrier(CLK_LOCAL_MEM_FENCE);
     if (t == 0) norm_store(slices, kind, result, index, scale, accumulate);
+}
+
+__kernel void norm_segments(__global const float *x, const int x_count, __global const int *segments,
+                            __global const float *scales, const int kind, const float threshold,
+                            __global float *result, const int result_count, const int base, const int accumulate) {
+    __local float slices[NORM_LOCAL];
+    const int g = get_group_id(0), t = get_local_id(0);
+    const int off = segments[3 * g], count = segments[3 * g + 1], index = base + segments[3 * g + 2];
+    const int valid = off >= 0 && count >= 0 && off <= x_count - count;
+    const int n = valid ? count : 0;
+    const int chunk = (n + NORM_LOCAL - 1) / NORM_LOCAL;
+    const int begin = min(t * chunk, n);
+    slices[t] = valid ? norm_chunk(x, off, begin, min(begin + chunk, n), kind, threshold) : NAN;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (t == 0 && index >= 0 && index < result_count) norm_store(slices, kind, result, index, scales[g], accumulate);
 }

@@ -4,6 +4,8 @@
 //   penalty_gradient  g[off+i] += l1·sign(w) + 2·l2·w + l2n·w/‖w‖₂, ‖w‖₂ = norms[norm_index]
 //                     (the l2n term is 0 where ‖w‖₂ = 0; norms is unread when l2n = 0).
 //   proximal_l1       w ← sign(w)·max(|w| − threshold, 0)  (soft-threshold; exact zeros).
+//   penalty_vector    g[i] += l1[i]·sign(w[i]) + 2·l2[i]·w[i]: each parameter its own coefficients
+//                     (K stacked models' penalties in one launch; a zero coefficient adds no term).
 //   proximal_rows     (over rows·cols) for a [rows, cols] block at off, row r's own elastic-net
 //                     prox: w ← sign(w)·max(|w| − thresholds[r], 0)·scales[r] (many models at once).
 // sign(0) = 0 and sign(NaN) = NaN, so NaN propagates (the builtin sign() maps NaN to 0).
@@ -43,4 +45,15 @@ __kernel void proximal_rows(__global float *w, const int off, const int rows, co
     const int r = j / cols, i = off + j;
     const float v = w[i];
     w[i] = sign_nan(v) * fmax(fabs(v) - thresholds[r], 0.0f) * scales[r];
+}
+
+__kernel void penalty_vector(__global const float *w, __global float *g, __global const float *l1,
+                             __global const float *l2, const int count) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const float v = w[i];
+    float d = 0.0f;
+    if (l1[i] != 0.0f) d += l1[i] * sign_nan(v);
+    if (l2[i] != 0.0f) d += 2.0f * l2[i] * v;
+    g[i] += d;
 }

@@ -49,6 +49,12 @@ public protocol Device: AnyObject, Sendable {
     /// where N is the reduction `kind`. The result stays on the device.
     func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
               into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws
+    /// Many reductions in one launch: `segments` holds `segmentCount` int32 triples (offset, count,
+    /// destination); segment i sets result[base + destination] = scales[i]·norm(x[offset..<offset+count])
+    /// (added to it with `accumulate`). A segment outside x or result is an error (CPU) or NaN /
+    /// skipped (OpenCL, which does not read the table back).
+    func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
+               into result: Buffer, at base: Int, accumulate: Bool) throws
 
     /// y[yOffset..<yOffset+count] ← alpha·x[xOffset...] + beta·y[yOffset...] (BLAS axpby).
     func axpby(_ alpha: Float, _ x: Buffer, at xOffset: Int, _ beta: Float, _ y: Buffer, at yOffset: Int, count: Int) throws
@@ -63,6 +69,9 @@ public protocol Device: AnyObject, Sendable {
 
     /// The L1 proximal step: w ← sign(w)·max(|w| − threshold, 0).
     func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws
+    /// gradient[i] += l1[i]·sign(w[i]) + 2·l2[i]·w[i] for i < count, each parameter with its own
+    /// coefficients (a zero coefficient adds no term, as `penaltyGradient`).
+    func penaltyGradient(l1: Buffer, l2: Buffer, weights: Buffer, gradient: Buffer, count: Int) throws
     /// For the [rows, cols] block at `offset`, row r's elastic-net prox:
     /// w ← sign(w)·max(|w| − thresholds[r], 0)·scales[r] (K models' rows in one launch).
     func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer, scales: Buffer) throws

@@ -41,16 +41,7 @@ extension OpenCLDevice {
 
     public func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
                      into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws {
-        let (code, threshold): (Int, Float)
-        switch kind {
-        case .sum: (code, threshold) = (0, 0)
-        case .l1: (code, threshold) = (1, 0)
-        case .l2: (code, threshold) = (2, 0)
-        case .l2Squared: (code, threshold) = (3, 0)
-        case .maxAbs: (code, threshold) = (4, 0)
-        case .countBelow(let t): (code, threshold) = (5, t)
-        case .countZero: (code, threshold) = (6, 0)
-        }
+        let (code, threshold) = kind.kernelCode
         try result.checkRange(index, 1, "norm result")
         if count <= KernelTuning.normSmallCount {  // one launch: chunks of ≤ 256 per work-item
             try launch("norm_small", global: [tuning.normLocal], local: [tuning.normLocal], [
@@ -72,6 +63,15 @@ extension OpenCLDevice {
         ])
     }
 
+    public func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
+                      into result: Buffer, at base: Int, accumulate: Bool) throws {
+        let (code, threshold) = kind.kernelCode
+        try launch("norm_segments", global: [segmentCount * tuning.normLocal], local: [tuning.normLocal], [
+            .floats(x, 0, x.count), .int(x.count), .ints(segments, 0, 3 * segmentCount), .floats(scales, 0, segmentCount),
+            .int(code), .float(threshold), .floats(result, 0, result.count), .int(result.count), .int(base), .bool(accumulate),
+        ])
+    }
+
     public func axpby(_ alpha: Float, _ x: Buffer, at xOffset: Int, _ beta: Float, _ y: Buffer, at yOffset: Int,
                       count: Int) throws {
         try launch1D("axpby", count: count, [
@@ -86,6 +86,13 @@ extension OpenCLDevice {
             .floats(weights, offset, count), .floats(gradient, offset, count), .int(offset), .int(count),
             .float(penalty.l1), .float(penalty.l2), .float(penalty.l2Norm),
             .floats(norms, penalty.l2Norm != 0 ? normIndex : 0, penalty.l2Norm != 0 ? 1 : 0), .int(normIndex),
+        ])
+    }
+
+    public func penaltyGradient(l1: Buffer, l2: Buffer, weights: Buffer, gradient: Buffer, count: Int) throws {
+        try launch1D("penalty_vector", count: count, [
+            .floats(weights, 0, count), .floats(gradient, 0, count), .floats(l1, 0, count), .floats(l2, 0, count),
+            .int(count),
         ])
     }
 
@@ -162,5 +169,20 @@ extension OpenCLDevice {
             .float(hyper.epsilon), .float(hyper.weightDecay), .bool(hyper.decoupled),
             .float(stepSize), .float(sqrtCorrection2),
         ])
+    }
+}
+
+extension NormKind {
+    /// norm.cl's kind code and threshold.
+    var kernelCode: (Int, Float) {
+        switch self {
+        case .sum: return (0, 0)
+        case .l1: return (1, 0)
+        case .l2: return (2, 0)
+        case .l2Squared: return (3, 0)
+        case .maxAbs: return (4, 0)
+        case .countBelow(let t): return (5, t)
+        case .countZero: return (6, 0)
+        }
     }
 }

@@ -178,4 +178,43 @@ final class NormTests: XCTestCase {
             }
         }
     }
+
+    /// Many segments in one launch: each (offset, count, destination) reduced as `norm` would,
+    /// scaled by its own factor, written or accumulated at base + destination, others untouched;
+    /// a segment outside x is an error on the CPU and NaN on OpenCL.
+    func testSegmentsInOneLaunch() throws {
+        let x = Self.data(5000, offset: 0, seed: 21)
+        let table: [(Int, Int, Int)] = [(0, 7, 3), (7, 1000, 0), (1007, 0, 5), (1500, 3493, 1), (2, 1, 6)]
+        let scales: [Float] = [1, 0.5, 2, -1.5, 3]
+        for device in testDevices() {
+            let segments = try device.makeBuffer(count: 3 * table.count, type: .int32)
+            try device.write(table.flatMap { [Int32($0.0), Int32($0.1), Int32($0.2)] }, to: segments)
+            let factors = try device.makeBuffer(scales), buffer = try device.makeBuffer(x)
+            for kind in Self.kinds {
+                for accumulate in [false, true] {
+                    let result = try device.makeBuffer([Float](repeating: 10, count: 12))
+                    try device.norms(kind, of: buffer, segments: segments, scales: factors, segmentCount: table.count,
+                                     into: result, at: 4, accumulate: accumulate)
+                    let out = try device.read(result)
+                    var expected = [Double](repeating: 10, count: 12)
+                    for (i, (offset, count, destination)) in table.enumerated() {
+                        let value = Double(scales[i]) * Reference(x, offset: offset, count: count).value(kind)
+                        expected[4 + destination] = (accumulate ? 10 : 0) + value
+                    }
+                    assertClose(out, expected, tolerance: 1e-5, relative: 1e-6, "\(label(device)) \(kind) accumulate \(accumulate)")
+                }
+            }
+            let bad = try device.makeBuffer(count: 3, type: .int32)
+            try device.write([Int32(4990), 20, 0], to: bad)  // past the end of x
+            let result = try device.makeBuffer([Float](repeating: 0, count: 1))
+            if device.kind == .cpu {
+                XCTAssertThrowsError(try device.norms(.sum, of: buffer, segments: bad, scales: factors, segmentCount: 1,
+                                                      into: result, at: 0, accumulate: false))
+            } else {
+                try device.norms(.sum, of: buffer, segments: bad, scales: factors, segmentCount: 1, into: result, at: 0,
+                                 accumulate: false)
+                XCTAssertTrue(try device.read(result)[0].isNaN, "\(label(device)): a segment outside x gives NaN")
+            }
+        }
+    }
 }

@@ -161,4 +161,32 @@ final class PenaltyTests: XCTestCase {
             XCTAssertEqual(out.filter { $0 == 0 }.count, expected.filter { $0 == 0 }.count, "\(label(device)) exact zeros")
         }
     }
+
+    /// Per-parameter coefficients: g += l1ᵢ·sign(wᵢ) + 2·l2ᵢ·wᵢ, a zero coefficient adding no
+    /// term (an infinite weight under l2 = 0 stays out of the gradient), the same numbers as
+    /// `penaltyGradient` with those coefficients.
+    func testPerParameterCoefficients() throws {
+        let count = 1003
+        var w = randomValues(count, seed: 31, in: -2..<2)
+        w[0] = 0; w[1] = .infinity; w[2] = .nan
+        let g = randomValues(count, seed: 32)
+        let l1 = (0..<count).map { Float($0 % 3 == 0 ? 0 : 0.01 * Double($0 % 7)) }
+        var l2 = (0..<count).map { Float($0 % 5 == 0 ? 0 : 0.02 * Double($0 % 4)) }
+        l2[1] = 0
+        for device in testDevices() {
+            let gradient = try device.makeBuffer(g)
+            try device.penaltyGradient(l1: try device.makeBuffer(l1), l2: try device.makeBuffer(l2),
+                                       weights: try device.makeBuffer(w), gradient: gradient, count: count)
+            let out = try device.read(gradient)
+            for i in 0..<count {
+                let v = Double(w[i])
+                var d = 0.0
+                if l1[i] != 0 { d += Double(l1[i]) * (v.isNaN ? .nan : v > 0 ? 1 : v < 0 ? -1 : 0) }
+                if l2[i] != 0 { d += 2 * Double(l2[i]) * v }
+                let e = Double(g[i]) + d
+                if e.isNaN { XCTAssertTrue(out[i].isNaN, "\(label(device)) \(i)"); continue }
+                XCTAssertEqual(Double(out[i]), e, accuracy: 1e-6 * max(1, abs(e)), "\(label(device)) \(i)")
+            }
+        }
+    }
 }

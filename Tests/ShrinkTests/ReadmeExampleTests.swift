@@ -32,4 +32,36 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertEqual(saved["0.weight"]?.shape, [50, 10])
         XCTAssertEqual(saved["2.weight"]?.shape, [1, 50])
     }
+
+    /// The README's second example: fit, path and variants.
+    func testReadmeSolverExample() throws {
+        let device = try DeviceSelection.gpu.makeDevice()
+        let (train, test) = try SyntheticData.seedDefault().split(testFraction: 0.2, seed: 0)
+        let configuration = TrainingConfiguration(architecture: .mlp([50]), loss: .bce, optimizer: .sgd(), learningRate: 0.01,
+                                                  epochs: 3, batchSize: 32)
+        var losses: [[Double]] = []
+
+        // --- README ---
+        let classes = try SyntheticData.make("classification:600:20:4", seed: 1)
+        let fit = try ProximalSolver.solve(LinearProblem(loss: .ce, alpha: 0.02, l1Ratio: 1), data: classes, device: device)
+        print(fit.nonzeros, fit.intercepts)                          // of 4×20 coefficients; 4 centered intercepts
+        let path = try RegularizationPath.compute(
+            loss: .ce, l1Ratio: 1, standardize: true, train: classes, validation: nil,
+            epsilon: 1e-2, count: 20, folds: 5, seed: 0, device: device, batched: true)
+        print(path.crossValidation!.alphaMin, path.crossValidation!.alpha1SE)
+        let three = try Trainer(device: device, configuration: configuration, variants: [
+            ModelVariant(), ModelVariant(penalty: Penalty(l1: 0.01)), ModelVariant(penalty: Penalty(l2: 0.01))],
+            train: train, test: test)                                // three models, one stacked model
+        try three.runAll { epoch in print(epoch.map(\.loss)) }
+        // --- end ---
+
+        try three.runAll { losses.append($0.map(\.loss)) }  // already finished: no more epochs
+        XCTAssertTrue(losses.isEmpty)
+        XCTAssertEqual(fit.coefficients.count, 80)
+        XCTAssertEqual(fit.intercepts.reduce(0, +), 0, accuracy: 1e-6)
+        XCTAssertGreaterThan(fit.nonzeros, 0)
+        XCTAssertEqual(path.points.count, 20)
+        XCTAssertGreaterThanOrEqual(path.crossValidation!.alpha1SE, path.crossValidation!.alphaMin)
+        XCTAssertEqual(try three.model.stateDict(model: 1).map(\.name), ["0.weight", "0.bias", "2.weight", "2.bias"])
+    }
 }

@@ -134,4 +134,19 @@ final class SolverTests: XCTestCase {
         }
         return (w, yMean - zip(means, w).reduce(0) { $0 + $1.0 * $1.1 })
     }
+
+    /// Constant features carry nothing: every coefficient 0, the intercept ȳ (mse, Gram engine
+    /// with a zero Gram matrix) or the log-odds of the label share (bce), on every device.
+    func testConstantFeaturesGiveZeroCoefficients() throws {
+        let data = try Dataset(features: [Float](repeating: 2.5, count: 30 * 3), targets: (0..<30).map { Float($0 % 3 == 0 ? 1 : 0) },
+                               rows: 30, columns: 3)
+        for device in TrainingDevices.all {
+            let mse = try ProximalSolver.solve(LinearProblem(loss: .mse, alpha: 0.1, l1Ratio: 0.5), data: data, device: device)
+            XCTAssertEqual(mse.coefficients, [0, 0, 0], "\(device.kind)")
+            XCTAssertEqual(mse.intercept, 1.0 / 3, accuracy: 1e-6, "\(device.kind)")
+            let bce = try ProximalSolver.solve(LinearProblem(loss: .bce, alpha: 0.1, l1Ratio: 1), data: data, device: device)
+            XCTAssertEqual(bce.coefficients, [0, 0, 0], "\(device.kind)")
+            XCTAssertEqual(bce.intercept, log(0.5), accuracy: 1e-4, "\(device.kind)")
+        }
+    }
 }

@@ -135,7 +135,7 @@ public final class BatchedProximalSolver {
         var isGram = false
         if case .gram = engine { isGram = true }
         let factor = loss == .mse && !isGram ? 2.0 : 1.0   // our mse is twice scikit-learn's data term
-        let step = 1 / (lipschitz * 1.0001)
+        let step = lipschitz > 0 ? 1 / (lipschitz * 1.0001) : 1  // L = 0: constant columns, a zero gradient
         // The prox of step·(a‖w‖₁ + b/2·‖w‖²): soft-threshold by step·a, then shrink by 1/(1 + step·b).
         let rowThresholds = (0..<(models * k)).map { Float(step * factor * alphas[$0 / k] * l1Ratio) }
         let rowShrinks = (0..<(models * k)).map { Float(1 / (1 + step * factor * alphas[$0 / k] * (1 - l1Ratio))) }

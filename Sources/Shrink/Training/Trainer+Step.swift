@@ -37,14 +37,20 @@ extension Trainer {
         // Forward, then each model's mean loss, its gradient and the correct count.
         let logits = try w.forward.run(input: input.buffer, at: input.row, rows: rows)
         try enqueueLoss(logits: logits, targets: targets.buffer, at: targets.offset, rows: rows)
-        for m in 0..<models {
-            try device.norm(.sum, of: w.rowLoss, at: m * rows, count: rows, into: w.stats, at: slots.dataLoss(m, s),
+        if let stacked {
+            try stacked.enqueueRowSums(.dataLoss, of: w.rowLoss, rows: rows, step: s, into: w.stats)
+            if configuration.loss != .mse {
+                try stacked.enqueueRowSums(.correct, of: w.rowCorrect, rows: rows, step: s, into: w.stats)
+            }
+            try stacked.enqueuePenaltyValues(of: parameters, step: s, stats: w.stats, norms: w.norms)
+        } else {
+            try device.norm(.sum, of: w.rowLoss, at: 0, count: rows, into: w.stats, at: slots.dataLoss(0, s),
                             scale: 1 / Float(rows), accumulate: false)
             if configuration.loss != .mse {
-                try device.norm(.sum, of: w.rowCorrect, at: m * rows, count: rows, into: w.stats,
-                                at: slots.correct(m, s), scale: 1, accumulate: false)
+                try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats, at: slots.correct(0, s),
+                                scale: 1, accumulate: false)
             }
-            try enqueuePenaltyValue(model: m, into: slots.penalty(m, s))
+            try enqueuePenaltyValue(model: 0, into: slots.penalty(0, s))
         }
 
         // Backward: ∂W_l = δ_lᵀ·A_l, ∂b_l = Σ_rows δ_l, δ_{l−1} = (δ_l·W_l) ⊙ [A_l > 0].
@@ -69,7 +75,13 @@ extension Trainer {
             try device.reluBackward(w.gradients, activation: mask, count: model.layout.totalCount)
         }
 
-        for m in 0..<models { try enqueuePenaltyGradient(model: m) }
+        if let stacked {
+            try stacked.enqueuePlainPenaltyGradient(parameters: parameters, gradients: w.gradients,
+                                                    count: model.layout.totalCount)
+            for m in stacked.normModels { try enqueuePenaltyGradient(model: m) }
+        } else {
+            try enqueuePenaltyGradient(model: 0)
+        }
     }
 
     /// The loss kernel over all K models' logits (each model's block of classes for ce).
@@ -175,9 +187,11 @@ extension Trainer {
             let rows = min(batchSize, test.rows - first)
             let logits = try w.forward.run(input: test.features, at: first, rows: rows)
             try enqueueLoss(logits: logits, targets: test.targets, at: first, rows: rows)
-            for m in 0..<models {
-                try device.norm(.sum, of: w.rowCorrect, at: m * rows, count: rows, into: w.stats,
-                                at: w.statSlots.testCorrect(m), scale: 1, accumulate: true)
+            if let stacked {
+                try stacked.enqueueRowSums(.testCorrect, of: w.rowCorrect, rows: rows, step: 0, into: w.stats)
+            } else {
+                try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats,
+                                at: w.statSlots.testCorrect(0), scale: 1, accumulate: true)
             }
             first += rows
         }

@@ -44,6 +44,8 @@ public final class Trainer: @unchecked Sendable {
     let optimizerRanges: [(range: Range<Int>, weightDecay: Float)]
     /// Each model's penalized parameters as maximal contiguous ranges (with the tensor index).
     let penalizedRanges: [[(range: Range<Int>, tensor: Int)]]
+    /// K > 1: the per-model reductions and penalty gradients in a few launches.
+    private(set) var stacked: StackedReductions?
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
@@ -94,6 +96,7 @@ public final class Trainer: @unchecked Sendable {
         optimizerRanges = Self.merged(variants.indices.flatMap { m in
             layout.ranges(ofModel: m).map { ($0.range, $0.tensor, variants[m].weightDecay) }
         }.sorted { $0.range.lowerBound < $1.range.lowerBound }).map { ($0.range, $0.key) }
+        if variants.count > 1 { stacked = try StackedReductions(trainer: self) }
     }
 
     /// Adjacent ranges with the same key joined (the tensor kept is the first's).
@@ -151,7 +154,9 @@ public final class Trainer: @unchecked Sendable {
     /// metrics. Throws `TrainingError.diverged` when a step's loss or the weights become NaN
     /// or Inf. `checkpoint` is called every `checkpointEvery` optimizer steps inside the epoch.
     public func runEpoch(checkpointEvery: Int = 0, checkpoint: ((Trainer) throws -> Void)? = nil) throws -> EpochMetrics {
-        precondition(models == 1, "runEpoch trains one model; use runEpochForEachModel for \(models)")
+        guard models == 1 else {
+            throw TrainingError.invalidConfiguration("runEpoch trains one model; \(models) train with runEpochForEachModel or runAll")
+        }
         return try runEpochForEachModel(checkpointEvery: checkpointEvery, checkpoint: checkpoint)[0]
     }
 
