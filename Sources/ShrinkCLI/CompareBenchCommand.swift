@@ -42,12 +42,21 @@ struct CompareBenchCommand: ParsableCommand {
                 return seconds
             }
             var separate: [(name: String, epochs: [EpochMetrics])] = [], batched = separate
+            var launches: [Int] = []
             let one = try best { separate = try CompareCommand.trainSeparately(base, runs, train, test, device) }
             let all = try best { batched = try CompareCommand.trainBatched(base, runs, train, test, device) }
+            for batch in [false, true] {  // device launches per optimizer step, all models together
+                let before = device.counters
+                _ = try batch ? CompareCommand.trainBatched(base, runs, train, test, device)
+                    : CompareCommand.trainSeparately(base, runs, train, test, device)
+                launches.append((device.counters - before).launches)
+            }
+            let steps = epochs * (batchSize == 0 ? 1 : (train.rows + batchSize - 1) / batchSize)
             let drift = zip(separate, batched).map { abs(($0.epochs.last?.loss ?? 0) - ($1.epochs.last?.loss ?? 0)) }.max() ?? 0
             print(String(format: "%@: %d × %@ (bce, sgd, %d epochs, batch %d, 800 rows): one by one %.4f s, batched %.4f s → %.2f×" +
-                         "  (final losses agree within %.1e)",
-                         device.name, models, architecture.description, epochs, batchSize, one, all, one / all, drift))
+                         "  (launches per step %.0f vs %.0f; final losses agree within %.1e)",
+                         device.name, models, architecture.description, epochs, batchSize, one, all, one / all,
+                         Double(launches[0]) / Double(steps), Double(launches[1]) / Double(steps), drift))
         }
     }
 }

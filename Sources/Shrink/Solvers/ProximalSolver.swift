@@ -54,13 +54,6 @@ public struct LinearSolution: Sendable {
         return coefficients[(c * p)..<((c + 1) * p)]
     }
 
-    /// The logits of one row of features.
-    func logits(_ x: ArraySlice<Float>) -> [Double] {
-        (0..<outputs).map { c in
-            zip(coefficients(ofOutput: c), x).reduce(intercepts[c]) { $0 + $1.0 * Double($1.1) }
-        }
-    }
-
     /// The state dict of the equivalent `nn.Linear(p, k)`.
     public var stateDict: [(name: String, tensor: Tensor)] {
         [("0.weight", Tensor(shape: [outputs, coefficients.count / outputs], values: coefficients.map { Float($0) })),
@@ -68,12 +61,10 @@ public struct LinearSolution: Sendable {
     }
 }
 
-/// FISTA (Beck & Teboulle 2009) on the device for one problem: a `BatchedProximalSolver`
-/// with one model. The smooth part's gradient is the training loop's own (forward, loss,
-/// backward — no host round trip) plus the L2 term, followed by the L1 soft-threshold on the
-/// weights, with the safe step 1/L from the Lipschitz bound L = c·λ_max([X 1]ᵀ[X 1])/n + 2λ₂
-/// (c = 2 for mse, 1/4 for the logistic loss, 1/2 for softmax). A session uploads the data, allocates the
-/// buffers and finds λ_max once; `solve` then runs for many α from warm starts.
+/// FISTA on the device for one problem: a `BatchedProximalSolver` with one model (see there
+/// for the two gradient engines, the step and the elastic-net prox). A session uploads the
+/// data, allocates the buffers and finds the Lipschitz bound once; `solve` then runs for many
+/// α from warm starts.
 public final class ProximalSolver {
     private let batch: BatchedProximalSolver
 

@@ -55,20 +55,35 @@ public struct RegularizationPath: Sendable {
     }
 
     /// Computes the path on `train` (scored on `validation` when given) and, with `folds` ≥ 2,
-    /// the cross-validation curve over seeded folds of `train`. `batched` solves every α at
-    /// once as one K-model problem (one matmul for all) instead of one after another with
-    /// warm starts.
+    /// the cross-validation curve over seeded folds of `train`. `batched` solves `modelsPerBatch`
+    /// consecutive α at a time (default: all for mse, 4 for bce and ce) as one K-model problem
+    /// (one matmul for all), each batch warm-started from the one before. Otherwise one α at
+    /// a time, each warm-started from the last.
     public static func compute(loss: LossKind, l1Ratio: Double, standardize: Bool, train: Dataset, validation: Dataset?,
                                epsilon: Double, count: Int, folds: Int, seed: UInt64, device: any Device,
-                               tolerance: Double = 1e-6, batched: Bool = false) throws -> RegularizationPath {
+                               tolerance: Double = 1e-6, batched: Bool = false,
+                               modelsPerBatch: Int? = nil) throws -> RegularizationPath {
         let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
         let alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss), epsilon: epsilon, count: count)
         func walk(_ data: Dataset, scoring: Dataset?) throws -> [Point] {
             let solutions: [LinearSolution]
             if batched {
-                solutions = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: alphas.count,
-                                                      device: device, classes: classes)
-                    .solve(alphas: alphas, l1Ratio: l1Ratio, tolerance: tolerance)
+                // Consecutive α in batches, each batch warm-started from the last solution of the
+                // one before: the whole grid at once for mse (its Gram iterations converge from
+                // zero in tens), batches of 4 for the logistic losses, whose small-α problems
+                // take thousands of iterations from zero but hundreds from a neighbour.
+                let size = max(1, min(modelsPerBatch ?? (loss == .mse ? alphas.count : 4), alphas.count))
+                let solver = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: size,
+                                                       device: device, classes: classes)
+                var all: [LinearSolution] = []
+                for first in stride(from: 0, to: alphas.count, by: size) {
+                    let batch = Array(alphas[first..<min(first + size, alphas.count)])
+                    let padded = batch + Array(repeating: batch[batch.count - 1], count: size - batch.count)
+                    let start = all.last.map { Array(repeating: $0, count: size) }
+                    all += try solver.solve(alphas: padded, l1Ratio: l1Ratio, tolerance: tolerance, starts: start)
+                        .prefix(batch.count)
+                }
+                solutions = all
             } else {
                 let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device,
                                                 classes: classes)
