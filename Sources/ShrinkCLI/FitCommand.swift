@@ -21,7 +21,9 @@ struct FitCommand: ParsableCommand {
     @Option(name: .customLong("l1-ratio"), help: "ρ in [0, 1]: 1 = lasso, 0 = ridge.") var l1Ratio: Double = 1
     @Flag(help: "Scale each feature to unit variance first, report coefficients in the original units (glmnet).")
     var standardize = false
-    @Option(help: "Stop when no coefficient moves more than this (relative) over 20 iterations.") var tolerance: Double = 1e-7
+    @Option(help: "Stop when no coefficient moves more than this (relative) over 20 iterations...") var tolerance: Double = 1e-7
+    @Option(name: .customLong("kkt-tolerance"), help: "...and the optimality conditions hold within this (relative to ‖∇f(0)‖∞).")
+    var kktTolerance: Double = 1e-5
     @Option(help: "Iteration limit.") var maxIterations: Int = 100_000
     @Option(help: "Seed for --synthetic.") var seed: UInt64 = 0
     @Option(help: "Write the solution as the state dict of nn.Linear(p, k) (safetensors; k = 1 but for ce).")
@@ -30,7 +32,9 @@ struct FitCommand: ParsableCommand {
     func validate() throws {
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be a finite number ≥ 0, got \(alpha)") }
         guard l1Ratio >= 0, l1Ratio <= 1 else { throw ValidationError("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
-        guard tolerance > 0, maxIterations > 0 else { throw ValidationError("--tolerance and --max-iterations must be > 0") }
+        guard tolerance > 0, kktTolerance > 0, maxIterations > 0 else {
+            throw ValidationError("--tolerance, --kkt-tolerance and --max-iterations must be > 0")
+        }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
         if let save { try checkWritableFolder("--save", save) }
     }
@@ -42,10 +46,11 @@ struct FitCommand: ParsableCommand {
             _ = try data.outputCount(for: loss)
             let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)
             let solution = try ProximalSolver.solve(problem, data: data, device: device, tolerance: tolerance,
-                                                    maxIterations: maxIterations)
+                                                    kktTolerance: kktTolerance, maxIterations: maxIterations)
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("objective \(solution.objective)  nonzeros \(solution.nonzeros)/\(solution.coefficients.count)  " +
-                  "iterations \(solution.iterations)" + (solution.converged ? "" : "  (not converged: raise --max-iterations)"))
+                  "iterations \(solution.iterations)  kkt \(String(format: "%.1e", solution.kktViolation))" +
+                  (solution.converged ? "" : "  (not converged: raise --max-iterations)"))
             func numbers(_ values: some Sequence<Double>) -> String {
                 values.map { String(format: "%.6g", $0) }.joined(separator: " ")
             }

@@ -41,6 +41,17 @@ final class SolverTests: XCTestCase {
                 for (a, e) in zip(solution.intercepts, c.allIntercepts) { XCTAssertEqual(a, e, accuracy: 1e-4, label) }
                 // Exact zeros where scikit-learn has them (the L1 prox), none where it has none.
                 XCTAssertEqual(solution.coefficients.map { $0 == 0 }, c.coef.map { $0 == 0 }, label)
+                // Both solutions meet the optimality conditions (KKTCheck is independent of
+                // how either was found); a nudged coefficient does not.
+                XCTAssertLessThanOrEqual(solution.kktViolation, 1e-5, label)
+                let check = KKTCheck(loss: loss, data: data)
+                let k = c.allIntercepts.count
+                XCTAssertLessThanOrEqual(check.violations(weights: c.coef, intercepts: c.allIntercepts, outputs: k,
+                                                          alphas: [c.alpha], l1Ratio: c.l1_ratio)[0], 1e-5, "\(label) scikit-learn")
+                var nudged = c.coef
+                nudged[0] += 0.01
+                XCTAssertGreaterThan(check.violations(weights: nudged, intercepts: c.allIntercepts, outputs: k,
+                                                      alphas: [c.alpha], l1Ratio: c.l1_ratio)[0], 1e-3, "\(label) nudged")
                 // scikit-learn's solution is no better under scikit-learn's own objective.
                 let problem = LinearProblem(loss: loss, alpha: c.alpha, l1Ratio: c.l1_ratio)
                 XCTAssertLessThanOrEqual(solution.objective,

@@ -31,6 +31,8 @@ public final class BatchedProximalSolver {
     private let lipschitz: Double
     /// Relative moves over 20 iterations below this are float32 rounding (≈ 40 ulps of 1).
     static let floatFloor = 5e-6
+    /// The optimality conditions, checked on the host whenever the iterates have settled.
+    private let kkt: KKTCheck
 
     private enum Engine {
         case gram(gram: Buffer, target: Buffer, z: Buffer, gradient: Buffer, means: [Double], targetMean: Double)
@@ -60,8 +62,10 @@ public final class BatchedProximalSolver {
             try device.matmul(MatmulShape(m: p, n: 1, k: n, transposeA: true), alpha: 1 / Float(n), a: x, at: 0, b: y, at: 0,
                               beta: 0, c: c, at: 0)
             let cValues = try device.read(c)
+            let gramValues = try device.read(gram).map(Double.init)
+            kkt = KKTCheck(gram: gramValues, c: cValues.map(Double.init))
             let target = try device.makeBuffer((0..<models).flatMap { _ in cValues.map { -$0 } })  // −c per model
-            lipschitz = ProximalSolver.largestEigenvalue(try device.read(gram).map(Double.init), size: p)
+            lipschitz = ProximalSolver.largestEigenvalue(gramValues, size: p)
             outputs = 1
             engine = .gram(gram: gram, target: target, z: try device.makeBuffer(count: models * p),
                            gradient: try device.makeBuffer(count: models * p), means: means, targetMean: targetMean)
@@ -69,6 +73,7 @@ public final class BatchedProximalSolver {
             // The loss's curvature in the logits bounds the Hessian: 2 for (z − y)² (our mse is
             // twice scikit-learn's term), 1/4 for the logistic loss, 1/2 for softmax
             // (diag(s) − ssᵀ ≼ ½I); times λ_max([X 1]ᵀ[X 1])/n.
+            kkt = KKTCheck(loss: loss, data: scaled)
             let c = switch loss { case .mse: 2.0; case .bce: 0.25; case .ce: 0.5 }
             lipschitz = c * ProximalSolver.largestGramEigenvalue(scaled) / Double(n)
             let configuration = TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .sgd(), learningRate: 1,
@@ -124,9 +129,11 @@ public final class BatchedProximalSolver {
     }
 
     /// The solutions for α₁…α_K (one per model) at a shared ρ, from `starts` (warm starts,
-    /// one per model) or from zero.
-    public func solve(alphas: [Double], l1Ratio: Double, tolerance: Double = 1e-6, maxIterations: Int = 100_000,
-                      starts: [LinearSolution]? = nil) throws -> [LinearSolution] {
+    /// one per model) or from zero. It stops when no coefficient has moved by more than
+    /// `tolerance` (relative) over 20 iterations — or the moves sit at float32's rounding
+    /// floor — and every model's KKT violation (`KKTCheck`) is at most `kktTolerance`.
+    public func solve(alphas: [Double], l1Ratio: Double, tolerance: Double = 1e-6, kktTolerance: Double = 1e-5,
+                      maxIterations: Int = 100_000, starts: [LinearSolution]? = nil) throws -> [LinearSolution] {
         guard alphas.count == models else {
             throw TrainingError.invalidConfiguration("\(alphas.count) α values for \(models) models")
         }
@@ -158,6 +165,7 @@ public final class BatchedProximalSolver {
         var checkpoint = initial
         var iterations = 0, converged = false
         var smallest = Double.infinity, stalls = 0, lastChange = Double.infinity
+        var violations: [Double] = []
         while iterations < maxIterations, !converged {
             for _ in 0..<20 {
                 try enqueueGradient()
@@ -186,9 +194,13 @@ public final class BatchedProximalSolver {
             // in the last 20, momentum is overshooting (or amplifying rounding): restart it.
             if change > lastChange { t = 1 }
             lastChange = change
-            converged = change <= tolerance * size || (change <= Self.floatFloor * size && stalls >= 10)
             checkpoint = current
+            if change <= tolerance * size || (change <= Self.floatFloor * size && stalls >= 10) {
+                violations = kktViolations(current, alphas: alphas, l1Ratio: l1Ratio)
+                converged = violations.allSatisfy { $0 <= kktTolerance }
+            }
         }
+        if violations.isEmpty { violations = kktViolations(checkpoint, alphas: alphas, l1Ratio: l1Ratio) }
         let solutions = (0..<models).map { m in
             let w = (0..<(k * p)).map { Double(checkpoint[m * k * p + $0]) / scales[$0 % p] + 0 }  // + 0: no −0
             var b: [Double]
@@ -202,8 +214,10 @@ public final class BatchedProximalSolver {
                 let mean = b.reduce(0, +) / Double(k)
                 b = b.map { $0 - mean }
             }
-            return LinearSolution(coefficients: w, intercepts: b, objective: .nan, iterations: iterations,
-                                  converged: converged)
+            var solution = LinearSolution(coefficients: w, intercepts: b, objective: .nan, iterations: iterations,
+                                          converged: converged)
+            solution.kktViolation = violations[m]
+            return solution
         }
         let losses = ProximalSolver.meanLosses(loss, data, solutions)
         return solutions.enumerated().map { m, solution in
@@ -213,6 +227,21 @@ public final class BatchedProximalSolver {
                                                    meanLoss: losses[m], coefficients: solution.coefficients)
             return s
         }
+    }
+
+    /// Each model's relative KKT violation at the iterate `x` (scaled-space weights, then the
+    /// intercepts the iterate carries; the Gram engine's intercepts are ȳ − x̄ᵀw).
+    private func kktViolations(_ x: [Float], alphas: [Double], l1Ratio: Double) -> [Double] {
+        let (p, k) = (data.columns, outputs)
+        let weights = x[0..<weightCount].map(Double.init)
+        let intercepts: [Double]
+        switch engine {
+        case let .gram(_, _, _, _, means, targetMean):
+            intercepts = (0..<models).map { m in (0..<p).reduce(targetMean) { $0 - means[$1] * weights[m * p + $1] } }
+        case .trainer:
+            intercepts = x[weightCount..<(weightCount + models * k)].map(Double.init)
+        }
+        return kkt.violations(weights: weights, intercepts: intercepts, outputs: k, alphas: alphas, l1Ratio: l1Ratio)
     }
 
     /// X with each column's mean subtracted (in float, from Double means), and the means.

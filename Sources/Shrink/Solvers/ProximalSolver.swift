@@ -36,6 +36,8 @@ public struct LinearSolution: Sendable {
     public var objective: Double
     /// The mean data loss on the rows it was fit to (mse: squared error; bce, ce: log loss).
     public var dataLoss: Double = .nan
+    /// The largest miss of the optimality conditions, relative to ‖∇f(0)‖∞ (see `KKTCheck`).
+    public var kktViolation: Double = .nan
     public var iterations: Int
     public var converged: Bool
     public var nonzeros: Int { coefficients.filter { $0 != 0 }.count }
@@ -75,16 +77,18 @@ public final class ProximalSolver {
 
     /// Solves `problem` on `data` in a fresh session.
     public static func solve(_ problem: LinearProblem, data: Dataset, device: any Device, tolerance: Double = 1e-6,
-                             maxIterations: Int = 20_000) throws -> LinearSolution {
+                             kktTolerance: Double = 1e-5, maxIterations: Int = 20_000) throws -> LinearSolution {
         try ProximalSolver(loss: problem.loss, data: data, standardize: problem.standardize, device: device)
-            .solve(alpha: problem.alpha, l1Ratio: problem.l1Ratio, tolerance: tolerance, maxIterations: maxIterations)
+            .solve(alpha: problem.alpha, l1Ratio: problem.l1Ratio, tolerance: tolerance, kktTolerance: kktTolerance,
+                   maxIterations: maxIterations)
     }
 
-    /// The solution for α and ρ, starting from `start` (a warm start) or from zero.
-    public func solve(alpha: Double, l1Ratio: Double, tolerance: Double = 1e-6, maxIterations: Int = 20_000,
-                      start: LinearSolution? = nil) throws -> LinearSolution {
-        try batch.solve(alphas: [alpha], l1Ratio: l1Ratio, tolerance: tolerance, maxIterations: maxIterations,
-                        starts: start.map { [$0] })[0]
+    /// The solution for α and ρ, starting from `start` (a warm start) or from zero (stopping
+    /// rule: `BatchedProximalSolver.solve`).
+    public func solve(alpha: Double, l1Ratio: Double, tolerance: Double = 1e-6, kktTolerance: Double = 1e-5,
+                      maxIterations: Int = 20_000, start: LinearSolution? = nil) throws -> LinearSolution {
+        try batch.solve(alphas: [alpha], l1Ratio: l1Ratio, tolerance: tolerance, kktTolerance: kktTolerance,
+                        maxIterations: maxIterations, starts: start.map { [$0] })[0]
     }
 
     /// scikit-learn's objective at (w, b), in Double on the host.

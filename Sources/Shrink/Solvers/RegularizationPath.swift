@@ -154,7 +154,7 @@ public struct RegularizationPath: Sendable {
                 "\"train_loss\":\(number(p.trainLoss)),\"validation_loss\":\(number(p.validationLoss))," +
                 "\"intercept\":\(number(p.solution.intercept))," +
                 "\"intercepts\":[\(p.solution.intercepts.map { number($0) }.joined(separator: ","))]," +
-                "\"iterations\":\(p.solution.iterations)," +
+                "\"iterations\":\(p.solution.iterations),\"kkt_violation\":\(number(p.solution.kktViolation))," +
                 "\"coefficients\":[\(p.solution.coefficients.map { number($0) }.joined(separator: ","))]}"
         }
         var text = "{\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
