@@ -54,6 +54,17 @@ final class CLIGoodRunTests: XCTestCase {
         }
     }
 
+    /// The benchmarks run end to end (their timings are not checked here: a test never times).
+    func testBenchCommandsRun() throws {
+        for arguments in [["bench", "compare", "--epochs", "1", "--repeat", "1", "--models", "3"],
+                          ["bench", "path", "--n", "60", "--p", "8", "--n-alphas", "5", "--sklearn-script", "/nonexistent.py"],
+                          ["bench", "matmul", "--m", "8", "--n", "8", "--k", "8"]] {
+            let result = try CLI.run(arguments + ["--device", "cpu"])
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("×"), "\(arguments): \(result.stdout)")
+        }
+    }
+
     func testSyntheticRegressionWithMetricsPlotAndSave() throws {
         let (metrics, plot, model) = (folder.appendingPathComponent("m.jsonl"), folder.appendingPathComponent("loss.svg"),
                                       folder.appendingPathComponent("model.safetensors"))

@@ -68,7 +68,7 @@ final class SolverCLITests: XCTestCase {
                                 "--out", folder.appendingPathComponent("p.json").path])
         XCTAssertEqual(rare.status, 1, rare.stdout)
         XCTAssertEqual(rare.stderr.split(separator: "\n").count, 1, rare.stderr)
-        XCTAssertTrue(rare.stderr.contains("class 2.0 has 1 row"), rare.stderr)
+        XCTAssertTrue(rare.stderr.contains("class 2 has 1 row"), rare.stderr)
         try "a,label\n1,0.5\n2,1\n".write(to: x, atomically: true, encoding: .utf8)
         let fractional = try CLI.run(["fit", "--data", x.path, "--loss", "ce", "--alpha", "0.1", "--device", "cpu"])
         XCTAssertEqual(fractional.status, 1)

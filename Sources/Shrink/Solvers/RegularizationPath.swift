@@ -132,10 +132,12 @@ public struct RegularizationPath: Sendable {
         var rng = SeededGenerator(seed: seed ^ 0x4356)
         var order = rng.permutation(data.rows)
         if loss != .mse {
+            // The class: the label (ce), or the target rounded to 0 or 1 (bce; soft targets allowed).
+            let classes = data.targets.map { loss == .ce ? Int($0) : ($0 >= 0.5 ? 1 : 0) }
             order = order.enumerated().sorted {  // by class, shuffled within a class
-                (data.targets[$0.element], $0.offset) < (data.targets[$1.element], $1.offset)
+                (classes[$0.element], $0.offset) < (classes[$1.element], $1.offset)
             }.map(\.element)
-            let counts = Dictionary(grouping: data.targets, by: { $0 }).mapValues(\.count)
+            let counts = Dictionary(grouping: classes, by: { $0 }).mapValues(\.count)
             if let (label, count) = counts.filter({ $0.value < 2 }).min(by: { $0.key < $1.key }) {
                 throw TrainingError.invalidData(
                     "class \(label) has \(count) row: --cv needs at least 2 rows of every class (each training fold must see it)")
