@@ -6,8 +6,6 @@
 //   proximal_l1       w ← sign(w)·max(|w| − threshold, 0)  (soft-threshold; exact zeros).
 //   penalty_vector    g[i] += l1[i]·sign(w[i]) + 2·l2[i]·w[i]: each parameter its own coefficients
 //                     (K stacked models' penalties in one launch; a zero coefficient adds no term).
-//   proximal_rows     (over rows·cols) for a [rows, cols] block at off, row r's own elastic-net
-//                     prox: w ← sign(w)·max(|w| − thresholds[r], 0)·scales[r] (many models at once).
 // sign(0) = 0 and sign(NaN) = NaN, so NaN propagates (the builtin sign() maps NaN to 0).
 
 inline float sign_nan(const float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x * 0.0f); }
@@ -36,15 +34,6 @@ __kernel void proximal_l1(__global float *w, const int off, const int count, con
     if (i >= count) return;
     const float v = w[off + i];
     w[off + i] = sign_nan(v) * fmax(fabs(v) - threshold, 0.0f);
-}
-
-__kernel void proximal_rows(__global float *w, const int off, const int rows, const int cols,
-                            __global const float *thresholds, __global const float *scales) {
-    const int j = get_global_id(0);
-    if (j >= rows * cols) return;
-    const int r = j / cols, i = off + j;
-    const float v = w[i];
-    w[i] = sign_nan(v) * fmax(fabs(v) - thresholds[r], 0.0f) * scales[r];
 }
 
 __kernel void penalty_vector(__global const float *w, __global float *g, __global const float *l1,

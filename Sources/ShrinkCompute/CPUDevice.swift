@@ -208,19 +208,6 @@ public final class CPUDevice: Device {
         }
     }
 
-    public func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer,
-                             scales: Buffer) throws {
-        counterBox.launch()
-        let w = try floats(weights, offset, rows * cols, "proximalRows weights")
-        let t = try floats(thresholds, 0, rows, "proximalRows thresholds")
-        let s = try floats(scales, 0, rows, "proximalRows scales")
-        parallelFor(rows, grain: max(1, 65_536 / max(cols, 1))) { range in
-            for r in range {
-                for i in (r * cols)..<((r + 1) * cols) { w[i] = signum(w[i]) * max(abs(w[i]) - t[r], 0) * s[r] }
-            }
-        }
-    }
-
     // MARK: Layers
 
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
@@ -338,6 +325,29 @@ public final class CPUDevice: Device {
             } else {
                 let lr = hyper.learningRate
                 for i in range { w[i] = w[i] - lr * g[i] }
+            }
+        }
+    }
+
+    public func fistaStep(z: Buffer, gradient: Buffer, x: Buffer, count: Int, rows: Int, cols: Int, step: Float,
+                          momentum: Float, thresholds: Buffer, scales: Buffer) throws {
+        counterBox.launch()
+        guard rows * cols <= count else {
+            throw DeviceError.invalidArgument("fistaStep: \(rows)×\(cols) weights exceed \(count) values")
+        }
+        let pz = try floats(z, 0, count, "fistaStep z"), g = try floats(gradient, 0, count, "fistaStep gradient")
+        let px = try floats(x, 0, count, "fistaStep x")
+        let t = try floats(thresholds, 0, rows, "fistaStep thresholds"), s = try floats(scales, 0, rows, "fistaStep scales")
+        let weights = rows * cols
+        parallelFor(count, grain: 65_536) { range in
+            for i in range {
+                var next = -step * g[i] + pz[i]
+                if i < weights {
+                    let r = i / cols
+                    next = signum(next) * max(abs(next) - t[r], 0) * s[r]
+                }
+                pz[i] = -momentum * px[i] + (1 + momentum) * next
+                px[i] = next
             }
         }
     }

@@ -72,9 +72,6 @@ public protocol Device: AnyObject, Sendable {
     /// gradient[i] += l1[i]·sign(w[i]) + 2·l2[i]·w[i] for i < count, each parameter with its own
     /// coefficients (a zero coefficient adds no term, as `penaltyGradient`).
     func penaltyGradient(l1: Buffer, l2: Buffer, weights: Buffer, gradient: Buffer, count: Int) throws
-    /// For the [rows, cols] block at `offset`, row r's elastic-net prox:
-    /// w ← sign(w)·max(|w| − thresholds[r], 0)·scales[r] (K models' rows in one launch).
-    func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer, scales: Buffer) throws
 
     // MARK: Layers
 
@@ -106,6 +103,12 @@ public protocol Device: AnyObject, Sendable {
     /// torch.optim.SGD on weights[offset..<offset+count] (see `SGDHyperparameters`).
     func sgdStep(_ hyper: SGDHyperparameters, weights: Buffer, gradient: Buffer, momentum: Buffer,
                  at offset: Int, count: Int, isFirstStep: Bool) throws
+    /// One FISTA step over z, gradient and x [count]: x⁺ = prox(z − step·g), then
+    /// z ← (1 + momentum)·x⁺ − momentum·x and x ← x⁺. The first rows·cols values are weights
+    /// [rows, cols] whose row r gets the elastic-net prox sign(v)·max(|v| − thresholds[r], 0)·scales[r];
+    /// the rest (intercepts) take the plain step.
+    func fistaStep(z: Buffer, gradient: Buffer, x: Buffer, count: Int, rows: Int, cols: Int, step: Float,
+                   momentum: Float, thresholds: Buffer, scales: Buffer) throws
     /// torch.optim.Adam / AdamW on weights[offset..<offset+count], `step` counting from 1.
     func adamStep(_ hyper: AdamHyperparameters, weights: Buffer, gradient: Buffer,
                   firstMoment: Buffer, secondMoment: Buffer, at offset: Int, count: Int, step: Int) throws

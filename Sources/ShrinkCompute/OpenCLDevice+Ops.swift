@@ -102,14 +102,6 @@ extension OpenCLDevice {
         ])
     }
 
-    public func proximalRows(_ weights: Buffer, at offset: Int, rows: Int, cols: Int, thresholds: Buffer,
-                             scales: Buffer) throws {
-        try launch1D("proximal_rows", count: rows * cols, [
-            .floats(weights, offset, rows * cols), .int(offset), .int(rows), .int(cols),
-            .floats(thresholds, 0, rows), .floats(scales, 0, rows),
-        ])
-    }
-
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
         try launch1D("gather_rows", count: rows * cols, [
@@ -156,6 +148,17 @@ extension OpenCLDevice {
             .floats(momentum, hyper.momentum != 0 ? offset : 0, hyper.momentum != 0 ? count : 0),
             .int(offset), .int(count), .float(hyper.learningRate), .float(hyper.momentum),
             .float(hyper.dampening), .float(hyper.weightDecay), .bool(hyper.nesterov), .bool(isFirstStep),
+        ])
+    }
+
+    public func fistaStep(z: Buffer, gradient: Buffer, x: Buffer, count: Int, rows: Int, cols: Int, step: Float,
+                          momentum: Float, thresholds: Buffer, scales: Buffer) throws {
+        guard rows * cols <= count else {
+            throw DeviceError.invalidArgument("fistaStep: \(rows)×\(cols) weights exceed \(count) values")
+        }
+        try launch1D("fista_step", count: count, [
+            .floats(z, 0, count), .floats(gradient, 0, count), .floats(x, 0, count), .int(count), .int(rows), .int(cols),
+            .float(step), .float(momentum), .floats(thresholds, 0, rows), .floats(scales, 0, rows),
         ])
     }
 

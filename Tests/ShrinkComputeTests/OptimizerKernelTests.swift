@@ -143,4 +143,46 @@ final class OptimizerKernelTests: XCTestCase {
         let gap = zip(coupled, decoupled).map { abs($0 - $1) }.max()!
         XCTAssertGreaterThan(gap, 1e-4)
     }
+
+    /// One FISTA step against a Double loop: the weights [rows, cols] soft-thresholded and
+    /// shrunk row by row (exact zeros where |v| ≤ t_r), the tail (intercepts) a plain step,
+    /// then z ← (1 + μ)x⁺ − μx and x ← x⁺; a NaN stays NaN.
+    func testFISTAStep() throws {
+        let (rows, cols, tail) = (5, 37, 6)
+        let count = rows * cols + tail
+        var z = randomValues(count, seed: 41, in: -2..<2)
+        z[3] = .nan
+        let g = randomValues(count, seed: 42), x = randomValues(count, seed: 43)
+        let thresholds: [Float] = [0, 0.2, 0.5, 1.5, 0.05], scales: [Float] = [1, 0.9, 0.5, 1, 0.99]
+        let (step, momentum): (Float, Float) = (0.25, 0.6)
+        var nextZ = [Double](), nextX = [Double]()
+        for i in 0..<count {
+            var v = Double(z[i]) - Double(step) * Double(g[i])
+            if i < rows * cols {
+                let r = i / cols
+                v = v.isNaN ? .nan : (v > 0 ? 1.0 : v < 0 ? -1.0 : 0) * max(abs(v) - Double(thresholds[r]), 0) * Double(scales[r])
+            }
+            nextX.append(v)
+            nextZ.append((1 + Double(momentum)) * v - Double(momentum) * Double(x[i]))
+        }
+        for device in testDevices() {
+            let (zb, xb) = (try device.makeBuffer(z), try device.makeBuffer(x))
+            try device.fistaStep(z: zb, gradient: try device.makeBuffer(g), x: xb, count: count, rows: rows, cols: cols,
+                                 step: step, momentum: momentum, thresholds: try device.makeBuffer(thresholds),
+                                 scales: try device.makeBuffer(scales))
+            let (outZ, outX) = (try device.read(zb), try device.read(xb))
+            XCTAssertTrue(outX[3].isNaN && outZ[3].isNaN, "\(label(device)): NaN stays NaN")
+            var (ez, ex) = (nextZ, nextX)
+            (ez[3], ex[3]) = (0, 0)
+            var (gz, gx) = (outZ, outX)
+            (gz[3], gx[3]) = (0, 0)
+            assertClose(gx, ex, tolerance: 1e-6, relative: 1e-6, "\(label(device)) x")
+            assertClose(gz, ez, tolerance: 1e-6, relative: 1e-6, "\(label(device)) z")
+            XCTAssertEqual(outX.filter { $0 == 0 }.count, nextX.filter { $0 == 0 }.count, "\(label(device)) exact zeros")
+        }
+        XCTAssertThrowsError(try testDevices()[0].fistaStep(
+            z: try testDevices()[0].makeBuffer(z), gradient: try testDevices()[0].makeBuffer(g),
+            x: try testDevices()[0].makeBuffer(x), count: 10, rows: 5, cols: 3, step: 1, momentum: 0,
+            thresholds: try testDevices()[0].makeBuffer(thresholds), scales: try testDevices()[0].makeBuffer(scales)))
+    }
 }

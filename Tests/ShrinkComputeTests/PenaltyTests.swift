@@ -134,34 +134,6 @@ final class PenaltyTests: XCTestCase {
         }
     }
 
-    /// Each row its own elastic-net prox sign(w)·max(|w| − t_r, 0)·s_r, at an offset, with the
-    /// neighbours untouched; exact zeros where |w| ≤ t_r; NaN stays NaN.
-    func testProximalRowsEachRowItsOwnThresholdAndScale() throws {
-        let (rows, cols) = (7, 301)
-        var w = randomValues(rows * cols, seed: 9)
-        w[0] = .nan; w[1] = 0.01
-        let thresholds: [Float] = [0, 0.125, 0.5, 0.01, 2, 0.3, 0.05]
-        let scales: [Float] = [1, 0.5, 0.9, 1, 0.25, 0.75, 0.999]
-        var expected: [Double] = []
-        for r in 0..<rows {
-            let t = Double(thresholds[r]), s = Double(scales[r])
-            for v in w[(r * cols)..<((r + 1) * cols)].map(Double.init) {
-                expected.append(v.isNaN ? .nan : (v > 0 ? 1.0 : v < 0 ? -1.0 : 0) * max(abs(v) - t, 0) * s)
-            }
-        }
-        for device in testDevices() {
-            let buffer = try device.makeBuffer(padded(w, before: 4))
-            try device.proximalRows(buffer, at: 4, rows: rows, cols: cols, thresholds: try device.makeBuffer(thresholds),
-                                    scales: try device.makeBuffer(scales))
-            let all = try device.read(buffer)
-            assertSentinels(all, offset: 4, count: w.count, "\(label(device)) prox rows")
-            let out = Array(all[4..<(4 + w.count)])
-            XCTAssertTrue(out[0].isNaN, "\(label(device)): NaN stays NaN")
-            assertClose(Array(out[1...]), Array(expected[1...]), tolerance: 1e-7, relative: 1e-6, "\(label(device)) prox rows")
-            XCTAssertEqual(out.filter { $0 == 0 }.count, expected.filter { $0 == 0 }.count, "\(label(device)) exact zeros")
-        }
-    }
-
     /// Per-parameter coefficients: g += l1ᵢ·sign(wᵢ) + 2·l2ᵢ·wᵢ, a zero coefficient adding no
     /// term (an infinite weight under l2 = 0 stays out of the gradient), the same numbers as
     /// `penaltyGradient` with those coefficients.

@@ -3,9 +3,10 @@ import Foundation
 /// K penalized linear problems on the same data solved as one by FISTA (Beck & Teboulle
 /// 2009) with adaptive restart (O'Donoghue & Candès 2015): the weights of all K models form
 /// one stacked [K·k, p] matrix (k = 1 output for mse and bce, the k classes for ce), each
-/// iteration is one gradient for all K and one elastic-net prox launch whose rows carry
-/// each model's own threshold and shrink. The step is 1/L with L the data term's Lipschitz
-/// bound (the L2 term is in the prox, so it needs no room in the step).
+/// iteration is one gradient for all K and one `fistaStep` launch (gradient step, elastic-net
+/// prox whose rows carry each model's own threshold and shrink, momentum update). The step is
+/// 1/L with L the data term's Lipschitz bound (the L2 term is in the prox, so it needs no room
+/// in the step).
 ///
 /// The gradient comes from one of two engines:
 /// - Gram (mse with n > p, as scikit-learn's `precompute='auto'`): the centered Gram matrix
@@ -25,7 +26,7 @@ public final class BatchedProximalSolver {
     public let outputs: Int
     private let engine: Engine
     /// The iterate x (FISTA's extrapolated point z is the engine's parameters).
-    private let previous: Buffer, next: Buffer
+    private let previous: Buffer
     private let thresholds: Buffer, shrinks: Buffer
     /// The data term's Lipschitz constant, in the engine's scale.
     private let lipschitz: Double
@@ -94,7 +95,6 @@ public final class BatchedProximalSolver {
         let isGram = if case .gram = engine { true } else { false }
         let count = models * outputs * (p + (isGram ? 0 : 1))
         previous = try device.makeBuffer(count: count)
-        next = try device.makeBuffer(count: count)
         thresholds = try device.makeBuffer(count: models * outputs)
         shrinks = try device.makeBuffer(count: models * outputs)
     }
@@ -169,18 +169,14 @@ public final class BatchedProximalSolver {
         while iterations < maxIterations, !converged {
             for _ in 0..<20 {
                 try enqueueGradient()
-                try device.copy(z, at: 0, to: next, at: 0, count: count)
-                try device.axpby(-Float(step), gradient, at: 0, 1, next, at: 0, count: count)
-                try device.proximalRows(next, at: 0, rows: models * k, cols: p, thresholds: thresholds, scales: shrinks)
                 let tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
-                let momentum = Float((t - 1) / tNext)
-                try device.copy(next, at: 0, to: z, at: 0, count: count)
-                try device.axpby(-momentum, previous, at: 0, 1 + momentum, z, at: 0, count: count)
-                try device.copy(next, at: 0, to: previous, at: 0, count: count)
+                try device.fistaStep(z: z, gradient: gradient, x: previous, count: count, rows: models * k, cols: p,
+                                     step: Float(step), momentum: Float((t - 1) / tNext), thresholds: thresholds,
+                                     scales: shrinks)
                 t = tNext
                 iterations += 1
             }
-            let current = try device.read(next)
+            let current = try device.read(previous)
             guard current.allSatisfy(\.isFinite) else {
                 throw TrainingError.diverged(epoch: 1, step: iterations, what: "the batched solver's coefficients")
             }
