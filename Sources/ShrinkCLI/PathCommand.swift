@@ -43,10 +43,13 @@ struct PathCommand: ParsableCommand {
                                                       validation: validation, epsilon: eps, count: nAlphas, folds: cv,
                                                       seed: seed, device: device, batched: batched)
             print("device: \(device.name) [\(device.kind.rawValue)]")
-            print("      alpha  nonzeros   objective  train_loss  valid_loss")
+            let score = loss == .mse ? "r2" : "acc"
+            print("      alpha  nonzeros   objective  train_loss  valid_loss  train_\(score)  valid_\(score)")
+            func cell(_ x: Double?) -> String { x.map { String(format: "%.5g", $0) } ?? "-" }
             for p in path.points {
-                print(String(format: "%11.4g  %8d  %10.5g  %10.5g  %10@", p.alpha, p.solution.nonzeros, p.solution.objective,
-                             p.trainLoss, p.validationLoss.map { String(format: "%.5g", $0) } ?? "-"))
+                print(String(format: "%11.4g  %8d  %10.5g  %10.5g  %10@  %9@  %9@", p.alpha, p.solution.nonzeros,
+                             p.solution.objective, p.trainLoss, cell(p.validationLoss), cell(p.trainScore),
+                             cell(p.validationScore)))
             }
             if let cv = path.crossValidation {
                 print(String(format: "cv (%d folds): alpha_min %.4g, alpha_1se %.4g", self.cv, cv.alphaMin, cv.alpha1SE))

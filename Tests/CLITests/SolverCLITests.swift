@@ -48,7 +48,7 @@ final class SolverCLITests: XCTestCase {
         }
         let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 13)
-        XCTAssertEqual(lines[0], "alpha,nonzeros,objective,train_loss,validation_loss,b0,b1,b2," +
+        XCTAssertEqual(lines[0], "alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score,b0,b1,b2," +
                        (0..<3).flatMap { c in (0..<4).map { "w\(c)_\($0)" } }.joined(separator: ","))
         XCTAssertEqual(lines[1].split(separator: ",", omittingEmptySubsequences: false)[1], "0")
         let document = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]

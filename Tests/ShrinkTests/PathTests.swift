@@ -21,6 +21,10 @@ final class PathTests: XCTestCase {
             XCTAssertEqual(counts.first, 0, "\(device.kind): α_max gives all zeros")
             XCTAssertEqual(counts, counts.sorted(), "\(device.kind): nonzeros must be monotone: \(counts)")
             XCTAssertEqual(counts.last, 4, "\(device.kind): the four true coefficients at the small end")
+            // R² = 1 − SSE/SST: 0 at α_max (the intercept alone), the exact fit's 1 as α → 0.
+            XCTAssertEqual(path.points.first?.trainScore ?? .nan, 0, accuracy: 1e-6)
+            XCTAssertEqual(path.points.last?.trainScore ?? .nan, 1, accuracy: 1e-5)
+            XCTAssertTrue(path.json.contains("\"train_score\":"))
             // Closed form on an orthogonal design: w_j = sign(z_j)·max(|z_j| − α, 0), z_j = x_jᵀy/n.
             for point in path.points {
                 for j in 0..<p {
@@ -98,7 +102,11 @@ final class PathTests: XCTestCase {
             XCTAssertGreaterThan(path.points.last?.solution.nonzeros ?? 0, 6)
             let cv = try XCTUnwrap(path.crossValidation)
             XCTAssertTrue(cv.meanLoss.allSatisfy(\.isFinite), "\(device.kind): \(cv.meanLoss)")
-            XCTAssertTrue(path.csv.hasPrefix("alpha,nonzeros,objective,train_loss,validation_loss,b0,b1,b2,w0_0,"))
+            // Accuracy at α_max is the majority class's share (every row predicted as it).
+            let majority = shares.max()!
+            XCTAssertEqual(path.points.first?.trainScore ?? .nan, majority, accuracy: 1e-9, "\(device.kind)")
+            XCTAssertGreaterThan(path.points.last?.trainScore ?? 0, majority, "\(device.kind)")
+            XCTAssertTrue(path.csv.hasPrefix("alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score,b0,b1,b2,w0_0,"))
         }
     }
 }

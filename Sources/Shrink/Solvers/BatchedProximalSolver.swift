@@ -215,12 +215,12 @@ public final class BatchedProximalSolver {
             solution.kktViolation = violations[m]
             return solution
         }
-        let losses = ProximalSolver.meanLosses(loss, data, solutions)
+        let scores = ProximalSolver.evaluate(loss, data, solutions)
         return solutions.enumerated().map { m, solution in
             var s = solution
-            s.dataLoss = losses[m]
+            (s.dataLoss, s.score) = scores[m]
             s.objective = ProximalSolver.objective(LinearProblem(loss: loss, alpha: alphas[m], l1Ratio: l1Ratio),
-                                                   meanLoss: losses[m], coefficients: solution.coefficients)
+                                                   meanLoss: scores[m].loss, coefficients: solution.coefficients)
             return s
         }
     }

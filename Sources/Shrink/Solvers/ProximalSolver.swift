@@ -36,6 +36,8 @@ public struct LinearSolution: Sendable {
     public var objective: Double
     /// The mean data loss on the rows it was fit to (mse: squared error; bce, ce: log loss).
     public var dataLoss: Double = .nan
+    /// scikit-learn's `score` on the rows it was fit to: R² (mse) or accuracy (bce, ce).
+    public var score: Double = .nan
     /// The largest miss of the optimality conditions, relative to ‖∇f(0)‖∞ (see `KKTCheck`).
     public var kktViolation: Double = .nan
     public var iterations: Int
@@ -107,7 +109,14 @@ public final class ProximalSolver {
     /// The mean data loss of each solution on `data`: squared error (mse), log loss (bce) or
     /// softmax cross-entropy (ce), in Double; every solution's logits from one dgemm.
     static func meanLosses(_ loss: LossKind, _ data: Dataset, _ solutions: [LinearSolution]) -> [Double] {
-        guard let first = solutions.first, data.rows > 0 else { return solutions.map { _ in .nan } }
+        evaluate(loss, data, solutions).map(\.loss)
+    }
+
+    /// Each solution's mean data loss and scikit-learn's `score` on `data`: R² for mse (1 −
+    /// Σ(y − f)²/Σ(y − ȳ)²), accuracy for bce (logit > 0 predicts 1) and ce (the first argmax).
+    static func evaluate(_ loss: LossKind, _ data: Dataset,
+                         _ solutions: [LinearSolution]) -> [(loss: Double, score: Double)] {
+        guard let first = solutions.first, data.rows > 0 else { return solutions.map { _ in (.nan, .nan) } }
         let (n, p, k) = (data.rows, data.columns, first.outputs)
         let columns = solutions.count * k                      // every model's every output
         let x = data.features.map(Double.init)
@@ -115,8 +124,10 @@ public final class ProximalSolver {
         var z = [Double](repeating: 0, count: n * columns)      // [n, columns]
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(columns), Int32(p), 1, x, Int32(max(p, 1)),
                     w, Int32(max(p, 1)), 0, &z, Int32(columns))
+        let mean = data.targets.reduce(0.0) { $0 + Double($1) } / Double(n)
+        let spread = data.targets.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
         return solutions.enumerated().map { m, s in
-            var total = 0.0
+            var total = 0.0, right = 0
             for r in 0..<n {
                 let y = Double(data.targets[r])
                 let first = r * columns + m * k                  // this model's logits: z[first + c] + b_c
@@ -127,16 +138,19 @@ public final class ProximalSolver {
                 case .bce:
                     let f = z[first] + s.intercepts[0]
                     total += max(f, 0) - f * y + log1p(exp(-abs(f)))
+                    if (f > 0) == (y > 0.5) { right += 1 }
                 case .ce:
-                    var top = -Double.infinity
-                    for c in 0..<k { top = max(top, z[first + c] + s.intercepts[c]) }
+                    var (top, best) = (-Double.infinity, 0)
+                    for c in 0..<k where z[first + c] + s.intercepts[c] > top { (top, best) = (z[first + c] + s.intercepts[c], c) }
                     var sum = 0.0
                     for c in 0..<k { sum += exp(z[first + c] + s.intercepts[c] - top) }
                     let label = Int(y)
                     total += label >= 0 && label < k ? top + log(sum) - (z[first + label] + s.intercepts[label]) : .nan
+                    if best == label { right += 1 }
                 }
             }
-            return total / Double(n)
+            let score = loss == .mse ? (spread > 0 ? 1 - total / spread : .nan) : Double(right) / Double(n)
+            return (total / Double(n), score)
         }
     }
 

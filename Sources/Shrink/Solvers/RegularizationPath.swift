@@ -12,6 +12,10 @@ public struct RegularizationPath: Sendable {
         public var trainLoss: Double
         /// Mean loss on the validation rows, when given.
         public var validationLoss: Double?
+        /// scikit-learn's `score`, R² (mse) or accuracy (bce, ce), on the training rows.
+        public var trainScore: Double
+        /// The same on the validation rows, when given.
+        public var validationScore: Double?
     }
 
     public struct CrossValidation: Sendable {
@@ -95,10 +99,10 @@ public struct RegularizationPath: Sendable {
                     return solution
                 }
             }
-            let trainLosses = solutions.map(\.dataLoss)  // each solve scored its own rows
-            let validationLosses = scoring.map { ProximalSolver.meanLosses(loss, $0, solutions) }
+            let validation = scoring.map { ProximalSolver.evaluate(loss, $0, solutions) }  // each solve scored its own rows
             return alphas.indices.map { i in
-                Point(alpha: alphas[i], solution: solutions[i], trainLoss: trainLosses[i], validationLoss: validationLosses?[i])
+                Point(alpha: alphas[i], solution: solutions[i], trainLoss: solutions[i].dataLoss,
+                      validationLoss: validation?[i].loss, trainScore: solutions[i].score, validationScore: validation?[i].score)
             }
         }
         let points = try walk(train, scoring: validation)
@@ -154,6 +158,7 @@ public struct RegularizationPath: Sendable {
         let rows = points.map { p in
             "{\"alpha\":\(number(p.alpha)),\"nonzeros\":\(p.solution.nonzeros),\"objective\":\(number(p.solution.objective))," +
                 "\"train_loss\":\(number(p.trainLoss)),\"validation_loss\":\(number(p.validationLoss))," +
+                "\"train_score\":\(number(p.trainScore)),\"validation_score\":\(number(p.validationScore))," +
                 "\"intercept\":\(number(p.solution.intercept))," +
                 "\"intercepts\":[\(p.solution.intercepts.map { number($0) }.joined(separator: ","))]," +
                 "\"iterations\":\(p.solution.iterations),\"kkt_violation\":\(number(p.solution.kktViolation))," +
@@ -168,16 +173,18 @@ public struct RegularizationPath: Sendable {
         return text + "}\n"
     }
 
-    /// CSV: one row per α with its scores, intercepts and coefficients (w{j}, or for k
+    /// CSV: one row per α with its losses, scores, intercepts and coefficients (w{j}, or for k
     /// classes b{c} and w{c}_{j}).
     public var csv: String {
         let first = points.first?.solution
         let k = first?.outputs ?? 1, p = (first?.coefficients.count ?? 0) / max(k, 1)
         let names = k == 1 ? ["intercept"] + (0..<p).map { "w\($0)" }
             : (0..<k).map { "b\($0)" } + (0..<k).flatMap { c in (0..<p).map { "w\(c)_\($0)" } }
-        var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss"] + names).joined(separator: ",")]
+        var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss", "train_score", "validation_score"]
+            + names).joined(separator: ",")]
         for point in points {
-            let numbers = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan]
+            let numbers = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan, point.trainScore,
+                           point.validationScore ?? .nan]
                 + point.solution.intercepts + point.solution.coefficients
             lines.append((["\(point.alpha)", "\(point.solution.nonzeros)"] + numbers.map { $0.isNaN ? "" : "\($0)" })
                 .joined(separator: ","))
