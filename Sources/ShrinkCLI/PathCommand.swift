@@ -45,11 +45,15 @@ struct PathCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             let score = loss == .mse ? "r2" : "acc"
             print("      alpha  nonzeros   objective  train_loss  valid_loss  train_\(score)  valid_\(score)")
-            func cell(_ x: Double?) -> String { x.map { String(format: "%.5g", $0) } ?? "-" }
+            /// A number right-aligned in `width` columns, "-" when absent.
+            func cell(_ x: Double?, _ width: Int) -> String {
+                let text = x.map { String(format: "%.5g", $0) } ?? "-"
+                return String(repeating: " ", count: max(0, width - text.count)) + text
+            }
             for p in path.points {
-                print(String(format: "%11.4g  %8d  %10.5g  %10.5g  %10@  %9@  %9@", p.alpha, p.solution.nonzeros,
-                             p.solution.objective, p.trainLoss, cell(p.validationLoss), cell(p.trainScore),
-                             cell(p.validationScore)))
+                print(String(format: "%11.4g  %8d  %10.5g  %10.5g", p.alpha, p.solution.nonzeros, p.solution.objective,
+                             p.trainLoss) + "  " + cell(p.validationLoss, 10) + "  " + cell(p.trainScore, 9) + "  " +
+                      cell(p.validationScore, 9))
             }
             if let cv = path.crossValidation {
                 print(String(format: "cv (%d folds): alpha_min %.4g, alpha_1se %.4g", self.cv, cv.alphaMin, cv.alpha1SE))
