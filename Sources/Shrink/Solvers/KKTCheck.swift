@@ -37,9 +37,11 @@ struct KKTCheck {
         scale = max(c.map(abs).max() ?? 0, 1e-12)  // ∇f(0) = −c on centered data
     }
 
-    /// ‖Xᵀ(Y − Ȳ)‖∞ / n with Y = y (mse, bce) or the one-hot labels (ce).
-    static func gradientAtZero(_ data: Dataset, loss: LossKind) -> Double {
+    /// ‖Xᵀ(Y − Ȳ)‖∞ / n with Y = y (mse, bce) or the one-hot labels (ce), X's columns divided
+    /// by `scales` when given: the data term's gradient at w = 0 with the intercepts fitted.
+    static func gradientAtZero(_ data: Dataset, loss: LossKind, scales: [Double]? = nil) -> Double {
         let (n, p) = (data.rows, data.columns)
+        let scales = scales ?? [Double](repeating: 1, count: p)
         let classes = loss == .ce ? Int(data.targets.max() ?? 0) + 1 : 1
         var best = 0.0
         for c in 0..<classes {
@@ -48,7 +50,7 @@ struct KKTCheck {
             for j in 0..<p {
                 var dot = 0.0
                 for r in 0..<n { dot += Double(data.features[r * p + j]) * (target[r] - mean) }
-                best = max(best, abs(dot))
+                best = max(best, abs(dot) / scales[j])
             }
         }
         return best / Double(n)

@@ -33,23 +33,9 @@ public struct RegularizationPath: Sendable {
     /// is y (mse, bce) or the one-hot labels (ce: softmax(b) then equals the class shares),
     /// raised by a relative 10⁻⁴ so that the float32 solver's first point is exactly zero.
     public static func alphaMax(_ data: Dataset, l1Ratio: Double, standardize: Bool, loss: LossKind = .mse) -> Double {
-        let scales = standardize ? ProximalSolver.columnScales(data) : [Double](repeating: 1, count: data.columns)
-        let n = Double(data.rows)
-        let classes = loss == .ce ? Int(data.targets.max() ?? 0) + 1 : 1
-        func target(_ r: Int, _ c: Int) -> Double {
-            loss == .ce ? (Int(data.targets[r]) == c ? 1 : 0) : Double(data.targets[r])
-        }
-        var best = 0.0
-        for c in 0..<classes {
-            let mean = (0..<data.rows).reduce(0.0) { $0 + target($1, c) } / n
-            for j in 0..<data.columns {
-                var dot = 0.0
-                for r in 0..<data.rows { dot += Double(data.features[r * data.columns + j]) / scales[j] * (target(r, c) - mean) }
-                best = max(best, abs(dot))
-            }
-        }
+        let scales = standardize ? ProximalSolver.columnScales(data) : nil
         // + 10⁻⁴: at exactly α_max a float32 gradient's rounding can leave a 10⁻⁸ coefficient.
-        return best / (n * max(l1Ratio, 1e-3)) * (1 + 1e-4)
+        return KKTCheck.gradientAtZero(data, loss: loss, scales: scales) / max(l1Ratio, 1e-3) * (1 + 1e-4)
     }
 
     /// The grid: `count` values from α_max down to ε·α_max, evenly spaced in log α.
