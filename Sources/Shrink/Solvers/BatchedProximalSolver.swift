@@ -101,10 +101,8 @@ public final class BatchedProximalSolver {
 
     /// Weights (K·k·p), then the intercepts the iterate carries (K·k; none for Gram).
     private var weightCount: Int { models * outputs * data.columns }
-    private var iterateCount: Int {
-        if case .gram = engine { return weightCount }
-        return weightCount + models * outputs
-    }
+    private var iterateCount: Int { weightCount + (usesGram ? 0 : models * outputs) }
+    private var usesGram: Bool { if case .gram = engine { true } else { false } }
 
     /// z, where the gradient is taken, and the gradient's buffer.
     private var point: (z: Buffer, gradient: Buffer) {
@@ -139,9 +137,7 @@ public final class BatchedProximalSolver {
         }
         for alpha in alphas { try LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio).validate() }
         let (p, k) = (data.columns, outputs)
-        var isGram = false
-        if case .gram = engine { isGram = true }
-        let factor = loss == .mse && !isGram ? 2.0 : 1.0   // our mse is twice scikit-learn's data term
+        let factor = loss == .mse && !usesGram ? 2.0 : 1.0   // our mse is twice scikit-learn's data term
         let step = lipschitz > 0 ? 1 / (lipschitz * 1.0001) : 1  // L = 0: constant columns, a zero gradient
         // The prox of step·(a‖w‖₁ + b/2·‖w‖²): soft-threshold by step·a, then shrink by 1/(1 + step·b).
         let rowThresholds = (0..<(models * k)).map { Float(step * factor * alphas[$0 / k] * l1Ratio) }
@@ -154,7 +150,7 @@ public final class BatchedProximalSolver {
         var initial = [Float](repeating: 0, count: count)
         for (m, start) in (starts ?? []).enumerated() where m < models {
             for i in 0..<(k * p) { initial[m * k * p + i] = Float(start.coefficients[i] * scales[i % p]) }
-            if !isGram {
+            if !usesGram {
                 let last = loss == .ce ? start.intercepts[k - 1] : 0  // the pinned one is 0
                 for c in 0..<k { initial[weights + m * k + c] = Float(start.intercepts[c] - last) }
             }
