@@ -6,7 +6,13 @@ import Shrink
 struct PathCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "path",
-        abstract: "The regularization path from α_max down to ε·α_max, warm-started; --cv K picks α_min and α_1se.")
+        abstract: "The regularization path from α_max down to ε·α_max, warm-started; --cv K picks α_min and α_1se.",
+        discussion: """
+            Each α is solved by working-set coordinate descent (proximal Newton for bce and ce) to \
+            --tolerance; --batched runs FISTA on the device for many α at once. A solution that \
+            misses --kkt-tolerance (main path or a CV fold) is named on standard error, marked \
+            "converged": false in the output, and the exit status is 3.
+            """)
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
@@ -14,9 +20,16 @@ struct PathCommand: ParsableCommand {
     @Option(name: .customLong("l1-ratio"), help: "ρ in [0, 1] (1 = lasso).") var l1Ratio: Double = 1
     @Option(help: "The smallest α as a fraction of α_max.") var eps: Double = 1e-3
     @Option(name: .customLong("n-alphas"), help: "Grid size.") var nAlphas: Int = 100
+    @Option(help: "An explicit α grid instead of --eps/--n-alphas: comma-separated numbers, or a file of numbers (one per line or comma-separated).")
+    var alphas: String?
+    @Option(help: "Iterate until the KKT violation (relative to ‖∇f(0)‖∞) is at most this.") var tolerance: Double = 1e-7
+    @Option(name: .customLong("kkt-tolerance"), help: "A solution whose KKT violation exceeds this is not converged (exit status 3).")
+    var kktTolerance: Double = 1e-5
+    @Option(help: "Iteration limit per α (cd: sweeps over the working set; --batched: FISTA iterations).")
+    var maxIterations: Int = 100_000
     @Option(help: "Cross-validation folds (0 = none; stratified by class for bce and ce).") var cv: Int = 0
     @Flag(help: "Scale features to unit variance (coefficients reported in original units).") var standardize = false
-    @Flag(help: "Solve every α at once as one batched problem (one matmul for all) instead of warm-started in turn.")
+    @Flag(help: "FISTA on the device, many α at once as one batched problem (one matmul for all), instead of coordinate descent.")
     var batched = false
     @Option(help: "Seed for --synthetic, the test split and the folds.") var seed: UInt64 = 0
     @Option(help: "Output file: .json or .csv.") var out: String
@@ -26,6 +39,10 @@ struct PathCommand: ParsableCommand {
         guard l1Ratio >= 0, l1Ratio <= 1 else { throw ValidationError("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
         guard eps > 0, eps < 1 else { throw ValidationError("--eps must be in (0, 1), got \(eps)") }
         guard nAlphas > 0 else { throw ValidationError("--n-alphas must be > 0") }
+        guard tolerance > 0, kktTolerance > 0, maxIterations > 0 else {
+            throw ValidationError("--tolerance, --kkt-tolerance and --max-iterations must be > 0")
+        }
+        if let alphas { _ = try parseGrid(alphas) }
         guard cv == 0 || cv >= 2 else { throw ValidationError("--cv must be 0 or ≥ 2, got \(cv)") }
         guard out.hasSuffix(".json") || out.hasSuffix(".csv") else { throw ValidationError("--out must end in .json or .csv") }
         try checkWritableFolder("--out", out)
@@ -35,14 +52,27 @@ struct PathCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let started = DispatchTime.now()
             let device = try deviceOptions.open()
+            print("device: \(device.name) [\(device.kind.rawValue)]")
+            let grid = try alphas.map(parseGrid)
             guard let data = try dataOptions.load(seed: seed) else { return }
             _ = try data.outputCount(for: loss)
             let (train, validation) = try data.split(testFraction: dataOptions.testSplit, seed: seed)
-            let path = try RegularizationPath.compute(loss: loss, l1Ratio: l1Ratio, standardize: standardize, train: train,
-                                                      validation: validation, epsilon: eps, count: nAlphas, folds: cv,
-                                                      seed: seed, device: device, batched: batched)
-            print("device: \(device.name) [\(device.kind.rawValue)]")
+            print("rows: \(train.rows) train, \(validation?.rows ?? 0) validation (--test-split \(dataOptions.testSplit))" +
+                  (cv >= 2 ? ", \(cv)-fold CV on the train rows" : ""))
+            let loaded = seconds(since: started)
+            let line = ProgressLine()
+            var path = try RegularizationPath.compute(
+                loss: loss, l1Ratio: l1Ratio, standardize: standardize, train: train, validation: validation, epsilon: eps,
+                count: nAlphas, folds: cv, seed: seed, device: device, alphas: grid, tolerance: tolerance,
+                kktTolerance: kktTolerance, maxIterations: maxIterations, batched: batched,
+                progress: { p in
+                    line.update((p.fold.map { "fold \($0 + 1) of \(p.folds), " } ?? (p.folds >= 2 ? "full path, " : ""))
+                                + "alpha \(p.alphaIndex) of \(p.alphaCount)")
+                })
+            line.finish()
+            path.timing = (loaded, seconds(since: started) - loaded)
             let score = loss == .mse ? "r2" : "acc"
             print("      alpha  nonzeros   objective  train_loss  valid_loss  train_\(score)  valid_\(score)")
             /// A number right-aligned in `width` columns, "-" when absent.
@@ -55,6 +85,11 @@ struct PathCommand: ParsableCommand {
                              p.trainLoss) + "  " + cell(p.validationLoss, 10) + "  " + cell(p.trainScore, 9) + "  " +
                       cell(p.validationScore, 9))
             }
+            for miss in path.misses {
+                printNotice(String(format: "not converged: %@alpha %.6g: KKT violation %.2e > --kkt-tolerance %.1e after %d iterations",
+                                   miss.fold.map { "fold \($0 + 1), " } ?? "", miss.alpha, miss.kktViolation, kktTolerance,
+                                   miss.iterations))
+            }
             if let cv = path.crossValidation {
                 print(String(format: "cv (%d folds): alpha_min %.4g, alpha_1se %.4g", self.cv, cv.alphaMin, cv.alpha1SE))
             }
@@ -66,6 +101,31 @@ struct PathCommand: ParsableCommand {
                 try writeText(page.html(), to: report)
                 print("report \(report)")
             }
+            if let timing = path.timing { print(String(format: "time  load %.4f s  solve %.4f s", timing.load, timing.solve)) }
+            if !path.misses.isEmpty { throw ExitCode(notConvergedExitCode) }
         }
+    }
+}
+
+/// An α grid: comma-separated numbers, or a file of numbers separated by commas or new lines.
+func parseGrid(_ text: String) throws -> [Double] {
+    let source: String
+    if text.contains(where: { $0.isLetter && $0 != "e" && $0 != "E" }) || text.contains("/")
+        || FileManager.default.fileExists(atPath: text) {
+        guard let contents = try? String(contentsOfFile: text, encoding: .utf8) else {
+            throw ValidationError("--alphas: cannot read the file \(text)")
+        }
+        source = contents
+    } else {
+        source = text
+    }
+    let fields = source.split(whereSeparator: { $0 == "," || $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }
+    guard !fields.isEmpty else { throw ValidationError("--alphas: no numbers in \(text)") }
+    return try fields.map { field in
+        guard let value = Double(field), value.isFinite, value >= 0 else {
+            throw ValidationError("--alphas: '\(field)' is not a finite number ≥ 0")
+        }
+        return value
     }
 }

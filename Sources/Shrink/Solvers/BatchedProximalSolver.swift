@@ -44,6 +44,7 @@ public final class BatchedProximalSolver {
     public init(loss: LossKind, data: Dataset, standardize: Bool, models: Int, device: any Device,
                 classes: Int? = nil) throws {
         try LinearProblem(loss: loss, alpha: 0, l1Ratio: 1).validate()
+        try data.requireClasses(for: loss)
         guard models > 0 else { throw TrainingError.invalidConfiguration("the batched solver needs at least one model") }
         self.loss = loss
         self.data = data

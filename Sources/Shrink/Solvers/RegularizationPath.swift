@@ -44,19 +44,65 @@ public struct RegularizationPath: Sendable {
         return (0..<count).map { alphaMax * pow(epsilon, Double($0) / Double(count - 1)) }
     }
 
+    /// Where a path computation is: fold f of F (nil: the path on all training rows), α i of K.
+    public struct Progress: Sendable {
+        public var fold: Int?
+        public var folds: Int
+        public var alphaIndex: Int
+        public var alphaCount: Int
+    }
+
+    /// A solution that missed the KKT tolerance: on the main path (fold nil) or in a CV fold.
+    public struct Miss: Sendable {
+        public var fold: Int?
+        public var alpha: Double
+        public var kktViolation: Double
+        public var iterations: Int
+    }
+
+    /// Every solution, main path and CV folds, that missed the KKT tolerance.
+    public var misses: [Miss] = []
+    /// Seconds spent loading the data and solving, when the caller measured them (JSON "timing").
+    public var timing: (load: Double, solve: Double)?
+
     /// Computes the path on `train` (scored on `validation` when given) and, with `folds` ≥ 2,
-    /// the cross-validation curve over seeded folds of `train`. `batched` solves `modelsPerBatch`
+    /// the cross-validation curve over seeded folds of `train`, on the grid `alphas` (default:
+    /// `count` values from α_max down to ε·α_max).
+    ///
+    /// By default each α is solved by `CoordinateDescentSolver`, warm-started from the last, to
+    /// the relative KKT violation `tolerance` (a solution above `kktTolerance` is not converged
+    /// and is listed in `misses`). `batched` runs FISTA on the device instead, `modelsPerBatch`
     /// consecutive α at a time (default: all for mse, 4 for bce and ce) as one K-model problem
-    /// (one matmul for all), each batch warm-started from the one before. Otherwise one α at
-    /// a time, each warm-started from the last.
+    /// (one matmul for all), each batch warm-started from the one before.
     public static func compute(loss: LossKind, l1Ratio: Double, standardize: Bool, train: Dataset, validation: Dataset?,
                                epsilon: Double, count: Int, folds: Int, seed: UInt64, device: any Device,
-                               tolerance: Double = 1e-6, batched: Bool = false,
-                               modelsPerBatch: Int? = nil) throws -> RegularizationPath {
+                               alphas explicit: [Double]? = nil, tolerance: Double = 1e-7, kktTolerance: Double = 1e-5,
+                               maxIterations: Int = 100_000, batched: Bool = false, modelsPerBatch: Int? = nil,
+                               progress: (@Sendable (Progress) -> Void)? = nil) throws -> RegularizationPath {
+        try train.requireClasses(for: loss)
         let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
-        let alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss), epsilon: epsilon, count: count)
-        func walk(_ data: Dataset, scoring: Dataset?) throws -> [Point] {
-            let solutions: [LinearSolution]
+        var first: CoordinateDescentSolver?
+        let alphas: [Double]
+        if let explicit {
+            guard !explicit.isEmpty, explicit.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw TrainingError.invalidConfiguration("the α grid must be finite numbers ≥ 0")
+            }
+            alphas = explicit
+        } else if batched {
+            alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss),
+                          epsilon: epsilon, count: count)
+        } else {
+            let solver = try CoordinateDescentSolver(loss: loss, data: train, standardize: standardize, device: device,
+                                                     classes: classes)
+            first = solver
+            alphas = grid(alphaMax: solver.gradientAtZero / max(l1Ratio, 1e-3) * (1 + 1e-4), epsilon: epsilon, count: count)
+        }
+        var misses: [Miss] = []
+        func walk(_ data: Dataset, scoring: Dataset?, fold: Int?) throws -> [Point] {
+            var solutions: [LinearSolution] = []
+            func report(_ done: Int) {
+                progress?(Progress(fold: fold, folds: folds, alphaIndex: done, alphaCount: alphas.count))
+            }
             if batched {
                 // Consecutive α in batches, each batch warm-started from the last solution of the
                 // one before: the whole grid at once for mse (its Gram iterations converge from
@@ -65,25 +111,28 @@ public struct RegularizationPath: Sendable {
                 let size = max(1, min(modelsPerBatch ?? (loss == .mse ? alphas.count : 4), alphas.count))
                 let solver = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: size,
                                                        device: device, classes: classes)
-                var all: [LinearSolution] = []
-                for first in stride(from: 0, to: alphas.count, by: size) {
-                    let batch = Array(alphas[first..<min(first + size, alphas.count)])
+                for start in stride(from: 0, to: alphas.count, by: size) {
+                    let batch = Array(alphas[start..<min(start + size, alphas.count)])
                     let padded = batch + Array(repeating: batch[batch.count - 1], count: size - batch.count)
-                    let start = all.last.map { Array(repeating: $0, count: size) }
-                    all += try solver.solve(alphas: padded, l1Ratio: l1Ratio, tolerance: tolerance, starts: start)
+                    let warm = solutions.last.map { Array(repeating: $0, count: size) }
+                    solutions += try solver.solve(alphas: padded, l1Ratio: l1Ratio, tolerance: tolerance,
+                                                  kktTolerance: kktTolerance, maxIterations: maxIterations, starts: warm)
                         .prefix(batch.count)
+                    report(solutions.count)
                 }
-                solutions = all
             } else {
-                let solver = try ProximalSolver(loss: loss, data: data, standardize: standardize, device: device,
-                                                classes: classes)
-                var start: LinearSolution?
-                solutions = try alphas.map { alpha in
-                    let solution = try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
-                                                    maxIterations: 100_000, start: start)
-                    start = solution
-                    return solution
+                let solver = try (fold == nil ? first : nil)
+                    ?? CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
+                                               classes: classes)
+                for alpha in alphas {
+                    solutions.append(try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
+                                                      kktTolerance: kktTolerance, maxIterations: maxIterations,
+                                                      start: solutions.last))
+                    report(solutions.count)
                 }
+            }
+            for (alpha, s) in zip(alphas, solutions) where !s.converged {
+                misses.append(Miss(fold: fold, alpha: alpha, kktViolation: s.kktViolation, iterations: s.iterations))
             }
             let validation = scoring.map { ProximalSolver.evaluate(loss, $0, solutions) }  // each solve scored its own rows
             return alphas.indices.map { i in
@@ -91,8 +140,12 @@ public struct RegularizationPath: Sendable {
                       validationLoss: validation?[i].loss, trainScore: solutions[i].score, validationScore: validation?[i].score)
             }
         }
-        let points = try walk(train, scoring: validation)
-        guard folds >= 2 else { return RegularizationPath(points: points, crossValidation: nil) }
+        let points = try walk(train, scoring: validation, fold: nil)
+        guard folds >= 2 else {
+            var path = RegularizationPath(points: points, crossValidation: nil)
+            path.misses = misses
+            return path
+        }
         guard folds <= train.rows else {
             throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
         }
@@ -101,7 +154,7 @@ public struct RegularizationPath: Sendable {
         for k in 0..<folds {
             let held = (0..<train.rows).filter { fold[$0] == k }
             let kept = (0..<train.rows).filter { fold[$0] != k }
-            for (i, point) in try walk(train.subset(kept), scoring: train.subset(held)).enumerated() {
+            for (i, point) in try walk(train.subset(kept), scoring: train.subset(held), fold: k).enumerated() {
                 losses[i].append(point.validationLoss ?? .nan)
             }
         }
@@ -111,8 +164,10 @@ public struct RegularizationPath: Sendable {
         }
         let best = means.indices.min { means[$0] < means[$1] }!
         let oneSE = means.indices.first { means[$0] <= means[best] + errors[best] }!  // α descends: first = largest
-        return RegularizationPath(points: points, crossValidation: CrossValidation(
+        var path = RegularizationPath(points: points, crossValidation: CrossValidation(
             meanLoss: means, standardError: errors, alphaMin: alphas[best], alpha1SE: alphas[oneSE]))
+        path.misses = misses
+        return path
     }
 
     /// Each row's fold, from a seeded shuffle: round robin in shuffled order, stratified by
@@ -148,6 +203,7 @@ public struct RegularizationPath: Sendable {
                 "\"intercept\":\(number(p.solution.intercept))," +
                 "\"intercepts\":[\(p.solution.intercepts.map { number($0) }.joined(separator: ","))]," +
                 "\"iterations\":\(p.solution.iterations),\"kkt_violation\":\(number(p.solution.kktViolation))," +
+                "\"converged\":\(p.solution.converged)," +
                 "\"coefficients\":[\(p.solution.coefficients.map { number($0) }.joined(separator: ","))]}"
         }
         var text = "{\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
@@ -155,6 +211,9 @@ public struct RegularizationPath: Sendable {
             text += ",\"cv\":{\"mean_loss\":[\(cv.meanLoss.map { number($0) }.joined(separator: ","))]," +
                 "\"standard_error\":[\(cv.standardError.map { number($0) }.joined(separator: ","))]," +
                 "\"alpha_min\":\(number(cv.alphaMin)),\"alpha_1se\":\(number(cv.alpha1SE))}"
+        }
+        if let timing {
+            text += ",\"timing\":{\"load_seconds\":\(number(timing.load)),\"solve_seconds\":\(number(timing.solve))}"
         }
         return text + "}\n"
     }
@@ -166,14 +225,14 @@ public struct RegularizationPath: Sendable {
         let k = first?.outputs ?? 1, p = (first?.coefficients.count ?? 0) / max(k, 1)
         let names = k == 1 ? ["intercept"] + (0..<p).map { "w\($0)" }
             : (0..<k).map { "b\($0)" } + (0..<k).flatMap { c in (0..<p).map { "w\(c)_\($0)" } }
-        var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss", "train_score", "validation_score"]
-            + names).joined(separator: ",")]
+        var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss", "train_score", "validation_score",
+                       "kkt_violation", "converged"] + names).joined(separator: ",")]
         for point in points {
-            let numbers = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan, point.trainScore,
-                           point.validationScore ?? .nan]
-                + point.solution.intercepts + point.solution.coefficients
-            lines.append((["\(point.alpha)", "\(point.solution.nonzeros)"] + numbers.map { $0.isNaN ? "" : "\($0)" })
-                .joined(separator: ","))
+            let scores = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan, point.trainScore,
+                          point.validationScore ?? .nan, point.solution.kktViolation]
+            let values = point.solution.intercepts + point.solution.coefficients
+            lines.append((["\(point.alpha)", "\(point.solution.nonzeros)"] + scores.map { $0.isNaN ? "" : "\($0)" }
+                + ["\(point.solution.converged)"] + values.map { $0.isNaN ? "" : "\($0)" }).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -1,0 +1,185 @@
+import CBLAS
+import Foundation
+
+/// One output's quadratic model of the data term around the current linear predictor η
+/// (a proximal-Newton step, as glmnet's IRLS and skglm's prox_newton), over the working-set
+/// coefficients and the intercept:
+///
+///   Q(Δw, Δb) = −ρ₀ᵀΔη + ½ Σᵢ vᵢ Δηᵢ²,  Δη = X̃_W Δw + Δb,
+///
+/// with ρ₀ = −∂f/∂η and vᵢ = ∂²f/∂ηᵢ² (mse: (y − η)/n and 1/n, where Q is the objective itself;
+/// bce: (y − σ(η))/n and σ(1 − σ)/n; ce, class c: (Y_c − P_c)/n and P_c(1 − P_c)/n, the
+/// Hessian's diagonal block). `rho` tracks −∂Q/∂η = ρ₀ − v∘Δη as coordinates move.
+struct BlockModel {
+    var rho: [Double]
+    let rhoStart: [Double]
+    var deltaEta: [Double]
+    let v: [Double]
+    let sumV: Double
+    let fitsIntercept: Bool
+
+    init(rho: [Double], v: [Double], fitsIntercept: Bool) {
+        self.rho = rho
+        rhoStart = rho
+        deltaEta = [Double](repeating: 0, count: rho.count)
+        self.v = v
+        sumV = v.reduce(0, +)
+        self.fitsIntercept = fitsIntercept
+    }
+
+    /// ρ₀ᵀΔη: the first-order change of the data term is its negative.
+    var firstOrderDecrease: Double { zip(rhoStart, deltaEta).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    /// Moves Δη by δ·column (rho by −δ·v∘column); `column` nil means the intercept's column of 1s.
+    mutating func move(_ delta: Double, column: UnsafePointer<Double>?) {
+        let n = rho.count
+        v.withUnsafeBufferPointer { v in
+            rho.withUnsafeMutableBufferPointer { rho in
+                deltaEta.withUnsafeMutableBufferPointer { eta in
+                    if let column {
+                        for i in 0..<n {
+                            rho[i] -= delta * v[i] * column[i]
+                            eta[i] += delta * column[i]
+                        }
+                    } else {
+                        for i in 0..<n {
+                            rho[i] -= delta * v[i]
+                            eta[i] += delta
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Soft-thresholding: sign(z)·max(|z| − t, 0).
+@inline(__always) func softThreshold(_ z: Double, _ t: Double) -> Double {
+    z > t ? z - t : (z < -t ? z + t : 0)
+}
+
+/// The violation of one coefficient's optimality condition, given the negative gradient g of
+/// the smooth part (data term without the L2 term) at w: w ≠ 0: |g − λ₂w − λ₁·sign(w)|;
+/// w = 0: max(|g| − λ₁, 0).
+@inline(__always) func coordinateViolation(_ g: Double, _ w: Double, l1: Double, l2: Double) -> Double {
+    w != 0 ? abs(g - l2 * w - (w > 0 ? l1 : -l1)) : max(abs(g) - l1, 0)
+}
+
+/// Coordinate descent on a `BlockModel` (residual updates, O(n) per coordinate) and its exact
+/// solve on the support (Newton on the signs fixed: one Cholesky), for one output's
+/// coefficients `w[offset ..< offset + p]` over the working set.
+struct BlockSolver {
+    let design: SolverDesign
+    let working: [Int]
+    let l1: Double, l2: Double
+    /// Σᵢ vᵢ x̃ᵢⱼ² for each working column.
+    let curvature: [Double]
+
+    init(design: SolverDesign, working: [Int], model: BlockModel, l1: Double, l2: Double) {
+        self.design = design
+        self.working = working
+        self.l1 = l1
+        self.l2 = l2
+        let n = design.rows
+        curvature = working.map { j in
+            design.x.withUnsafeBufferPointer { x in
+                model.v.withUnsafeBufferPointer { v in
+                    var h = 0.0
+                    for i in 0..<n { h += v[i] * x[j * n + i] * x[j * n + i] }
+                    return h
+                }
+            }
+        }
+    }
+
+    /// One cyclic pass over the working set, then the intercept. Returns the largest
+    /// violation met (each coordinate's, just before its update).
+    func sweep(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double) -> Double {
+        let n = design.rows
+        var worst = 0.0
+        design.x.withUnsafeBufferPointer { x in
+            for (index, j) in working.enumerated() {
+                let column = x.baseAddress! + j * n
+                let g = model.rho.withUnsafeBufferPointer { cblas_ddot(Int32(n), column, 1, $0.baseAddress!, 1) }
+                let old = w[offset + j]
+                worst = max(worst, coordinateViolation(g, old, l1: l1, l2: l2))
+                let h = curvature[index]
+                guard h + l2 > 0 else { continue }
+                let new = softThreshold(g + h * old, l1) / (h + l2)
+                if new != old {
+                    model.move(new - old, column: column)
+                    w[offset + j] = new
+                }
+            }
+        }
+        if model.fitsIntercept, model.sumV > 0 {
+            let g = model.rho.reduce(0, +)
+            worst = max(worst, abs(g))
+            let delta = g / model.sumV
+            model.move(delta, column: nil)
+            b += delta
+        }
+        return worst
+    }
+
+    /// Flops of one sweep, and of `polish` on a support of `size` columns.
+    var sweepCost: Double { Double(3 * design.rows * max(working.count, 1)) }
+    func polishCost(_ size: Int) -> Double {
+        let m = Double(size + 1)
+        return Double(design.rows) * m * m + m * m * m / 3
+    }
+
+    /// Solves the model over the working set's nonzeros (and the intercept) with their signs
+    /// fixed: (A + λ₂I)d = g − λ₂w − λ₁s, A = [X̃_S 1]ᵀV[X̃_S 1], and moves towards that
+    /// solution as `GramSolver.polish` does (all the way, or up to the first zero). True when
+    /// the model over the working set is then solved exactly.
+    func polish(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double) -> Bool {
+        let n = design.rows
+        let support = working.filter { w[offset + $0] != 0 }
+        let m = support.count + (model.fitsIntercept ? 1 : 0)
+        guard m > 0, support.count < n else { return false }
+        var z = [Double](repeating: 0, count: n * m)      // √v ∘ [X̃_S 1], column-major
+        let root = model.v.map { $0.squareRoot() }
+        for (a, j) in support.enumerated() { for i in 0..<n { z[a * n + i] = root[i] * design.x[j * n + i] } }
+        if model.fitsIntercept { for i in 0..<n { z[support.count * n + i] = root[i] } }
+        var matrix = [Double](repeating: 0, count: m * m)
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(m), Int32(n), 1, z, Int32(n), 0, &matrix, Int32(m))
+        var rhs = [Double](repeating: 0, count: m)
+        model.rho.withUnsafeBufferPointer { rho in
+            for (a, j) in support.enumerated() {
+                let wj = w[offset + j]
+                matrix[a * m + a] += l2
+                rhs[a] = design.dot(column: j, rho.baseAddress!) - l2 * wj - (wj > 0 ? l1 : -l1)
+            }
+        }
+        if model.fitsIntercept { rhs[m - 1] = model.rho.reduce(0, +) }
+        guard choleskySolve(&matrix, &rhs, size: m) else { return false }
+        let (step, blocking) = stepToBoundary(support.map { w[offset + $0] }, Array(rhs.prefix(support.count)))
+        design.x.withUnsafeBufferPointer { x in
+            for (a, j) in support.enumerated() {
+                let delta = a == blocking ? -w[offset + j] : step * rhs[a]
+                model.move(delta, column: x.baseAddress! + j * n)
+                w[offset + j] = a == blocking ? 0 : w[offset + j] + delta
+            }
+        }
+        if model.fitsIntercept {
+            model.move(step * rhs[m - 1], column: nil)
+            b += step * rhs[m - 1]
+        }
+        guard blocking == nil else { return false }
+        return !working.contains { j in
+            w[offset + j] == 0 && abs(model.rho.withUnsafeBufferPointer { design.dot(column: j, $0.baseAddress!) }) > l1
+        }
+    }
+}
+
+/// Solves A·x = b in place (A symmetric positive definite, upper triangle of column-major A
+/// read) by LAPACK's dposv; false when A is not positive definite.
+func choleskySolve(_ matrix: inout [Double], _ rhs: inout [Double], size: Int) -> Bool {
+    var n = Int32(size), one: Int32 = 1, info: Int32 = 0
+    var upper = Int8(UInt8(ascii: "U"))
+    var lda = n
+    var ldb = n
+    dposv_(&upper, &n, &one, &matrix, &lda, &rhs, &ldb, &info)
+    return info == 0 && rhs.allSatisfy(\.isFinite)
+}

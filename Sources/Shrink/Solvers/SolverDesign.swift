@@ -1,0 +1,155 @@
+import CBLAS
+import Foundation
+
+/// The data of a penalized linear problem, prepared once for `CoordinateDescentSolver`.
+///
+/// The problem is posed on X̃ = (X − x̄)/s: columns centered (the unpenalized intercept absorbs
+/// x̄ᵀw, so b = b̃ − x̄ᵀw in the original units) and, with `standardize`, scaled to unit
+/// variance (w = w̃/s), as glmnet does. X̃ is kept once, in Double, column-major, for the
+/// coordinate updates. What touches every entry of X̃ on each pass — the screening gradient
+/// X̃ᵀR that chooses the working set — runs on the device, on a float32 copy of X̃.
+/// For mse with n > p the solver works on the Gram matrix G = X̃ᵀX̃/n instead (covariance
+/// updates, as glmnet and scikit-learn's `precompute`): formed once by dsyrk in Double, since
+/// its rounding is the solution's rounding.
+final class SolverDesign {
+    let loss: LossKind
+    let rows: Int, columns: Int
+    /// 1 (mse, bce) or the class count (ce).
+    let outputs: Int
+    let means: [Double], scales: [Double]
+    /// X̃ column-major: column j is x[j·n ..< (j+1)·n].
+    let x: [Double]
+    /// ‖x̃_j‖²/n: column j's curvature in the mse data term.
+    let columnCurvature: [Double]
+    /// The targets (mse: centered, y − ȳ; bce: 0…1; ce: the class index as a Double).
+    let targets: [Double]
+    let targetMean: Double
+    /// mse with n > p and p ≤ `gramLimit`: G = X̃ᵀX̃/n [p, p] (both triangles) and c = X̃ᵀỹ/n.
+    let gram: (matrix: [Double], correlation: [Double])?
+    /// ‖∇f(0)‖∞ with the intercepts fitted (α_max·ρ): the scale of every KKT tolerance.
+    let scale: Double
+    let device: any Device
+    private var screening: (x: Buffer, r: Buffer, g: Buffer)?
+
+    /// Above this many columns the Gram matrix (p² Doubles) is not formed.
+    static let gramLimit = 4096
+
+    init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int?) throws {
+        let (n, p) = (data.rows, data.columns)
+        guard n > 0 else { throw TrainingError.invalidData("the solver needs at least one row") }
+        self.loss = loss
+        rows = n
+        columns = p
+        self.device = device
+        let outputs = loss == .ce ? (classes ?? max(Int(data.targets.max() ?? 0) + 1, 2)) : 1
+        self.outputs = outputs
+        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        data.features.withUnsafeBufferPointer { f in
+            for r in 0..<n {
+                for j in 0..<p { sums[j] += Double(f[r * p + j]) }
+            }
+        }
+        let means = sums.map { $0 / Double(n) }
+        self.means = means
+        var x = [Double](repeating: 0, count: n * p)
+        data.features.withUnsafeBufferPointer { f in
+            x.withUnsafeMutableBufferPointer { out in
+                for r in 0..<n {
+                    for j in 0..<p {
+                        let d = Double(f[r * p + j]) - means[j]
+                        out[j * n + r] = d
+                        squares[j] += d * d
+                    }
+                }
+            }
+        }
+        // Population standard deviations (1 for a constant column), as `ProximalSolver.columnScales`.
+        let scales = standardize ? squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
+            : [Double](repeating: 1, count: p)
+        self.scales = scales
+        if standardize {
+            for j in 0..<p where scales[j] != 1 {
+                let inverse = 1 / scales[j]
+                x.withUnsafeMutableBufferPointer { cblas_dscal(Int32(n), inverse, $0.baseAddress! + j * n, 1) }
+            }
+        }
+        columnCurvature = (0..<p).map { j in squares[j] / (scales[j] * scales[j]) / Double(n) }
+        let y = data.targets.map(Double.init)
+        let targetMean = y.reduce(0, +) / Double(n)
+        self.targetMean = targetMean
+        let targets = loss == .mse ? y.map { $0 - targetMean } : y
+        self.targets = targets
+        self.x = x
+        // ∇f(0) = −X̃ᵀ(Y − Ȳ)/n = −X̃ᵀY/n (X̃'s columns sum to 0).
+        var best = 0.0
+        var correlation = [Double](repeating: 0, count: p)
+        for c in 0..<outputs {
+            let column = loss == .ce ? y.map { Int($0) == c ? 1.0 : 0 } : targets
+            cblas_dgemv(CblasColMajor, CblasTrans, Int32(n), Int32(p), 1 / Double(n), x, Int32(n), column, 1, 0,
+                        &correlation, 1)
+            best = max(best, correlation.map(abs).max() ?? 0)
+        }
+        scale = best
+        if loss == .mse, n > p, p <= Self.gramLimit {
+            var g = [Double](repeating: 0, count: p * p)
+            // Column-major X̃ [n, p] is row-major X̃ᵀ [p, n]: G = X̃ᵀ(X̃ᵀ)ᵀ/n, upper triangle.
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(p), Int32(n), 1 / Double(n), x, Int32(n), 0,
+                        &g, Int32(p))
+            for i in 0..<p { for j in 0..<i { g[i * p + j] = g[j * p + i] } }
+            gram = (g, correlation)  // correlation holds X̃ᵀỹ/n from the loop above (one output)
+        } else {
+            gram = nil
+        }
+    }
+
+    /// The class-c target indicator (ce) or the targets.
+    func target(_ row: Int, output c: Int) -> Double {
+        loss == .ce ? (Int(targets[row]) == c ? 1 : 0) : targets[row]
+    }
+
+    /// X̃ᵀR for R = `residuals` [k, n] (output-major): [k, p], on the device in float32. The
+    /// float32 copy of X̃ is made on first use.
+    func screen(_ residuals: [Double]) throws -> [Double] {
+        let (n, p, k) = (rows, columns, outputs)
+        if screening == nil {
+            var copy = [Float](repeating: 0, count: n * p)
+            for j in 0..<p { for r in 0..<n { copy[r * p + j] = Float(x[j * n + r]) } }
+            screening = (try device.makeBuffer(copy), try device.makeBuffer(count: k * n), try device.makeBuffer(count: k * p))
+        }
+        let (xb, rb, gb) = screening!
+        try device.write(residuals.map { Float($0) }, to: rb)
+        try device.matmul(MatmulShape(m: k, n: p, k: n), alpha: 1, a: rb, at: 0, b: xb, at: 0, beta: 0, c: gb, at: 0)
+        return try device.read(gb).map(Double.init)
+    }
+
+    /// x̃_jᵀv in Double.
+    func dot(column j: Int, _ v: UnsafePointer<Double>) -> Double {
+        x.withUnsafeBufferPointer { cblas_ddot(Int32(rows), $0.baseAddress! + j * rows, 1, v, 1) }
+    }
+
+    /// Maps scaled-space (w̃, b̃) to the original units: w = w̃/s, b = b̃ − x̄ᵀw (mse: + ȳ).
+    func originalUnits(weights: [Double], intercepts: [Double]) -> (w: [Double], b: [Double]) {
+        let p = columns
+        let w = weights.enumerated().map { $1 / scales[$0 % p] + 0 }  // + 0: no −0
+        var b = (0..<outputs).map { c in
+            (0..<p).reduce(intercepts[c] + (loss == .mse ? targetMean : 0)) { $0 - means[$1] * w[c * p + $1] }
+        }
+        if loss == .ce {
+            let mean = b.reduce(0, +) / Double(outputs)
+            b = b.map { $0 - mean }
+        }
+        return (w, b)
+    }
+
+    /// The inverse of `originalUnits` (a warm start in the user's units).
+    func scaledUnits(_ solution: LinearSolution) -> (w: [Double], b: [Double]) {
+        let p = columns
+        let w = solution.coefficients.enumerated().map { $1 * scales[$0 % p] }
+        let b = (0..<outputs).map { c in
+            (0..<p).reduce(solution.intercepts[c] - (loss == .mse ? targetMean : 0)) {
+                $0 + means[$1] * solution.coefficients[c * p + $1]
+            }
+        }
+        return (w, b)
+    }
+}

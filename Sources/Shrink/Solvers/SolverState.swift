@@ -1,0 +1,279 @@
+import CBLAS
+import Foundation
+
+extension CoordinateDescentSolver {
+    /// One α's iterate and the quantities kept in step with it.
+    struct State {
+        let design: SolverDesign
+        let l1: Double, l2: Double
+        /// The KKT violation (absolute, scaled space) the working-set problem is solved to.
+        let target: Double
+        let maxSweeps: Int
+        /// Coefficients [k, p] and intercepts [k], scaled space.
+        var w: [Double] = [], b: [Double] = []
+        /// Gram route: q = c − Gw. Else the linear predictor η = X̃w + b, output-major [k, n].
+        var q: [Double] = [], eta: [Double] = []
+        var sweeps = 0
+
+        init(design: SolverDesign, l1: Double, l2: Double, target: Double, maxSweeps: Int) {
+            self.design = design
+            self.l1 = l1
+            self.l2 = l2
+            self.target = target
+            self.maxSweeps = maxSweeps
+            w = [Double](repeating: 0, count: design.outputs * design.columns)
+            b = [Double](repeating: 0, count: design.outputs)
+        }
+
+        var usesGram: Bool { design.gram != nil }
+
+        /// Forms q or η from w and b.
+        mutating func prepare() {
+            let (n, p) = (design.rows, design.columns)
+            if let gram = design.gram {
+                q = gram.correlation
+                cblas_dsymv(CblasRowMajor, CblasUpper, Int32(p), -1, gram.matrix, Int32(p), w, 1, 1, &q, 1)
+                return
+            }
+            eta = [Double](repeating: 0, count: design.outputs * n)
+            for c in 0..<design.outputs {
+                for i in 0..<n { eta[c * n + i] = b[c] }
+                for j in 0..<p where w[c * p + j] != 0 {
+                    design.x.withUnsafeBufferPointer { x in
+                        eta.withUnsafeMutableBufferPointer {
+                            cblas_daxpy(Int32(n), w[c * p + j], x.baseAddress! + j * n, 1, $0.baseAddress! + c * n, 1)
+                        }
+                    }
+                }
+            }
+        }
+
+        // MARK: The negative gradient of the data term with respect to η
+
+        /// −∂f/∂η for output c [n], and (for the Newton model) ∂²f/∂η² [n].
+        func negativeGradient(output c: Int, curvature: Bool = false) -> (rho: [Double], v: [Double]) {
+            let (n, k) = (design.rows, design.outputs)
+            let inverse = 1 / Double(n)
+            var rho = [Double](repeating: 0, count: n)
+            var v = [Double](repeating: curvature ? inverse : 0, count: curvature ? n : 0)
+            switch design.loss {
+            case .mse:
+                for i in 0..<n { rho[i] = (design.targets[i] - eta[i]) * inverse }
+            case .bce:
+                for i in 0..<n {
+                    let f = eta[i]
+                    let mu = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
+                    rho[i] = (design.targets[i] - mu) * inverse
+                    if curvature { v[i] = mu * (1 - mu) * inverse }
+                }
+            case .ce:
+                for i in 0..<n {
+                    var top = -Double.infinity
+                    for d in 0..<k { top = max(top, eta[d * n + i]) }
+                    var total = 0.0
+                    for d in 0..<k { total += exp(eta[d * n + i] - top) }
+                    let share = exp(eta[c * n + i] - top) / total
+                    rho[i] = ((Int(design.targets[i]) == c ? 1 : 0) - share) * inverse
+                    if curvature { v[i] = share * (1 - share) * inverse }
+                }
+            }
+            return (rho, v)
+        }
+
+        // MARK: Solving on the working set
+
+        /// Solves the problem restricted to `working` (and the intercepts) to `target`.
+        mutating func solve(working: [Int]) throws {
+            if usesGram { return solveGram(working: working) }
+            var violation = self.violation(working: working)
+            let blocks = design.loss == .ce ? design.outputs : 1
+            while violation > target, sweeps < maxSweeps {
+                // Inexact Newton: each model solved to a tenth of the current violation (mse's is exact).
+                let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
+                for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
+                violation = self.violation(working: working)
+            }
+        }
+
+        private mutating func solveGram(working: [Int]) {
+            guard let gram = design.gram, !working.isEmpty else { return }
+            let solver = GramSolver(gram: gram.matrix, columns: design.columns, working: working, l1: l1, l2: l2)
+            var rental = Rental()
+            while sweeps < maxSweeps {
+                let violation = solver.sweep(&q, &w)
+                sweeps += 1
+                if violation <= target { break }
+                let support = working.filter { w[$0] != 0 }
+                if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support.count)),
+                   solver.polish(&q, &w) { break }
+            }
+            let size = working.filter { w[$0] != 0 }.count
+            if solver.polishCost(size) <= max(rental.total, 1e6) { _ = solver.polish(&q, &w) }
+        }
+
+        /// One proximal-Newton step for output c: coordinate descent on the quadratic model
+        /// over `working` and the intercept, then a backtracking line search (mse: none needed).
+        private mutating func newtonStep(output c: Int, working: [Int], tolerance: Double) throws {
+            let (n, p) = (design.rows, design.columns)
+            let (rho, v) = negativeGradient(output: c, curvature: true)
+            var model = BlockModel(rho: rho, v: v, fitsIntercept: design.loss != .mse)
+            let solver = BlockSolver(design: design, working: working, model: model, l1: l1, l2: l2)
+            let (startW, startB) = (Array(w[(c * p)..<((c + 1) * p)]), b[c])
+            var rental = Rental()
+            while sweeps < maxSweeps {
+                let violation = solver.sweep(&model, &w, offset: c * p, intercept: &b[c])
+                sweeps += 1
+                if violation <= tolerance { break }
+                let support = working.filter { w[c * p + $0] != 0 }
+                if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support.count)),
+                   solver.polish(&model, &w, offset: c * p, intercept: &b[c]) { break }
+            }
+            let size = working.filter { w[c * p + $0] != 0 }.count
+            if solver.polishCost(size) <= max(rental.total, Double(n) * 2000) {
+                _ = solver.polish(&model, &w, offset: c * p, intercept: &b[c])
+            }
+            let step = design.loss == .mse ? 1 : lineSearch(output: c, working: working, model: model, startW: startW,
+                                                            startB: startB)
+            let newW = Array(w[(c * p)..<((c + 1) * p)]), newB = b[c]
+            for j in working { w[c * p + j] = startW[j] + step * (newW[j] - startW[j]) }
+            b[c] = startB + step * (newB - startB)
+            eta.withUnsafeMutableBufferPointer { eta in
+                for i in 0..<n { eta[c * n + i] += step * model.deltaEta[i] }
+            }
+            guard w.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else {
+                throw TrainingError.diverged(epoch: 1, step: sweeps, what: "the coordinate-descent solver's coefficients")
+            }
+        }
+
+        /// Armijo backtracking (σ = 10⁻⁴, halving) on the true objective along the model's step.
+        private func lineSearch(output c: Int, working: [Int], model: BlockModel, startW: [Double],
+                                startB: Double) -> Double {
+            let p = design.columns
+            func penalty(_ t: Double) -> Double {
+                working.reduce(0.0) { total, j in
+                    let value = startW[j] + t * (w[c * p + j] - startW[j])
+                    return total + l1 * abs(value) + l2 / 2 * value * value
+                }
+            }
+            let start = dataLoss(output: c, along: model.deltaEta, step: 0) + penalty(0)
+            let slope = -model.firstOrderDecrease + penalty(1) - penalty(0)  // an upper bound on F'(0)
+            if slope >= -1e-15 * max(abs(start), 1) { return 1 }  // a step at rounding level
+            var t = 1.0
+            while t > 1e-10 {
+                if dataLoss(output: c, along: model.deltaEta, step: t) + penalty(t) <= start + 1e-4 * t * slope { return t }
+                t /= 2
+            }
+            return 0
+        }
+
+        /// The mean data loss with output c's predictor moved to η_c + t·Δη.
+        private func dataLoss(output c: Int, along delta: [Double], step t: Double) -> Double {
+            let (n, k) = (design.rows, design.outputs)
+            var total = 0.0
+            for i in 0..<n {
+                switch design.loss {
+                case .mse:
+                    let d = design.targets[i] - eta[i] - t * delta[i]
+                    total += 0.5 * d * d
+                case .bce:
+                    let f = eta[i] + t * delta[i]
+                    total += max(f, 0) - f * design.targets[i] + log1p(exp(-abs(f)))
+                case .ce:
+                    var top = -Double.infinity
+                    for d in 0..<k { top = max(top, eta[d * n + i] + (d == c ? t * delta[i] : 0)) }
+                    var sum = 0.0
+                    for d in 0..<k { sum += exp(eta[d * n + i] + (d == c ? t * delta[i] : 0) - top) }
+                    let label = Int(design.targets[i])
+                    total += top + log(sum) - eta[label * n + i] - (label == c ? t * delta[i] : 0)
+                }
+            }
+            return total / Double(n)
+        }
+
+        // MARK: Optimality
+
+        /// The largest KKT violation (absolute) over the working set's coefficients and the intercepts.
+        func violation(working: [Int]) -> Double {
+            let p = design.columns
+            if usesGram { return working.reduce(0.0) { max($0, coordinateViolation(q[$1], w[$1], l1: l1, l2: l2)) } }
+            var worst = 0.0
+            for c in 0..<design.outputs {
+                let (rho, _) = negativeGradient(output: c)
+                if design.loss != .mse { worst = max(worst, abs(rho.reduce(0, +))) }
+                rho.withUnsafeBufferPointer { rho in
+                    for j in working {
+                        worst = max(worst, coordinateViolation(design.dot(column: j, rho.baseAddress!), w[c * p + j],
+                                                               l1: l1, l2: l2))
+                    }
+                }
+            }
+            return worst
+        }
+
+        /// max over outputs of |∂f/∂w_j| for every column: exact from q (Gram), else the
+        /// device's screening pass X̃ᵀR.
+        func gradientMagnitudes() throws -> [Double] {
+            let p = design.columns
+            if usesGram { return q.map(abs) }
+            let residuals = (0..<design.outputs).flatMap { negativeGradient(output: $0).rho }
+            let g = try design.screen(residuals)
+            return (0..<p).map { j in (0..<design.outputs).reduce(0.0) { max($0, abs(g[$1 * p + j])) } }
+        }
+
+        /// The mean data loss (mse: squared error, not halved) and scikit-learn's score (R²,
+        /// or accuracy) on the rows solved for.
+        func lossAndScore() -> (Double, Double) {
+            let (n, k) = (design.rows, design.outputs)
+            let spread = design.loss == .mse ? design.targets.reduce(0) { $0 + $1 * $1 } / Double(n) : 0
+            if let gram = design.gram {  // ‖ỹ − X̃w‖²/n = ‖ỹ‖²/n − cᵀw − qᵀw
+                let mse = spread - zip(gram.correlation, w).reduce(0) { $0 + $1.0 * $1.1 }
+                    - zip(q, w).reduce(0) { $0 + $1.0 * $1.1 }
+                let clamped = max(mse, 0)
+                return (clamped, spread > 0 ? 1 - clamped / spread : .nan)
+            }
+            var total = 0.0, right = 0
+            for i in 0..<n {
+                switch design.loss {
+                case .mse:
+                    let d = design.targets[i] - eta[i]
+                    total += d * d
+                case .bce:
+                    let f = eta[i]
+                    total += max(f, 0) - f * design.targets[i] + log1p(exp(-abs(f)))
+                    if (f > 0) == (design.targets[i] > 0.5) { right += 1 }
+                case .ce:
+                    var (top, best) = (-Double.infinity, 0)
+                    for d in 0..<k where eta[d * n + i] > top { (top, best) = (eta[d * n + i], d) }
+                    var sum = 0.0
+                    for d in 0..<k { sum += exp(eta[d * n + i] - top) }
+                    let label = Int(design.targets[i])
+                    total += top + log(sum) - eta[label * n + i]
+                    if best == label { right += 1 }
+                }
+            }
+            let loss = total / Double(n)
+            if design.loss == .mse { return (loss, spread > 0 ? 1 - loss / spread : .nan) }
+            return (loss, Double(right) / Double(n))
+        }
+    }
+
+    /// When to solve on the support instead of sweeping on: once the support has held for two
+    /// sweeps and the sweeps since the last try have cost as much as a try (ski rental: never
+    /// more than twice the cheaper of the two).
+    struct Rental {
+        private var last: [Int] = []
+        private var steady = 0
+        private var spent = 0.0
+        private(set) var total = 0.0
+
+        mutating func due(support: [Int], spent cost: Double, polishCost: Double) -> Bool {
+            steady = support == last ? steady + 1 : 0
+            last = support
+            spent += cost
+            total += cost
+            guard steady >= 2, spent >= polishCost else { return false }
+            spent = 0
+            return true
+        }
+    }
+}
