@@ -48,9 +48,11 @@ final class SolverCLITests: XCTestCase {
         }
         let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 13)
-        XCTAssertEqual(lines[0], "alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score,b0,b1,b2," +
+        XCTAssertEqual(lines[0], "alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score,kkt_violation,converged," +
+                       "b0,b1,b2," +
                        (0..<3).flatMap { c in (0..<4).map { "w\(c)_\($0)" } }.joined(separator: ","))
         XCTAssertEqual(lines[1].split(separator: ",", omittingEmptySubsequences: false)[1], "0")
+        XCTAssertEqual(lines[1].split(separator: ",", omittingEmptySubsequences: false)[8], "true")
         let document = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
         let first = (document["path"] as! [[String: Any]])[0]
         XCTAssertEqual((first["intercepts"] as! [Double]).count, 3)
@@ -74,5 +76,53 @@ final class SolverCLITests: XCTestCase {
         XCTAssertEqual(fractional.status, 1)
         XCTAssertEqual(fractional.stderr.split(separator: "\n").count, 1, fractional.stderr)
         XCTAssertTrue(fractional.stderr.contains("ce targets must be class indices"), fractional.stderr)
+    }
+
+    /// Never silent: a path stopped by --max-iterations names each miss on standard error, marks
+    /// it "converged": false in the JSON and exits 3 (the file is still written); fit the same.
+    /// An explicit --alphas grid (list or file) is used as given; a bad one is a usage error.
+    func testUnconvergedExitsThreeAndExplicitGrid() throws {
+        let x = sklearn.appendingPathComponent("X.npy").path, y = sklearn.appendingPathComponent("yclass.npy").path
+        let json = folder.appendingPathComponent("p.json")
+        let early = try CLI.run(["path", "--data", x, "--targets", y, "--loss", "ce", "--n-alphas", "3", "--eps", "0.01",
+                                 "--test-split", "0", "--max-iterations", "2", "--device", "cpu", "--out", json.path])
+        XCTAssertEqual(early.status, 3, early.stderr)
+        XCTAssertTrue(early.stderr.contains("not converged: alpha"), early.stderr)
+        let points = (try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any])["path"] as! [[String: Any]]
+        XCTAssertTrue(points.contains { $0["converged"] as? Bool == false })
+        let fit = try CLI.run(["fit", "--data", x, "--targets", y, "--loss", "ce", "--alpha", "0.002", "--test-split", "0",
+                               "--max-iterations", "2", "--device", "cpu"])
+        XCTAssertEqual(fit.status, 3, fit.stderr)
+        XCTAssertTrue(fit.stdout.contains("NOT CONVERGED"), fit.stdout)
+        XCTAssertTrue(fit.stderr.contains("not converged: KKT violation"), fit.stderr)
+
+        let grid = folder.appendingPathComponent("grid.txt")
+        try "0.5\n0.1\n0.02\n".write(to: grid, atomically: true, encoding: .utf8)
+        for alphas in ["0.5,0.1,0.02", grid.path] {
+            let result = try CLI.run(["path", "--data", x, "--targets", sklearn.appendingPathComponent("y.npy").path,
+                                      "--alphas", alphas, "--test-split", "0", "--device", "cpu", "--out", json.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let path = (try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any])["path"] as! [[String: Any]]
+            XCTAssertEqual(path.map { $0["alpha"] as! Double }, [0.5, 0.1, 0.02])
+            XCTAssertTrue(path.allSatisfy { $0["converged"] as? Bool == true })
+        }
+        let bad = try CLI.run(["path", "--data", x, "--targets", y, "--alphas", "0.1,-2", "--device", "cpu", "--out", json.path])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--alphas"), bad.stderr)
+    }
+
+    /// One class only is an error for bce and ce, in fit and path: one line, exit 1.
+    func testSingleClassIsAnError() throws {
+        let x = folder.appendingPathComponent("one.csv")
+        var text = "a,b,label\n"
+        for r in 0..<20 { text += "\(r % 7),\(r % 3),1\n" }
+        try text.write(to: x, atomically: true, encoding: .utf8)
+        for (command, loss) in [("fit", "bce"), ("fit", "ce"), ("path", "bce"), ("path", "ce")] {
+            let extra = command == "fit" ? ["--alpha", "0.1"] : ["--out", folder.appendingPathComponent("p.json").path]
+            let result = try CLI.run([command, "--data", x.path, "--loss", loss, "--device", "cpu"] + extra)
+            XCTAssertEqual(result.status, 1, "\(command) \(loss): \(result.stdout)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("one class"), result.stderr)
+        }
     }
 }

@@ -106,7 +106,8 @@ final class PathTests: XCTestCase {
             let majority = shares.max()!
             XCTAssertEqual(path.points.first?.trainScore ?? .nan, majority, accuracy: 1e-9, "\(device.kind)")
             XCTAssertGreaterThan(path.points.last?.trainScore ?? 0, majority, "\(device.kind)")
-            XCTAssertTrue(path.csv.hasPrefix("alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score,b0,b1,b2,w0_0,"))
+            XCTAssertTrue(path.csv.hasPrefix("alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score," +
+                                             "kkt_violation,converged,b0,b1,b2,w0_0,"))
         }
     }
 }

@@ -93,10 +93,12 @@ struct BlockSolver {
     }
 
     /// One cyclic pass over the working set, then the intercept. Returns the largest
-    /// violation met (each coordinate's, just before its update).
-    func sweep(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double) -> Double {
+    /// violation met (each coordinate's, just before its update) and the largest move,
+    /// relative to 1 + |w_j|.
+    func sweep(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double)
+        -> (violation: Double, change: Double) {
         let n = design.rows
-        var worst = 0.0
+        var worst = 0.0, change = 0.0
         design.x.withUnsafeBufferPointer { x in
             for (index, j) in working.enumerated() {
                 let column = x.baseAddress! + j * n
@@ -109,6 +111,7 @@ struct BlockSolver {
                 if new != old {
                     model.move(new - old, column: column)
                     w[offset + j] = new
+                    change = max(change, abs(new - old) / (1 + abs(new)))
                 }
             }
         }
@@ -118,8 +121,9 @@ struct BlockSolver {
             let delta = g / model.sumV
             model.move(delta, column: nil)
             b += delta
+            change = max(change, abs(delta) / (1 + abs(b)))
         }
-        return worst
+        return (worst, change)
     }
 
     /// Flops of one sweep, and of `polish` on a support of `size` columns.
@@ -137,7 +141,7 @@ struct BlockSolver {
         let n = design.rows
         let support = working.filter { w[offset + $0] != 0 }
         let m = support.count + (model.fitsIntercept ? 1 : 0)
-        guard m > 0, support.count < n else { return false }
+        guard m > 0, support.count < n || l2 > 0 else { return false }  // else A is singular
         var z = [Double](repeating: 0, count: n * m)      // √v ∘ [X̃_S 1], column-major
         let root = model.v.map { $0.squareRoot() }
         for (a, j) in support.enumerated() { for i in 0..<n { z[a * n + i] = root[i] * design.x[j * n + i] } }

@@ -49,16 +49,17 @@ public final class CoordinateDescentSolver {
     }
 
     /// The solution for α and ρ from `start` (a warm start, in the original units) or from
-    /// zero. It iterates until the relative KKT violation is at most `tolerance` or
-    /// `maxIterations` sweeps have run; it is `converged` when the violation is at most
-    /// `kktTolerance`.
+    /// zero. It iterates until the relative KKT violation is at most `tolerance` and the
+    /// coordinate moves estimate the distance to the solution (`ErrorEstimate`, relative to
+    /// 1 + |w|, standardized units) below `tolerance` too, or `maxIterations` sweeps have run;
+    /// it is `converged` when the violation is at most `kktTolerance`.
     public func solve(alpha: Double, l1Ratio: Double, tolerance: Double = 1e-7, kktTolerance: Double = 1e-5,
                       maxIterations: Int = 100_000, start: LinearSolution? = nil) throws -> LinearSolution {
         try LinearProblem(loss: design.loss, alpha: alpha, l1Ratio: l1Ratio).validate()
         let (p, k) = (design.columns, design.outputs)
         let scale = max(design.scale, 1e-12)
         var state = State(design: design, l1: alpha * l1Ratio, l2: alpha * (1 - l1Ratio), target: tolerance * scale,
-                          maxSweeps: maxIterations)
+                          errorTarget: tolerance, maxSweeps: maxIterations)
         if let start {
             guard start.coefficients.count == k * p, start.intercepts.count == k else {
                 throw TrainingError.invalidConfiguration("the warm start has \(start.coefficients.count) coefficients, expected \(k * p)")

@@ -11,10 +11,11 @@ struct GramSolver {
     let working: [Int]
     let l1: Double, l2: Double
 
-    /// One cyclic pass over the working set; returns the largest violation met.
-    func sweep(_ q: inout [Double], _ w: inout [Double]) -> Double {
+    /// One cyclic pass over the working set; returns the largest violation met and the largest
+    /// move, relative to 1 + |w_j|.
+    func sweep(_ q: inout [Double], _ w: inout [Double]) -> (violation: Double, change: Double) {
         let p = columns
-        var worst = 0.0
+        var worst = 0.0, change = 0.0
         gram.withUnsafeBufferPointer { g in
             q.withUnsafeMutableBufferPointer { q in
                 for j in working {
@@ -26,11 +27,12 @@ struct GramSolver {
                     if new != old {
                         cblas_daxpy(Int32(p), -(new - old), g.baseAddress! + j * p, 1, q.baseAddress!, 1)
                         w[j] = new
+                        change = max(change, abs(new - old) / (1 + abs(new)))
                     }
                 }
             }
         }
-        return worst
+        return (worst, change)
     }
 
     var sweepCost: Double { Double(2 * columns * max(working.count, 1)) }

@@ -44,13 +44,16 @@ struct KKTCheck {
         let scales = scales ?? [Double](repeating: 1, count: p)
         let classes = loss == .ce ? Int(data.targets.max() ?? 0) + 1 : 1
         var best = 0.0
-        for c in 0..<classes {
-            let target = data.targets.map { loss == .ce ? (Int($0) == c ? 1.0 : 0) : Double($0) }
-            let mean = target.reduce(0, +) / Double(n)
-            for j in 0..<p {
-                var dot = 0.0
-                for r in 0..<n { dot += Double(data.features[r * p + j]) * (target[r] - mean) }
-                best = max(best, abs(dot) / scales[j])
+        data.features.withUnsafeBufferPointer { x in
+            for c in 0..<classes {
+                let target = data.targets.map { loss == .ce ? (Int($0) == c ? 1.0 : 0) : Double($0) }
+                let mean = target.reduce(0, +) / Double(n)
+                var dots = [Double](repeating: 0, count: p)
+                for r in 0..<n {  // row by row: X is row-major
+                    let t = target[r] - mean
+                    for j in 0..<p { dots[j] += Double(x[r * p + j]) * t }
+                }
+                for j in 0..<p { best = max(best, abs(dots[j]) / scales[j]) }
             }
         }
         return best / Double(n)

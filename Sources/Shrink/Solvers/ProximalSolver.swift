@@ -156,12 +156,18 @@ public final class ProximalSolver {
 
     /// Population standard deviation of each column (1 where a column is constant).
     static func columnScales(_ data: Dataset) -> [Double] {
-        (0..<data.columns).map { c in
-            let column = (0..<data.rows).map { Double(data.features[$0 * data.columns + c]) }
-            let mean = column.reduce(0, +) / Double(data.rows)
-            let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(data.rows)
-            return variance > 0 ? variance.squareRoot() : 1
+        let (n, p) = (data.rows, data.columns)
+        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        data.features.withUnsafeBufferPointer { x in
+            for r in 0..<n { for j in 0..<p { sums[j] += Double(x[r * p + j]) } }
+            for r in 0..<n {
+                for j in 0..<p {
+                    let d = Double(x[r * p + j]) - sums[j] / Double(n)
+                    squares[j] += d * d
+                }
+            }
         }
+        return squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
     }
 
     static func scaledData(_ data: Dataset, _ scales: [Double]) throws -> Dataset {

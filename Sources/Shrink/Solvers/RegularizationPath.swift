@@ -81,21 +81,15 @@ public struct RegularizationPath: Sendable {
                                progress: (@Sendable (Progress) -> Void)? = nil) throws -> RegularizationPath {
         try train.requireClasses(for: loss)
         let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
-        var first: CoordinateDescentSolver?
         let alphas: [Double]
         if let explicit {
             guard !explicit.isEmpty, explicit.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
                 throw TrainingError.invalidConfiguration("the α grid must be finite numbers ≥ 0")
             }
             alphas = explicit
-        } else if batched {
+        } else {
             alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss),
                           epsilon: epsilon, count: count)
-        } else {
-            let solver = try CoordinateDescentSolver(loss: loss, data: train, standardize: standardize, device: device,
-                                                     classes: classes)
-            first = solver
-            alphas = grid(alphaMax: solver.gradientAtZero / max(l1Ratio, 1e-3) * (1 + 1e-4), epsilon: epsilon, count: count)
         }
         var misses: [Miss] = []
         func walk(_ data: Dataset, scoring: Dataset?, fold: Int?) throws -> [Point] {
@@ -121,9 +115,8 @@ public struct RegularizationPath: Sendable {
                     report(solutions.count)
                 }
             } else {
-                let solver = try (fold == nil ? first : nil)
-                    ?? CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
-                                               classes: classes)
+                let solver = try CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
+                                                         classes: classes)
                 for alpha in alphas {
                     solutions.append(try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
                                                       kktTolerance: kktTolerance, maxIterations: maxIterations,

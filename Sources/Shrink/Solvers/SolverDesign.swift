@@ -54,11 +54,17 @@ final class SolverDesign {
         var x = [Double](repeating: 0, count: n * p)
         data.features.withUnsafeBufferPointer { f in
             x.withUnsafeMutableBufferPointer { out in
-                for r in 0..<n {
+                // Transposed in blocks of rows, so that both sides stay in cache.
+                for first in stride(from: 0, to: n, by: 128) {
+                    let last = min(first + 128, n)
                     for j in 0..<p {
-                        let d = Double(f[r * p + j]) - means[j]
-                        out[j * n + r] = d
-                        squares[j] += d * d
+                        var sum = 0.0
+                        for r in first..<last {
+                            let d = Double(f[r * p + j]) - means[j]
+                            out[j * n + r] = d
+                            sum += d * d
+                        }
+                        squares[j] += sum
                     }
                 }
             }
@@ -113,7 +119,9 @@ final class SolverDesign {
         let (n, p, k) = (rows, columns, outputs)
         if screening == nil {
             var copy = [Float](repeating: 0, count: n * p)
-            for j in 0..<p { for r in 0..<n { copy[r * p + j] = Float(x[j * n + r]) } }
+            for first in stride(from: 0, to: n, by: 128) {
+                for j in 0..<p { for r in first..<min(first + 128, n) { copy[r * p + j] = Float(x[j * n + r]) } }
+            }
             screening = (try device.makeBuffer(copy), try device.makeBuffer(count: k * n), try device.makeBuffer(count: k * p))
         }
         let (xb, rb, gb) = screening!

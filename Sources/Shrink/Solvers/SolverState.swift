@@ -8,6 +8,8 @@ extension CoordinateDescentSolver {
         let l1: Double, l2: Double
         /// The KKT violation (absolute, scaled space) the working-set problem is solved to.
         let target: Double
+        /// ... and the estimated distance of the coefficients from the solution, relative to 1 + |w|.
+        let errorTarget: Double
         let maxSweeps: Int
         /// Coefficients [k, p] and intercepts [k], scaled space.
         var w: [Double] = [], b: [Double] = []
@@ -15,8 +17,9 @@ extension CoordinateDescentSolver {
         var q: [Double] = [], eta: [Double] = []
         var sweeps = 0
 
-        init(design: SolverDesign, l1: Double, l2: Double, target: Double, maxSweeps: Int) {
+        init(design: SolverDesign, l1: Double, l2: Double, target: Double, errorTarget: Double, maxSweeps: Int) {
             self.design = design
+            self.errorTarget = errorTarget
             self.l1 = l1
             self.l2 = l2
             self.target = target
@@ -98,11 +101,11 @@ extension CoordinateDescentSolver {
         private mutating func solveGram(working: [Int]) {
             guard let gram = design.gram, !working.isEmpty else { return }
             let solver = GramSolver(gram: gram.matrix, columns: design.columns, working: working, l1: l1, l2: l2)
-            var rental = Rental()
+            var rental = Rental(), error = ErrorEstimate()
             while sweeps < maxSweeps {
-                let violation = solver.sweep(&q, &w)
+                let (violation, change) = solver.sweep(&q, &w)
                 sweeps += 1
-                if violation <= target { break }
+                if violation <= target, error.update(change) <= errorTarget { break }
                 let support = working.filter { w[$0] != 0 }
                 if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support.count)),
                    solver.polish(&q, &w) { break }
@@ -119,11 +122,11 @@ extension CoordinateDescentSolver {
             var model = BlockModel(rho: rho, v: v, fitsIntercept: design.loss != .mse)
             let solver = BlockSolver(design: design, working: working, model: model, l1: l1, l2: l2)
             let (startW, startB) = (Array(w[(c * p)..<((c + 1) * p)]), b[c])
-            var rental = Rental()
+            var rental = Rental(), error = ErrorEstimate()
             while sweeps < maxSweeps {
-                let violation = solver.sweep(&model, &w, offset: c * p, intercept: &b[c])
+                let (violation, change) = solver.sweep(&model, &w, offset: c * p, intercept: &b[c])
                 sweeps += 1
-                if violation <= tolerance { break }
+                if violation <= tolerance, error.update(change) <= errorTarget * tolerance / target { break }
                 let support = working.filter { w[c * p + $0] != 0 }
                 if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support.count)),
                    solver.polish(&model, &w, offset: c * p, intercept: &b[c]) { break }
@@ -254,6 +257,22 @@ extension CoordinateDescentSolver {
             let loss = total / Double(n)
             if design.loss == .mse { return (loss, spread > 0 ? 1 - loss / spread : .nan) }
             return (loss, Double(right) / Double(n))
+        }
+    }
+
+    /// The a-posteriori error of a linearly converging iteration: with moves d_k shrinking by
+    /// κ = d_k/d_{k−1} per sweep, the distance to the limit is at most d_k·κ/(1 − κ) (infinite
+    /// while the moves do not shrink; unknown — infinite — after the first sweep unless it moved
+    /// nothing).
+    struct ErrorEstimate {
+        private var last = Double.infinity
+
+        mutating func update(_ change: Double) -> Double {
+            defer { last = change }
+            if change == 0 { return 0 }
+            guard last.isFinite, change < last else { return .infinity }
+            let ratio = change / last
+            return change * ratio / (1 - ratio)
         }
     }
 
