@@ -18,21 +18,40 @@ struct BlockModel {
     let sumV: Double
     let fitsIntercept: Bool
 
-    init(rho: [Double], v: [Double], fitsIntercept: Bool) {
+    /// A constant v (mse): Δη is not tracked while coordinates move but recovered at the end
+    /// as (ρ₀ − ρ)/v, one pass instead of one per update.
+    let constantV: Double?
+
+    init(rho: [Double], v: [Double], fitsIntercept: Bool, constantV: Double? = nil) {
         self.rho = rho
         rhoStart = rho
         deltaEta = [Double](repeating: 0, count: rho.count)
         self.v = v
         sumV = v.reduce(0, +)
         self.fitsIntercept = fitsIntercept
+        self.constantV = constantV
+    }
+
+    /// Brings Δη up to date (a constant-v model tracks only ρ).
+    mutating func settle() {
+        guard let constantV else { return }
+        for i in rho.indices { deltaEta[i] = (rhoStart[i] - rho[i]) / constantV }
     }
 
     /// ρ₀ᵀΔη: the first-order change of the data term is its negative.
+    /// (Call `settle` first.)
     var firstOrderDecrease: Double { zip(rhoStart, deltaEta).reduce(0) { $0 + $1.0 * $1.1 } }
 
     /// Moves Δη by δ·column (rho by −δ·v∘column); `column` nil means the intercept's column of 1s.
     mutating func move(_ delta: Double, column: UnsafePointer<Double>?) {
         let n = rho.count
+        if let constantV {
+            let scaled = delta * constantV
+            rho.withUnsafeMutableBufferPointer { rho in
+                if let column { for i in 0..<n { rho[i] -= scaled * column[i] } } else { for i in 0..<n { rho[i] -= scaled } }
+            }
+            return
+        }
         v.withUnsafeBufferPointer { v in
             rho.withUnsafeMutableBufferPointer { rho in
                 deltaEta.withUnsafeMutableBufferPointer { eta in
@@ -102,7 +121,7 @@ struct BlockSolver {
         design.x.withUnsafeBufferPointer { x in
             for (index, j) in working.enumerated() {
                 let column = x.baseAddress! + j * n
-                let g = model.rho.withUnsafeBufferPointer { cblas_ddot(Int32(n), column, 1, $0.baseAddress!, 1) }
+                let g = model.rho.withUnsafeBufferPointer { dotProduct(column, $0.baseAddress!, n) }
                 let old = w[offset + j]
                 worst = max(worst, coordinateViolation(g, old, l1: l1, l2: l2))
                 let h = curvature[index]

@@ -119,7 +119,8 @@ extension CoordinateDescentSolver {
         private mutating func newtonStep(output c: Int, working: [Int], tolerance: Double) throws {
             let (n, p) = (design.rows, design.columns)
             let (rho, v) = negativeGradient(output: c, curvature: true)
-            var model = BlockModel(rho: rho, v: v, fitsIntercept: design.loss != .mse)
+            var model = BlockModel(rho: rho, v: v, fitsIntercept: design.loss != .mse,
+                                   constantV: design.loss == .mse ? 1 / Double(n) : nil)
             let solver = BlockSolver(design: design, working: working, model: model, l1: l1, l2: l2)
             let (startW, startB) = (Array(w[(c * p)..<((c + 1) * p)]), b[c])
             var rental = Rental(), error = ErrorEstimate()
@@ -135,6 +136,7 @@ extension CoordinateDescentSolver {
             if solver.polishCost(size) <= max(rental.total, Double(n) * 2000) {
                 _ = solver.polish(&model, &w, offset: c * p, intercept: &b[c])
             }
+            model.settle()
             let step = design.loss == .mse ? 1 : lineSearch(output: c, working: working, model: model, startW: startW,
                                                             startB: startB)
             let newW = Array(w[(c * p)..<((c + 1) * p)]), newB = b[c]
