@@ -32,6 +32,19 @@ struct BlockModel {
         self.constantV = constantV
     }
 
+    /// Sets Δη (and ρ = ρ₀ − v∘Δη).
+    mutating func reset(deltaEta values: [Double]) {
+        deltaEta = values
+        for i in rho.indices { rho[i] = rhoStart[i] - v[i] * values[i] }
+    }
+
+    /// The model's value −ρ₀ᵀΔη + ½Σvᵢ Δηᵢ² at Δη = `values`.
+    func value(at values: [Double]) -> Double {
+        var total = 0.0
+        for i in values.indices { total += values[i] * (0.5 * v[i] * values[i] - rhoStart[i]) }
+        return total
+    }
+
     /// Brings Δη up to date (a constant-v model tracks only ρ).
     mutating func settle() {
         guard let constantV else { return }

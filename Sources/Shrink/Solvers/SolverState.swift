@@ -123,11 +123,14 @@ extension CoordinateDescentSolver {
                                    constantV: design.loss == .mse ? 1 / Double(n) : nil)
             let solver = BlockSolver(design: design, working: working, model: model, l1: l1, l2: l2)
             let (startW, startB) = (Array(w[(c * p)..<((c + 1) * p)]), b[c])
-            var rental = Rental(), error = ErrorEstimate()
+            var rental = Rental(), error = ErrorEstimate(), anderson = Anderson()
             while sweeps < maxSweeps {
                 let (violation, change) = solver.sweep(&model, &w, offset: c * p, intercept: &b[c])
                 sweeps += 1
                 if violation <= tolerance, error.update(change) <= errorTarget * tolerance / target { break }
+                if let point = anderson.record(working.map { w[c * p + $0] } + [b[c]]) {
+                    accelerate(to: point, output: c, working: working, model: &model, startW: startW, startB: startB)
+                }
                 let support = working.filter { w[c * p + $0] != 0 }
                 if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support.count)),
                    solver.polish(&model, &w, offset: c * p, intercept: &b[c]) { break }
@@ -148,6 +151,30 @@ extension CoordinateDescentSolver {
             guard w.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else {
                 throw TrainingError.diverged(epoch: 1, step: sweeps, what: "the coordinate-descent solver's coefficients")
             }
+        }
+
+        /// Moves output c's working coefficients and intercept to `point` (Anderson's
+        /// extrapolation: the working values, then the intercept) if that lowers the model's
+        /// objective (quadratic model + penalty over the working set).
+        private mutating func accelerate(to point: [Double], output c: Int, working: [Int], model: inout BlockModel,
+                                         startW: [Double], startB: Double) {
+            let (n, p) = (design.rows, design.columns)
+            func penalty(_ values: [Double]) -> Double {
+                values.prefix(working.count).reduce(0.0) { $0 + l1 * abs($1) + l2 / 2 * $1 * $1 }
+            }
+            var delta = [Double](repeating: model.fitsIntercept ? point[working.count] - startB : 0, count: n)
+            design.x.withUnsafeBufferPointer { x in
+                for (a, j) in working.enumerated() where point[a] != startW[j] {
+                    let move = point[a] - startW[j], column = x.baseAddress! + j * n
+                    for i in 0..<n { delta[i] += move * column[i] }
+                }
+            }
+            model.settle()
+            let current = working.map { w[c * p + $0] }
+            guard model.value(at: delta) + penalty(point) < model.value(at: model.deltaEta) + penalty(current) else { return }
+            model.reset(deltaEta: delta)
+            for (a, j) in working.enumerated() { w[c * p + j] = point[a] }
+            if model.fitsIntercept { b[c] = point[working.count] }
         }
 
         /// Armijo backtracking (σ = 10⁻⁴, halving) on the true objective along the model's step.
