@@ -35,10 +35,11 @@ struct GramSolver {
         return (worst, change)
     }
 
+    /// As `BlockSolver.sweepCost` and `polishCost`: the Cholesky counts an eighth.
     var sweepCost: Double { Double(2 * columns * max(working.count, 1)) }
     func polishCost(_ size: Int) -> Double {
         let m = Double(size)
-        return m * m * m / 3 + Double(columns) * m
+        return m * m * m / 24 + m * m + 2 * Double(columns) * m
     }
 
     /// Solves the problem over the working set's nonzeros with their signs fixed:

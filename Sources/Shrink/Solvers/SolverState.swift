@@ -93,7 +93,9 @@ extension CoordinateDescentSolver {
             while violation > target, sweeps < maxSweeps {
                 // Inexact Newton: each model solved to a tenth of the current violation (mse's is exact).
                 let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
+                let support = w.indices.filter { w[$0] != 0 }
                 for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
+                if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support { _ = jointNewtonStep(working: working) }
                 violation = self.violation(working: working)
             }
         }
