@@ -40,10 +40,10 @@ struct PathBenchCommand: ParsableCommand {
                 return best
             }
             let sequential = try time(batched: false), batched = try time(batched: true)
-            var line = String(format: "%@: %d-α path, n %d, p %d: warm-started one by one %.4f s, batched (K = %d) %.4f s → %.2f×",
+            var line = String(format: "%@: %d-α path, n %d, p %d: coordinate descent %.4f s, FISTA batched (K = %d) %.4f s → %.2f×",
                               device.name, nAlphas, n, p, sequential, nAlphas, batched, sequential / batched)
             let best = min(sequential, batched)
-            if let path = paths[true], let peer = try sklearn(data, alphas: path.points.map(\.alpha)) {
+            if let path = paths[sequential <= batched ? false : true], let peer = try sklearn(data, alphas: path.points.map(\.alpha)) {
                 // Each library's largest coefficient error over the path, against the exact path.
                 func error(_ coefficients: [[Double]]) -> Double {
                     zip(coefficients, peer.exact).map { mine, exact in

@@ -43,11 +43,13 @@ final class ReadmeExampleTests: XCTestCase {
 
         // --- README ---
         let classes = try SyntheticData.make("classification:600:20:4", seed: 1)
-        let fit = try ProximalSolver.solve(LinearProblem(loss: .ce, alpha: 0.02, l1Ratio: 1), data: classes, device: device)
-        print(fit.nonzeros, fit.intercepts)                          // of 4×20 coefficients; 4 centered intercepts
+        let fit = try CoordinateDescentSolver.solve(LinearProblem(loss: .ce, alpha: 0.02, l1Ratio: 1), data: classes,
+                                                    device: device)
+        print(fit.nonzeros, fit.intercepts, fit.converged)           // of 4×20 coefficients; 4 centered intercepts
         let path = try RegularizationPath.compute(
             loss: .ce, l1Ratio: 1, standardize: true, train: classes, validation: nil,
-            epsilon: 1e-2, count: 20, folds: 5, seed: 0, device: device, batched: true)
+            epsilon: 1e-2, count: 20, folds: 5, seed: 0, device: device)
+        print(path.crossValidation!.alphaMin, path.crossValidation!.alpha1SE, path.misses.isEmpty)
         print(path.crossValidation!.alphaMin, path.crossValidation!.alpha1SE)
         let three = try Trainer(device: device, configuration: configuration, variants: [
             ModelVariant(), ModelVariant(penalty: Penalty(l1: 0.01)), ModelVariant(penalty: Penalty(l2: 0.01))],
@@ -60,6 +62,8 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertEqual(fit.coefficients.count, 80)
         XCTAssertEqual(fit.intercepts.reduce(0, +), 0, accuracy: 1e-6)
         XCTAssertGreaterThan(fit.nonzeros, 0)
+        XCTAssertTrue(fit.converged)
+        XCTAssertTrue(path.misses.isEmpty)
         XCTAssertEqual(path.points.count, 20)
         XCTAssertGreaterThanOrEqual(path.crossValidation!.alpha1SE, path.crossValidation!.alphaMin)
         XCTAssertEqual(try three.model.stateDict(model: 1).map(\.name), ["0.weight", "0.bias", "2.weight", "2.bias"])
