@@ -67,8 +67,18 @@ public enum NPY {
         guard needed == bytes.count - dataStart else {
             throw fail("\(bytes.count - dataStart - needed) trailing bytes after the data")
         }
-        let values = bytes.withUnsafeBytes { raw in
-            (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[(dataStart + $0 * width)...])) }
+        let values: [Float]
+        if descr == "<f4" {  // the common case, copied as it is (this loader only runs on little-endian hosts)
+            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                bytes.withUnsafeBytes { raw in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + needed)]))
+                }
+                initialized = count
+            }
+        } else {
+            values = bytes.withUnsafeBytes { raw in
+                (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[(dataStart + $0 * width)...])) }
+            }
         }
         return NPYArray(shape: shape, values: values)
     }

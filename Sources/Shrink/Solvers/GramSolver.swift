@@ -25,7 +25,7 @@ struct GramSolver {
                     guard h + l2 > 0 else { continue }
                     let new = softThreshold(gj + h * old, l1) / (h + l2)
                     if new != old {
-                        cblas_daxpy(Int32(p), -(new - old), g.baseAddress! + j * p, 1, q.baseAddress!, 1)
+                        axpy(-(new - old), g.baseAddress! + j * p, q.baseAddress!, p)
                         w[j] = new
                         change = max(change, abs(new - old) / (1 + abs(new)))
                     }

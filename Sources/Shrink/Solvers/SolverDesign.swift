@@ -175,3 +175,8 @@ final class SolverDesign {
     while i < count { s0 += a[i] * b[i]; i += 1 }
     return (s0 + s1) + (s2 + s3)
 }
+
+/// y ← y + a·x over `count` Doubles (a plain loop, for the reason of `dotProduct`).
+@inline(__always) func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+    for i in 0..<count { y[i] += a * x[i] }
+}

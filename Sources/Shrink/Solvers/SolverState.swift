@@ -90,13 +90,22 @@ extension CoordinateDescentSolver {
             if usesGram { return solveGram(working: working) }
             var violation = self.violation(working: working)
             let blocks = design.loss == .ce ? design.outputs : 1
-            while violation > target, sweeps < maxSweeps {
+            // For bce and ce a small violation does not yet mean a small error (ill-conditioned
+            // data): Newton steps go on until the last one moved the coefficients by less than
+            // `errorTarget` too (near the solution they shrink quadratically, so this is cheap).
+            var moved = design.loss == .mse ? 0 : Double.infinity
+            while violation > target || moved > errorTarget, sweeps < maxSweeps {
                 // Inexact Newton: each model solved to a tenth of the current violation (mse's is exact).
                 let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
+                let (before, intercepts) = (w, b)
                 let support = w.indices.filter { w[$0] != 0 }
                 for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
                 if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support { _ = jointNewtonStep(working: working) }
                 violation = self.violation(working: working)
+                if design.loss != .mse {
+                    moved = max(zip(w, before).map { abs($0 - $1) / (1 + abs($0)) }.max() ?? 0,
+                                zip(b, intercepts).map { abs($0 - $1) / (1 + abs($0)) }.max() ?? 0)
+                }
             }
         }
 
