@@ -127,12 +127,14 @@ struct BlockSolver {
     /// One cyclic pass over the working set, then the intercept. Returns the largest
     /// violation met (each coordinate's, just before its update) and the largest move,
     /// relative to 1 + |w_j|.
-    func sweep(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double)
-        -> (violation: Double, change: Double) {
+    /// `positions` (indices into the working set) restricts the pass to those coordinates.
+    func sweep(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double,
+               positions: [Int]? = nil) -> (violation: Double, change: Double) {
         let n = design.rows
         var worst = 0.0, change = 0.0
         design.x.withUnsafeBufferPointer { x in
-            for (index, j) in working.enumerated() {
+            for index in positions ?? Array(working.indices) {
+                let j = working[index]
                 let column = x.baseAddress! + j * n
                 let g = model.rho.withUnsafeBufferPointer { dotProduct(column, $0.baseAddress!, n) }
                 let old = w[offset + j]

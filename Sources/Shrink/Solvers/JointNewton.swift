@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 extension CoordinateDescentSolver.State {
@@ -25,29 +26,59 @@ extension CoordinateDescentSolver.State {
             for c in 0..<k { shares[i * k + c] = exp(eta[c * n + i] - top); total += shares[i * k + c] }
             for c in 0..<k { shares[i * k + c] /= total }
         }
-        func z(_ u: Int, _ i: Int) -> Double { variables[u].column.map { design.x[$0 * n + i] } ?? 1 }
-        var hessian = [Double](repeating: 0, count: m * m), rhs = [Double](repeating: 0, count: m)
+        // Z = [z_u] column-major [n, m]: each variable's column (x̃_j, or 1s for an intercept).
+        var z = [Double](repeating: 1, count: n * m)
+        for (u, variable) in variables.enumerated() {
+            if let j = variable.column { for i in 0..<n { z[u * n + i] = design.x[j * n + i] } }
+        }
         let inverse = 1 / Double(n)
-        for u in 0..<m {
-            let (c, column) = variables[u]
-            var g = 0.0
-            for i in 0..<n { g += (shares[i * k + c] - (Int(design.targets[i]) == c ? 1 : 0)) * z(u, i) }
-            g *= inverse
-            if let column {
-                let value = w[c * p + column]
-                rhs[u] = -(g + l2 * value + (value > 0 ? l1 : -l1))
-                hessian[u * m + u] += l2
-            } else {
-                rhs[u] = -g
+        // g = Zᵀ(P − Y)/n per class's variables; H block (c, d) = Z_cᵀ diag(P_c(δ − P_d)/n) Z_d by dgemm.
+        var rhs = [Double](repeating: 0, count: m)
+        let first = (0..<k).map { c in variables.firstIndex { $0.output == c } ?? m }
+        let counts = (0..<k).map { c in variables.filter { $0.output == c }.count }
+        var hessian = [Double](repeating: 0, count: m * m)
+        for c in 0..<k where counts[c] > 0 {
+            let residual = (0..<n).map { i in (shares[i * k + c] - (Int(design.targets[i]) == c ? 1 : 0)) * inverse }
+            var g = [Double](repeating: 0, count: counts[c])
+            z.withUnsafeBufferPointer { zp in
+                cblas_dgemv(CblasColMajor, CblasTrans, Int32(n), Int32(counts[c]), 1, zp.baseAddress! + first[c] * n,
+                            Int32(n), residual, 1, 0, &g, 1)
             }
-            for v in u..<m {
-                let d = variables[v].output
-                var h = 0.0
-                for i in 0..<n { h += shares[i * k + c] * ((c == d ? 1 : 0) - shares[i * k + d]) * z(u, i) * z(v, i) }
-                hessian[v * m + u] += h * inverse
-                if v != u { hessian[u * m + v] = hessian[v * m + u] }
+            for a in 0..<counts[c] { rhs[first[c] + a] = g[a] }
+            for d in c..<k where counts[d] > 0 {
+                var weighted = [Double](repeating: 0, count: n * counts[c])   // diag(ω) Z_c
+                for a in 0..<counts[c] {
+                    for i in 0..<n {
+                        let omega = shares[i * k + c] * ((c == d ? 1 : 0) - shares[i * k + d]) * inverse
+                        weighted[a * n + i] = omega * z[(first[c] + a) * n + i]
+                    }
+                }
+                var block = [Double](repeating: 0, count: counts[c] * counts[d])   // column-major [m_c, m_d]
+                z.withUnsafeBufferPointer { zp in
+                    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, Int32(counts[c]), Int32(counts[d]), Int32(n), 1,
+                                weighted, Int32(n), zp.baseAddress! + first[d] * n, Int32(n), 0, &block, Int32(counts[c]))
+                }
+                for a in 0..<counts[c] {
+                    for e in 0..<counts[d] {
+                        let (u, v) = (first[c] + a, first[d] + e)
+                        hessian[v * m + u] = block[e * counts[c] + a]
+                        hessian[u * m + v] = block[e * counts[c] + a]
+                    }
+                }
             }
         }
+        for u in 0..<m {
+            guard let column = variables[u].column else { rhs[u] = -rhs[u]; continue }
+            let value = w[variables[u].output * p + column]
+            rhs[u] = -(rhs[u] + l2 * value + (value > 0 ? l1 : -l1))
+            hessian[u * m + u] += l2
+        }
+        // Softmax is flat along a shift of a column's coefficients in every class: with λ₂ = 0 and
+        // the column in every class's support, H is singular there. A little damping keeps the
+        // solve defined; along such a direction the step then runs to the first coefficient
+        // that reaches zero (where the L1 term's kink sits), as an active-set step should.
+        let damping = 1e-9 * ((0..<m).map { hessian[$0 * m + $0] }.max() ?? 0)
+        for u in 0..<m { hessian[u * m + u] += damping }
         guard choleskySolve(&hessian, &rhs, size: m) else { return false }
         let coefficientIndices = (0..<m).filter { variables[$0].column != nil }
         let (limit, blocking) = stepToBoundary(coefficientIndices.map { w[variables[$0].output * p + variables[$0].column!] },
@@ -55,7 +86,7 @@ extension CoordinateDescentSolver.State {
         var delta = [Double](repeating: 0, count: k * n)      // Δη per class for the full step
         for u in 0..<m {
             let c = variables[u].output
-            for i in 0..<n { delta[c * n + i] += rhs[u] * z(u, i) }
+            for i in 0..<n { delta[c * n + i] += rhs[u] * z[u * n + i] }
         }
         let start = objective(working: working)
         let (savedW, savedB, savedEta) = (w, b, eta)

@@ -94,13 +94,19 @@ extension CoordinateDescentSolver {
             // data): Newton steps go on until the last one moved the coefficients by less than
             // `errorTarget` too (near the solution they shrink quadratically, so this is cheap).
             var moved = design.loss == .mse ? 0 : Double.infinity
+            var joint = false
             while violation > target || moved > errorTarget, sweeps < maxSweeps {
                 // Inexact Newton: each model solved to a tenth of the current violation (mse's is exact).
                 let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
                 let (before, intercepts) = (w, b)
-                let support = w.indices.filter { w[$0] != 0 }
-                for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
-                if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support { _ = jointNewtonStep(working: working) }
+                if joint {  // ce: once a joint step has worked, it alone goes on while it lowers the objective
+                    joint = jointNewtonStep(working: working)
+                }
+                if !joint {
+                    let support = w.indices.filter { w[$0] != 0 }
+                    for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
+                    if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support { joint = jointNewtonStep(working: working) }
+                }
                 violation = self.violation(working: working)
                 if design.loss != .mse {
                     moved = max(zip(w, before).map { abs($0 - $1) / (1 + abs($0)) }.max() ?? 0,
@@ -135,10 +141,20 @@ extension CoordinateDescentSolver {
             let solver = BlockSolver(design: design, working: working, model: model, l1: l1, l2: l2)
             let (startW, startB) = (Array(w[(c * p)..<((c + 1) * p)]), b[c])
             var rental = Rental(), error = ErrorEstimate(), anderson = Anderson()
+            // glmnet's active-set cycling: after a pass over the whole working set, passes over its
+            // nonzeros only until they settle, then a whole pass again; done when a whole pass
+            // finds nothing to do.
+            var activeOnly = false
             while sweeps < maxSweeps {
-                let (violation, change) = solver.sweep(&model, &w, offset: c * p, intercept: &b[c])
+                let positions = activeOnly ? working.indices.filter { w[c * p + working[$0]] != 0 } : nil
+                let (violation, change) = solver.sweep(&model, &w, offset: c * p, intercept: &b[c], positions: positions)
                 sweeps += 1
-                if violation <= tolerance, error.update(change) <= errorTarget * tolerance / target { break }
+                if violation <= tolerance, error.update(change) <= errorTarget * tolerance / target {
+                    if !activeOnly { break }
+                    activeOnly = false
+                    continue
+                }
+                activeOnly = true
                 if let point = anderson.record(working.map { w[c * p + $0] } + [b[c]]) {
                     accelerate(to: point, output: c, working: working, model: &model, startW: startW, startB: startB)
                 }
