@@ -4,5 +4,6 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks with their peers measured in the same run.",
-        subcommands: [MatmulBenchCommand.self, TrainBenchCommand.self, PathBenchCommand.self, CompareBenchCommand.self])
+        subcommands: [MatmulBenchCommand.self, TrainBenchCommand.self, PathBenchCommand.self, CompareBenchCommand.self,
+                      SolversBenchCommand.self])
 }

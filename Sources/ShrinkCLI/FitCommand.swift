@@ -54,8 +54,14 @@ struct FitCommand: ParsableCommand {
             let loaded = seconds(since: started)
             let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)
             let solution = switch solver {
-            case .cd: try CoordinateDescentSolver.solve(problem, data: data, device: device, tolerance: tolerance,
-                                                        kktTolerance: kktTolerance, maxIterations: maxIterations)
+            case .cd: try {
+                let solver = try CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device)
+                let line = ProgressLine()
+                solver.progress = { line.update("sweep \($0)") }
+                defer { line.finish() }
+                return try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance, kktTolerance: kktTolerance,
+                                        maxIterations: maxIterations)
+            }()
             case .fista: try ProximalSolver.solve(problem, data: data, device: device, tolerance: tolerance,
                                                   kktTolerance: kktTolerance, maxIterations: maxIterations)
             }

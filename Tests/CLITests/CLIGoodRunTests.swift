@@ -63,6 +63,10 @@ final class CLIGoodRunTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stdout.contains("×"), "\(arguments): \(result.stdout)")
         }
+        // bench solvers needs its peer script (and Python's peers): without it, one line and exit 1.
+        let solvers = try CLI.run(["bench", "solvers", "--script", "/nonexistent.py"])
+        XCTAssertEqual(solvers.status, 1, solvers.stdout)
+        XCTAssertTrue(solvers.stderr.contains("/nonexistent.py not found"), solvers.stderr)
     }
 
     func testSyntheticRegressionWithMetricsPlotAndSave() throws {

@@ -30,6 +30,8 @@ public final class CoordinateDescentSolver {
     public var gradientAtZero: Double { design.scale }
     /// The last solution's screening gradient (max over outputs of |∇_j f|) and its λ₁.
     private var previous: (gradient: [Double], l1: Double)?
+    /// Called after each working-set round of a solve with the sweeps so far (a progress line).
+    public var progress: (@Sendable (_ sweeps: Int) -> Void)?
     /// Relative float32 error allowed for in the device's screening gradient.
     static let screeningMargin = 1e-6
 
@@ -85,6 +87,7 @@ public final class CoordinateDescentSolver {
             let threshold = state.l1 - Self.screeningMargin * scale
             let candidates = (0..<p).filter { !member[$0] && gradient[$0] > threshold }.sorted { gradient[$0] > gradient[$1] }
             outside = candidates.map { max(gradient[$0] - state.l1, 0) }.max() ?? 0
+            progress?(state.sweeps)
             if candidates.isEmpty || state.sweeps >= maxIterations { break }
             for j in candidates.prefix(max(10, working.count)) { include(j) }
         }

@@ -18,6 +18,7 @@ extension CoordinateDescentSolver.State {
         }
         let m = variables.count
         guard m > 0, m <= 400 else { return false }
+        sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
         var shares = [Double](repeating: 0, count: n * k)   // P, row-major [n, k]
         for i in 0..<n {
             var top = -Double.infinity
