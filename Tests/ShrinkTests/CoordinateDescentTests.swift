@@ -17,6 +17,8 @@ final class CoordinateDescentTests: XCTestCase {
         let intercepts: [Double]?
         let standardize: Bool?
         let data: String?
+        /// The minimized (standardized) objective at the reference solution (real data).
+        let objective: Double?
         var allIntercepts: [Double] { intercepts ?? [intercept ?? .nan] }
     }
 
@@ -72,6 +74,9 @@ final class CoordinateDescentTests: XCTestCase {
                     LinearProblem(loss: loss, alpha: c.alpha, l1Ratio: c.l1_ratio, standardize: c.standardize ?? false),
                     data: data, device: device)
                 check(s, c, data: data, "\(device.kind) \(name)")
+                // The printed objective is the one minimized (penalty on the standardized coefficients).
+                let objective = try XCTUnwrap(c.objective)
+                XCTAssertEqual(s.objective, objective, accuracy: 1e-8 * (1 + abs(objective)), "\(device.kind) \(name)")
             }
         }
     }

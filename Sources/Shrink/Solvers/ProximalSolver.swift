@@ -33,6 +33,7 @@ public struct LinearProblem: Sendable {
 public struct LinearSolution: Sendable {
     public var coefficients: [Double]
     public var intercepts: [Double]
+    /// The objective minimized (with `standardize`, the penalty is on the scaled coefficients w·s).
     public var objective: Double
     /// The mean data loss on the rows it was fit to (mse: squared error; bce, ce: log loss).
     public var dataLoss: Double = .nan
