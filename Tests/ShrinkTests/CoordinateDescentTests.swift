@@ -151,14 +151,14 @@ final class CoordinateDescentTests: XCTestCase {
         }
     }
 
-    /// An explicit grid is used as given, in its order.
+    /// An explicit grid is used as given, largest α first (as LassoCV sorts it).
     func testExplicitGrid() throws {
         let folder = fixtures.appendingPathComponent("sklearn")
         let data = try DataLoader.load(data: folder.appendingPathComponent("X.npy"),
                                        targets: folder.appendingPathComponent("y.npy"), targetColumn: nil)
         let path = try RegularizationPath.compute(loss: .mse, l1Ratio: 1, standardize: false, train: data, validation: nil,
                                                   epsilon: 0.1, count: 100, folds: 0, seed: 0, device: TrainingDevices.all[0],
-                                                  alphas: [0.5, 0.1, 0.02])
+                                                  alphas: [0.1, 0.5, 0.02])
         XCTAssertEqual(path.points.map(\.alpha), [0.5, 0.1, 0.02])
         let lasso = try XCTUnwrap(cases("sklearn").first { $0.0 == "lasso" }?.1)
         for (a, e) in zip(path.points[1].solution.coefficients, lasso.coef) { XCTAssertEqual(a, e, accuracy: 1e-6) }

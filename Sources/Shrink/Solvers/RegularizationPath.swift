@@ -67,7 +67,7 @@ public struct RegularizationPath: Sendable {
 
     /// Computes the path on `train` (scored on `validation` when given) and, with `folds` ≥ 2,
     /// the cross-validation curve over seeded folds of `train`, on the grid `alphas` (default:
-    /// `count` values from α_max down to ε·α_max).
+    /// `count` values from α_max down to ε·α_max; an explicit grid is sorted largest first).
     ///
     /// By default each α is solved by `CoordinateDescentSolver`, warm-started from the last, to
     /// the relative KKT violation `tolerance` (a solution above `kktTolerance` is not converged
@@ -86,7 +86,7 @@ public struct RegularizationPath: Sendable {
             guard !explicit.isEmpty, explicit.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
                 throw TrainingError.invalidConfiguration("the α grid must be finite numbers ≥ 0")
             }
-            alphas = explicit
+            alphas = explicit.sorted(by: >)  // largest first, as LassoCV: warm starts and the 1-SE rule assume it
         } else {
             alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss),
                           epsilon: epsilon, count: count)
