@@ -8,19 +8,7 @@ import XCTest
 /// wine, iris, solved under --standardize at tol ≤ 1e-12 and verified by their own KKT check),
 /// and a plain double-precision coordinate descent on wide (p ≫ n) data.
 final class CoordinateDescentTests: XCTestCase {
-    private struct Case: Decodable {
-        let loss: String
-        let alpha: Double
-        let l1_ratio: Double
-        let coef: [Double]
-        let intercept: Double?
-        let intercepts: [Double]?
-        let standardize: Bool?
-        let data: String?
-        /// The minimized (standardized) objective at the reference solution (real data).
-        let objective: Double?
-        var allIntercepts: [Double] { intercepts ?? [intercept ?? .nan] }
-    }
+    private typealias Case = SolverFixtureCase
 
     private let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
 

@@ -6,16 +6,7 @@ import XCTest
 /// regression and multinomial logistic regression (3 classes; L1, elastic net, L2), from
 /// fixtures made by scripts/gen_sklearn_fixtures.py (tol 1e-10 to 1e-12): within 1e-4.
 final class SolverTests: XCTestCase {
-    private struct Case: Decodable {
-        let loss: String
-        let alpha: Double
-        let l1_ratio: Double
-        let coef: [Double]
-        let intercept: Double?
-        /// Multinomial: one per class, centered.
-        let intercepts: [Double]?
-        var allIntercepts: [Double] { intercepts ?? [intercept ?? .nan] }
-    }
+    private typealias Case = SolverFixtureCase
 
     private let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("sklearn")
 

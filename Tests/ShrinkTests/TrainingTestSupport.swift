@@ -39,3 +39,22 @@ func assertClose(_ a: [Float], _ b: [Double], tolerance: Double, relative: Doubl
         return
     }
 }
+
+/// One case of a scikit-learn fixture (`Fixtures/sklearn/expected.json`, `Fixtures/realdata/expected.json`).
+struct SolverFixtureCase: Decodable {
+    let loss: String
+    let alpha: Double
+    let l1_ratio: Double
+    let coef: [Double]
+    /// mse and bce.
+    let intercept: Double?
+    /// ce: one per class, centered.
+    let intercepts: [Double]?
+    /// Real data: the problem was posed under --standardize.
+    let standardize: Bool?
+    /// Real data: the data set's folder.
+    let data: String?
+    /// Real data: the minimized (standardized) objective at the reference solution.
+    let objective: Double?
+    var allIntercepts: [Double] { intercepts ?? [intercept ?? .nan] }
+}
