@@ -50,7 +50,6 @@ struct FitCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             guard let data = try dataOptions.load(seed: seed) else { return }
             _ = try data.outputCount(for: loss)
-            try data.requireClasses(for: loss)
             let loaded = seconds(since: started)
             let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)
             let solution = switch solver {

@@ -19,8 +19,6 @@ final class SolverDesign {
     let means: [Double], scales: [Double]
     /// X̃ column-major: column j is x[j·n ..< (j+1)·n].
     let x: [Double]
-    /// ‖x̃_j‖²/n: column j's curvature in the mse data term.
-    let columnCurvature: [Double]
     /// The targets (mse: centered, y − ȳ; bce: 0…1; ce: the class index as a Double).
     let targets: [Double]
     let targetMean: Double
@@ -79,7 +77,6 @@ final class SolverDesign {
                 x.withUnsafeMutableBufferPointer { cblas_dscal(Int32(n), inverse, $0.baseAddress! + j * n, 1) }
             }
         }
-        columnCurvature = (0..<p).map { j in squares[j] / (scales[j] * scales[j]) / Double(n) }
         let y = data.targets.map(Double.init)
         let targetMean = y.reduce(0, +) / Double(n)
         self.targetMean = targetMean
@@ -106,11 +103,6 @@ final class SolverDesign {
         } else {
             gram = nil
         }
-    }
-
-    /// The class-c target indicator (ce) or the targets.
-    func target(_ row: Int, output c: Int) -> Double {
-        loss == .ce ? (Int(targets[row]) == c ? 1 : 0) : targets[row]
     }
 
     /// X̃ᵀR for R = `residuals` [k, n] (output-major): [k, p], on the device in float32. The

@@ -227,26 +227,27 @@ extension CoordinateDescentSolver {
 
         /// The mean data loss with output c's predictor moved to η_c + t·Δη.
         private func dataLoss(output c: Int, along delta: [Double], step t: Double) -> Double {
-            let (n, k) = (design.rows, design.outputs)
-            var total = 0.0
-            for i in 0..<n {
-                switch design.loss {
-                case .mse:
-                    let d = design.targets[i] - eta[i] - t * delta[i]
-                    total += 0.5 * d * d
-                case .bce:
-                    let f = eta[i] + t * delta[i]
-                    total += max(f, 0) - f * design.targets[i] + log1p(exp(-abs(f)))
-                case .ce:
-                    var top = -Double.infinity
-                    for d in 0..<k { top = max(top, eta[d * n + i] + (d == c ? t * delta[i] : 0)) }
-                    var sum = 0.0
-                    for d in 0..<k { sum += exp(eta[d * n + i] + (d == c ? t * delta[i] : 0) - top) }
-                    let label = Int(design.targets[i])
-                    total += top + log(sum) - eta[label * n + i] - (label == c ? t * delta[i] : 0)
-                }
+            (0..<design.rows).reduce(0.0) { $0 + rowLoss($1, output: c, shift: t * delta[$1]) } / Double(design.rows)
+        }
+
+        /// Row i's data loss (mse: half the squared error) with output c's predictor moved by `shift`.
+        private func rowLoss(_ i: Int, output c: Int = 0, shift: Double = 0) -> Double {
+            let n = design.rows
+            switch design.loss {
+            case .mse:
+                let d = design.targets[i] - eta[i] - shift
+                return 0.5 * d * d
+            case .bce:
+                let f = eta[i] + shift
+                return max(f, 0) - f * design.targets[i] + log1p(exp(-abs(f)))
+            case .ce:
+                var top = -Double.infinity
+                for d in 0..<design.outputs { top = max(top, eta[d * n + i] + (d == c ? shift : 0)) }
+                var sum = 0.0
+                for d in 0..<design.outputs { sum += exp(eta[d * n + i] + (d == c ? shift : 0) - top) }
+                let label = Int(design.targets[i])
+                return top + log(sum) - eta[label * n + i] - (label == c ? shift : 0)
             }
-            return total / Double(n)
         }
 
         // MARK: Optimality
@@ -292,25 +293,17 @@ extension CoordinateDescentSolver {
             }
             var total = 0.0, right = 0
             for i in 0..<n {
+                total += rowLoss(i)
                 switch design.loss {
-                case .mse:
-                    let d = design.targets[i] - eta[i]
-                    total += d * d
-                case .bce:
-                    let f = eta[i]
-                    total += max(f, 0) - f * design.targets[i] + log1p(exp(-abs(f)))
-                    if (f > 0) == (design.targets[i] > 0.5) { right += 1 }
+                case .mse: break
+                case .bce: if (eta[i] > 0) == (design.targets[i] > 0.5) { right += 1 }
                 case .ce:
                     var (top, best) = (-Double.infinity, 0)
                     for d in 0..<k where eta[d * n + i] > top { (top, best) = (eta[d * n + i], d) }
-                    var sum = 0.0
-                    for d in 0..<k { sum += exp(eta[d * n + i] - top) }
-                    let label = Int(design.targets[i])
-                    total += top + log(sum) - eta[label * n + i]
-                    if best == label { right += 1 }
+                    if best == Int(design.targets[i]) { right += 1 }
                 }
             }
-            let loss = total / Double(n)
+            let loss = total / Double(n) * (design.loss == .mse ? 2 : 1)  // mse: the squared error, not halved
             if design.loss == .mse { return (loss, spread > 0 ? 1 - loss / spread : .nan) }
             return (loss, Double(right) / Double(n))
         }
