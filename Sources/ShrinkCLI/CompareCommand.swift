@@ -48,9 +48,10 @@ struct CompareCommand: ParsableCommand {
         _ = try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: nil) }
         try reportingErrors {
             let device = try deviceOptions.open()
-            let data = try dataOptions.load(seed: m.seed) ?? SyntheticData.seedDefault()
+            let data = try dataOptions.load(seed: m.seed, loss: m.loss ?? .bce)
+                ?? SyntheticData.seedDefault().encodingClasses(for: m.loss ?? .bce)
             _ = try data.outputCount(for: m.loss ?? .bce)  // before the split: rows as in the file
-            let (train, test) = try data.split(testFraction: dataOptions.testSplit, seed: m.seed)
+            let (train, test) = try data.split(testFraction: dataOptions.testFraction(), seed: m.seed)
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerName) lr \(m.lr ?? 0.01), λ \(lambda)")

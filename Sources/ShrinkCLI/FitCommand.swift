@@ -30,7 +30,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Iteration limit (cd: sweeps over the working set; fista: iterations).") var maxIterations: Int = 100_000
     @Option(help: "cd (coordinate descent, the default) | fista (on the device)") var solver: SolverKind = .cd
     @Option(help: "Seed for --synthetic.") var seed: UInt64 = 0
-    @Option(help: "Write the solution as the state dict of nn.Linear(p, k) (safetensors; k = 1 but for ce).")
+    @Option(help: "Write the solution as a model file: the state dict of nn.Sequential(nn.Linear(p, k)) (0.weight, 0.bias; k = 1 but for ce), with what `predict` needs in its metadata.")
     var save: String?
 
     func validate() throws {
@@ -48,42 +48,42 @@ struct FitCommand: ParsableCommand {
             let started = DispatchTime.now()
             let device = try deviceOptions.open()
             print("device: \(device.name) [\(device.kind.rawValue)]")
-            guard let data = try dataOptions.load(seed: seed) else { return }
+            guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
+            let fraction = dataOptions.testFraction(default: 0)
+            let (train, test) = try data.split(testFraction: fraction, seed: seed)
+            print("rows: \(train.rows) train" + (test.map { ", \($0.rows) test (--test-split \(fraction))" } ?? " (all; --test-split 0)"))
             let loaded = seconds(since: started)
             let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)
             let solution = switch solver {
             case .cd: try {
-                let solver = try CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device)
+                let solver = try CoordinateDescentSolver(loss: loss, data: train, standardize: standardize, device: device,
+                                                         classes: loss == .ce ? try data.outputCount(for: .ce) : nil)
                 let line = ProgressLine()
                 solver.progress = { line.update("sweep \($0)") }
                 defer { line.finish() }
                 return try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance, kktTolerance: kktTolerance,
                                         maxIterations: maxIterations)
             }()
-            case .fista: try ProximalSolver.solve(problem, data: data, device: device, tolerance: tolerance,
+            case .fista: try ProximalSolver.solve(problem, data: train, device: device, tolerance: tolerance,
                                                   kktTolerance: kktTolerance, maxIterations: maxIterations)
             }
             let solved = seconds(since: started) - loaded
             print("objective \(solution.objective)  nonzeros \(solution.nonzeros)/\(solution.coefficients.count)  " +
                   "iterations \(solution.iterations)  kkt \(String(format: "%.1e", solution.kktViolation))" +
                   (solution.converged ? "  converged" : "  NOT CONVERGED"))
-            print(String(format: "training %@ %.6g", loss == .mse ? "r2" : "accuracy", solution.score))
-            func numbers(_ values: some Sequence<Double>) -> String {
-                values.map { String(format: "%.6g", $0) }.joined(separator: " ")
+            let score = loss == .mse ? "r2" : "accuracy"
+            print(String(format: "training %@ %.6g", score, solution.score))
+            if let test {
+                let measured = solution.evaluate(on: test, loss: loss)
+                print(String(format: "test %@ %.6g  test loss %.6g", score, measured.score, measured.loss))
             }
-            if solution.outputs == 1 {
-                print("intercept \(solution.intercept)")
-                print("coefficients " + numbers(solution.coefficients))
-            } else {
-                for c in 0..<solution.outputs {
-                    print("class \(c): intercept \(String(format: "%.6g", solution.intercepts[c]))  coefficients " +
-                          numbers(solution.coefficients(ofOutput: c)))
-                }
-            }
+            print(coefficientTable(solution, features: data.featureNames, classes: data.classNames))
             if let save {
-                try SafeTensors.write(solution.stateDict, to: URL(fileURLWithPath: save))
-                print("saved \(save)")
+                var info = ["trained_by": "shrink fit", "alpha": "\(alpha)", "l1_ratio": "\(l1Ratio)",
+                            "converged": "\(solution.converged)"]
+                if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
+                try saveModel(solution.stateDict, loss: loss, data: data, info: info, to: save)
             }
             print(String(format: "time  load %.4f s  solve %.4f s", loaded, solved))
             if !solution.converged {
@@ -93,4 +93,23 @@ struct FitCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// The intercepts and coefficients, one line per feature (named when the data has names) and
+/// one column per class for ce.
+func coefficientTable(_ solution: LinearSolution, features: [String]?, classes: [String]?) -> String {
+    let k = solution.outputs, p = solution.coefficients.count / k
+    let names = features?.count == p ? features! : (0..<p).map { "w\($0)" }
+    let header = k == 1 ? ["coefficient"] : (classes?.count == k ? classes! : (0..<k).map { "class \($0)" })
+    func number(_ x: Double) -> String { String(format: "%.6g", x) }
+    let columns = (0..<k).map { Array(solution.coefficients(ofOutput: $0)) }
+    let rows = [["feature"] + header, ["(intercept)"] + solution.intercepts.map(number)]
+        + names.enumerated().map { j, name in [name] + columns.map { number($0[j]) } }
+    let widths = (0...k).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { c, cell in
+            c == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: widths[c] - cell.count) + cell
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
 }

@@ -49,28 +49,37 @@ struct DataOptions: ParsableArguments {
     @Option(help: "KIND:N:P[:K] with KIND classification or regression.")
     var synthetic: String?
 
-    @Option(help: "Fraction of rows held out (seeded) for test accuracy; 0 = none.")
-    var testSplit: Double = 0.2
+    @Option(help: "Fraction of rows held out (seeded) for testing; 0 = none (default: 0.2; fit: 0).")
+    var testSplit: Double?
+
+    /// The held-out fraction: --test-split, else the command's default.
+    func testFraction(default fraction: Double = 0.2) -> Double { testSplit ?? fraction }
 
     func validate() throws {
         if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
         if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
-        guard testSplit >= 0, testSplit < 1 else {
+        if let testSplit, !(testSplit >= 0 && testSplit < 1) {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }
     }
 
-    /// The dataset, or nil when no data flag was given.
-    func load(seed: UInt64) throws -> Dataset? {
+    /// The dataset, or nil when no data flag was given; with `loss`, its labels mapped to
+    /// classes (`Dataset.encodingClasses(for:)`).
+    func load(seed: UInt64, loss: LossKind? = nil) throws -> Dataset? {
+        var set: Dataset
         if let data {
             let url = URL(fileURLWithPath: data)
-            let set = try DataLoader.load(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
-                                          targetColumn: targetColumn)
-            try set.validateFinite()
-            return set
+            set = try DataLoader.load(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
+                                      targetColumn: targetColumn)
+            let csv = targets == nil
+            try set.validateFinite(featuresPath: data, targetsPath: targets ?? data, headerLines: csv ? 1 : 0)
+        } else if let synthetic {
+            set = try SyntheticData.make(synthetic, seed: seed)
+        } else {
+            return nil
         }
-        if let synthetic { return try SyntheticData.make(synthetic, seed: seed) }
-        return nil
+        if let loss { set = try set.encodingClasses(for: loss) }
+        return set
     }
 }
 

@@ -34,6 +34,25 @@ struct PathCommand: ParsableCommand {
     @Option(help: "Seed for --synthetic, the test split and the folds.") var seed: UInt64 = 0
     @Option(help: "Output file: .json or .csv.") var out: String
     @Option(help: "Write a self-contained HTML report (coefficient path, CV curve).") var report: String?
+    @Option(name: .customLong("save-best"), help: "Write the chosen point's model (safetensors with metadata, for `predict`): α_min or α_1se from --cv (see --best), else the least validation loss.")
+    var saveBest: String?
+    @Option(help: "Which CV choice --save-best writes: min (least mean CV loss, LassoCV's alpha_) | 1se (the largest α within one standard error, glmnet's lambda.1se).")
+    var best: BestRule = .min
+
+    enum BestRule: String, ExpressibleByArgument { case min, `1se` }
+
+    /// The point --save-best writes, and why it was chosen.
+    func best(_ path: RegularizationPath) throws -> (RegularizationPath.Point, String) {
+        if let cv = path.crossValidation {
+            let alpha = best == .min ? cv.alphaMin : cv.alpha1SE
+            return (path.points.first { $0.alpha == alpha }!, best == .min ? "alpha_min of \(self.cv)-fold CV" : "alpha_1se of \(self.cv)-fold CV")
+        }
+        let scored = path.points.filter { $0.validationLoss?.isFinite == true }
+        guard let point = scored.min(by: { $0.validationLoss! < $1.validationLoss! }) else {
+            throw ValidationError("--save-best needs --cv K or a --test-split > 0 to choose α")
+        }
+        return (point, "least validation loss")
+    }
 
     func validate() throws {
         guard l1Ratio >= 0, l1Ratio <= 1 else { throw ValidationError("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
@@ -47,6 +66,10 @@ struct PathCommand: ParsableCommand {
         guard out.hasSuffix(".json") || out.hasSuffix(".csv") else { throw ValidationError("--out must end in .json or .csv") }
         try checkWritableFolder("--out", out)
         if let report { try checkWritableFolder("--report", report) }
+        if let saveBest { try checkWritableFolder("--save-best", saveBest) }
+        if saveBest != nil, cv < 2, dataOptions.testSplit == 0 {
+            throw ValidationError("--save-best needs --cv K or a --test-split > 0 to choose α")
+        }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
     }
 
@@ -56,10 +79,12 @@ struct PathCommand: ParsableCommand {
             let device = try deviceOptions.open()
             print("device: \(device.name) [\(device.kind.rawValue)]")
             let grid = try alphas.map(parseGrid)
-            guard let data = try dataOptions.load(seed: seed) else { return }
+            guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
-            let (train, validation) = try data.split(testFraction: dataOptions.testSplit, seed: seed)
-            print("rows: \(train.rows) train, \(validation?.rows ?? 0) validation (--test-split \(dataOptions.testSplit))" +
+            let fraction = dataOptions.testFraction()
+            let (train, validation) = try data.split(testFraction: fraction, seed: seed)
+            print("rows: \(train.rows) train, \(validation?.rows ?? 0) validation (--test-split \(fraction)" +
+                  (fraction > 0 ? "; 0 uses every row, as LassoCV" : "") + ")" +
                   (cv >= 2 ? ", \(cv)-fold CV on the train rows" : ""))
             let loaded = seconds(since: started)
             let line = ProgressLine()
@@ -95,6 +120,14 @@ struct PathCommand: ParsableCommand {
             }
             try writeText(out.hasSuffix(".json") ? path.json : path.csv, to: out)
             print("wrote \(out)")
+            if let saveBest {
+                let (point, why) = try best(path)
+                var info = ["trained_by": "shrink path", "alpha": "\(point.alpha)", "l1_ratio": "\(l1Ratio)",
+                            "chosen_by": why, "converged": "\(point.solution.converged)"]
+                if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
+                try saveModel(point.solution.stateDict, loss: loss, data: data, info: info, to: saveBest)
+                print(String(format: "best: alpha %.6g (%@)", point.alpha, why))
+            }
             if let report {
                 var page = HTMLReport(title: "shrink path: \(loss), l1-ratio \(l1Ratio)")
                 page.addPath(path)

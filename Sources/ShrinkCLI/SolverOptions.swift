@@ -37,3 +37,14 @@ final class ProgressLine: @unchecked Sendable {
         shown = false
     }
 }
+
+/// Writes a model file: `tensors` with the metadata `predict` needs (loss, the class labels,
+/// the feature and target names of `data`, the standardization when inputs are standardized).
+func saveModel(_ tensors: [(name: String, tensor: Tensor)], loss: LossKind, data: Dataset,
+               standardization: Standardization? = nil, info: [String: String], to path: String) throws {
+    let file = try ModelFile(tensors: tensors, loss: loss, classNames: loss == .mse ? nil : data.classNames,
+                             featureNames: data.featureNames, targetName: data.targetName,
+                             standardization: standardization, info: info)
+    try file.write(to: URL(fileURLWithPath: path))
+    print("saved \(path)")
+}

@@ -17,8 +17,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
     @Flag(help: "Apply L1 as a proximal soft-threshold after each step (exact zeros).") var prox = false
 
-    @Option(help: "Initial state: a safetensors file with the model's state_dict names.") var `init`: String?
-    @Option(help: "Write the trained state_dict (safetensors, F32).") var save: String?
+    @Option(help: "Initial state: a safetensors file with the model's state_dict names (0.weight, ...; a bare nn.Linear's weight/bias also).") var `init`: String?
+    @Option(help: "Write the trained model: the state_dict (safetensors, F32) with what `predict` needs in its metadata.") var save: String?
     @Option(help: "Write one JSON object per epoch.") var metrics: String?
     @Option(help: "Draw the loss curve (SVG).") var plot: String?
     @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch).") var report: String?
@@ -62,9 +62,9 @@ struct TrainCommand: ParsableCommand {
         let configuration = try trainingConfiguration
         try reportingErrors {
             let device = try deviceOptions.open()
-            guard let data = try dataOptions.load(seed: configuration.seed) else { return }
+            guard let data = try dataOptions.load(seed: configuration.seed, loss: configuration.loss) else { return }
             _ = try data.outputCount(for: configuration.loss)  // before the split: rows as in the file
-            let (train, test) = try data.split(testFraction: dataOptions.testSplit, seed: configuration.seed)
+            let (train, test) = try data.split(testFraction: dataOptions.testFraction(), seed: configuration.seed)
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
                                       initialState: state)
@@ -90,8 +90,8 @@ struct TrainCommand: ParsableCommand {
                 if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }
             }
             if let save {
-                try SafeTensors.write(try trainer.model.stateDict(), to: URL(fileURLWithPath: save))
-                print("saved \(save)")
+                try saveModel(try trainer.model.stateDict(), loss: configuration.loss, data: data,
+                              info: ["trained_by": "shrink train", "epochs": "\(trainer.epoch)"], to: save)
             }
             if let plot {
                 let chart = LineChart.lossChart(title: "Training loss", curves: [(name: "loss", losses: history.map(\.loss))])

@@ -1,49 +1,115 @@
 import Foundation
 
-/// Numeric CSV with a header row. The target is `targetColumn` (default: the last column);
-/// every other column is a feature. Quoted fields, `\r\n` and a trailing newline are accepted.
+/// CSV with a header row. The target is `targetColumn` (default: the last column); every other
+/// column is a numeric feature, named by its header (`Dataset.featureNames`). The target column
+/// holds numbers, or text labels (`setosa`, `yes`, ...): then the targets are class indices into
+/// the sorted distinct labels (`Dataset.classNames`, scikit-learn's `LabelEncoder` order).
+/// Every column needs a distinct, non-empty name (an unnamed first column is usually a pandas
+/// index: write the CSV with `index=False`). Quoted fields, `\r\n` and a trailing newline are
+/// accepted.
 public enum CSVLoader {
     public static func load(_ url: URL, targetColumn: String?) throws -> Dataset {
         let bytes = try NPY.readBytes(url)
         return try parse(String(decoding: bytes, as: UTF8.self), path: url.path, targetColumn: targetColumn)
     }
 
+    /// Loads the columns a model needs: `features` by name (in that order; other columns are
+    /// ignored), or every column but the target when nil. The target is `targetColumn`; with
+    /// `targetRequired` false and no such column the targets are 0 and `hasTargets` false.
+    public static func load(_ url: URL, features: [String]?, targetColumn: String?,
+                            targetRequired: Bool) throws -> (data: Dataset, hasTargets: Bool) {
+        let bytes = try NPY.readBytes(url)
+        return try parse(String(decoding: bytes, as: UTF8.self), path: url.path, features: features,
+                         targetColumn: targetColumn, targetRequired: targetRequired)
+    }
+
     public static func parse(_ text: String, path: String, targetColumn: String?) throws -> Dataset {
+        try parse(text, path: path, features: nil, targetColumn: targetColumn, targetRequired: true).data
+    }
+
+    static func parse(_ text: String, path: String, features wanted: [String]?, targetColumn: String?,
+                      targetRequired: Bool) throws -> (data: Dataset, hasTargets: Bool) {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         guard let headerLine = lines.first else { throw fail("empty CSV file") }
         let header = fields(headerLine).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard header.count >= 2 else { throw fail("the header has \(header.count) column; need features and a target") }
-        let target: Int
+        if let empty = header.firstIndex(of: "") {
+            throw fail("column \(empty + 1) has no name in the header" +
+                       (empty == 0 ? " (a pandas index? write the CSV with index=False)" : "") +
+                       "; every column needs a name")
+        }
+        var seen = Set<String>()
+        if let duplicate = header.first(where: { !seen.insert($0).inserted }) {
+            throw fail("the header names the column '\(duplicate)' twice")
+        }
+        var target: Int?
         if let targetColumn {
-            guard let index = header.firstIndex(of: targetColumn) else {
+            if let index = header.firstIndex(of: targetColumn) {
+                target = index
+            } else if targetRequired || wanted == nil {
                 throw fail("no column '\(targetColumn)' (columns: \(header.joined(separator: ", ")))")
             }
-            target = index
-        } else {
+        } else if wanted == nil, targetRequired {
             target = header.count - 1
         }
+        let featureIndices: [Int]
+        if let wanted {
+            let missing = wanted.filter { !header.contains($0) }
+            guard missing.isEmpty else {
+                throw fail("no column\(missing.count > 1 ? "s" : "") \(missing.map { "'\($0)'" }.joined(separator: ", ")) " +
+                           "(the model's features; the file has: \(header.joined(separator: ", ")))")
+            }
+            featureIndices = wanted.map { header.firstIndex(of: $0)! }
+            if let target, featureIndices.contains(target) {
+                throw fail("the target column '\(header[target])' is also one of the model's features")
+            }
+        } else {
+            featureIndices = header.indices.filter { $0 != target }
+        }
+        guard !featureIndices.isEmpty else { throw fail("the header has \(header.count) column; need features and a target") }
         guard lines.count > 1 else { throw fail("no data rows after the header") }
         var features = [Float]()
-        var targets = [Float]()
-        features.reserveCapacity((lines.count - 1) * (header.count - 1))
+        var labels = [String]()
+        features.reserveCapacity((lines.count - 1) * featureIndices.count)
+        labels.reserveCapacity(lines.count - 1)
+        var cells = [String]()
         for (offset, line) in lines.dropFirst().enumerated() {
             let row = offset + 2  // 1-based, counting the header
-            let cells = fields(line)
+            cells = fields(line)
             guard cells.count == header.count else {
                 throw fail("row \(row) has \(cells.count) fields, the header has \(header.count)")
             }
-            for (c, cell) in cells.enumerated() {
-                let trimmed = cell.trimmingCharacters(in: .whitespaces)
+            for c in featureIndices {
+                let trimmed = cells[c].trimmingCharacters(in: .whitespaces)
                 guard let value = Float(trimmed) else {
                     throw fail("row \(row), column '\(header[c])': '\(trimmed)' is not a number")
                 }
-                if c == target { targets.append(value) } else { features.append(value) }
+                features.append(value)
+            }
+            if let target {
+                let trimmed = cells[target].trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty else { throw fail("row \(row), column '\(header[target])': the target is empty") }
+                labels.append(trimmed)
             }
         }
-        return try Dataset(features: features, targets: targets, rows: targets.count, columns: header.count - 1)
+        let rows = lines.count - 1
+        let names = featureIndices.map { header[$0] }
+        var dataset: Dataset
+        let numbers = labels.map { Float($0) }
+        if target == nil || numbers.allSatisfy({ $0 != nil }) {
+            dataset = try Dataset(features: features, targets: target == nil ? [Float](repeating: 0, count: rows) : numbers.map { $0! },
+                                  rows: rows, columns: names.count)
+        } else {
+            let classes = Array(Set(labels)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Float($0)) })
+            dataset = try Dataset(features: features, targets: labels.map { index[$0]! }, rows: rows, columns: names.count)
+            dataset.classNames = classes
+        }
+        dataset.featureNames = names
+        if let target { dataset.targetName = header[target] }
+        return (dataset, target != nil)
     }
 
     /// Splits one line on commas outside double quotes; "" inside quotes is a quote.

@@ -4,6 +4,14 @@ public struct Dataset: Sendable, Equatable {
     public var targets: [Float]
     public let rows: Int
     public let columns: Int
+    /// The feature names (a CSV header without the target column); nil when the file has none.
+    public var featureNames: [String]?
+    /// The class label values as the user wrote them, in `LabelEncoder` order (sorted);
+    /// when set, `targets` hold class indices 0..<k into it. Set by a CSV loader for a text
+    /// target column and by `encodingClasses(for:)`.
+    public var classNames: [String]?
+    /// The name of the target column (CSV); nil when the file has none.
+    public var targetName: String?
 
     /// Throws unless features hold rows × columns values and targets hold rows.
     public init(features: [Float], targets: [Float], rows: Int, columns: Int) throws {
@@ -25,7 +33,11 @@ public struct Dataset: Sendable, Equatable {
         x.reserveCapacity(indices.count * columns)
         for r in indices { x += features[(r * columns)..<((r + 1) * columns)] }
         // Sizes agree by construction.
-        return try! Dataset(features: x, targets: indices.map { targets[$0] }, rows: indices.count, columns: columns)
+        var subset = try! Dataset(features: x, targets: indices.map { targets[$0] }, rows: indices.count, columns: columns)
+        subset.featureNames = featureNames
+        subset.classNames = classNames
+        subset.targetName = targetName
+        return subset
     }
 
     /// A seeded shuffle split like scikit-learn's `train_test_split`: ⌈f·n⌉ rows go to the
@@ -44,13 +56,23 @@ public struct Dataset: Sendable, Equatable {
         return (subset(Array(order[testRows...])), subset(Array(order[..<testRows])))
     }
 
-    /// Throws on the first NaN or Inf, naming its row and column (1-based).
-    public func validateFinite() throws {
+    /// Throws on the first NaN or Inf, naming the file, its row and column (1-based) and how
+    /// many rows hold one, as the parse errors do. `featuresPath`/`targetsPath` name the files
+    /// (the same CSV for both; `headerLines` 1 counts rows as the CSV parse errors do, header included).
+    public func validateFinite(featuresPath: String? = nil, targetsPath: String? = nil, headerLines: Int = 0) throws {
+        func place(_ path: String?, row: Int) -> String {
+            (path.map { "\($0): " } ?? "") + "row \(row + headerLines + 1)"
+        }
         if let i = features.firstIndex(where: { !$0.isFinite }) {
-            throw DataError.invalid("X has \(features[i]) at row \(i / columns + 1), column \(i % columns + 1)")
+            var bad = Set<Int>()
+            for (j, v) in features.enumerated() where !v.isFinite { bad.insert(j / columns) }
+            let column = featureNames.map { "'\($0[i % columns])'" } ?? "\(i % columns + 1)"
+            throw DataError.invalid("\(place(featuresPath, row: i / columns)), column \(column): \(features[i]) in X " +
+                                    "(\(bad.count) of \(rows) rows hold NaN or Inf)")
         }
         if let r = targets.firstIndex(where: { !$0.isFinite }) {
-            throw DataError.invalid("y has \(targets[r]) at row \(r + 1)")
+            let count = targets.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            throw DataError.invalid("\(place(targetsPath, row: r)): \(targets[r]) in y (\(count) of \(rows) rows hold NaN or Inf)")
         }
     }
 }

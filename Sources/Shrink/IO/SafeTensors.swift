@@ -19,6 +19,12 @@ public enum SafeTensors {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: "invalid safetensors: " + reason) }
         guard bytes.count >= 8 else { throw fail("the file has \(bytes.count) bytes, under the 8-byte header length") }
         let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        // torch.save writes a ZIP of pickles (PK\3\4), or before PyTorch 1.6 a bare pickle (0x80, protocol).
+        if length > UInt64(bytes.count - 8),
+           bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (bytes[0] == 0x80 && (2...5).contains(bytes[1])) {
+            throw DataError.malformed(path: path, reason: "this is a PyTorch torch.save file (pickle), not safetensors: " +
+                                      "save it with safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")")
+        }
         guard length <= UInt64(maximumHeaderLength) else { throw fail("header length \(length) exceeds \(maximumHeaderLength)") }
         guard length <= UInt64(bytes.count - 8) else { throw fail("header length \(length) runs past the end of the file") }
         let headerBytes = Array(bytes[8..<(8 + Int(length))])

@@ -204,3 +204,11 @@ public final class ProximalSolver {
         return lambda
     }
 }
+
+extension LinearSolution {
+    /// The mean data loss and scikit-learn's `score` (R² for mse, accuracy for bce and ce) of
+    /// this solution on `data` (e.g. held-out rows).
+    public func evaluate(on data: Dataset, loss: LossKind) -> (loss: Double, score: Double) {
+        ProximalSolver.evaluate(loss, data, [self])[0]
+    }
+}

@@ -27,6 +27,10 @@ public struct RegularizationPath: Sendable {
 
     public var points: [Point]
     public var crossValidation: CrossValidation?
+    /// The training data's feature names and class labels (from a CSV header and its targets),
+    /// used in the JSON and CSV output instead of positions.
+    public var featureNames: [String]?
+    public var classNames: [String]?
 
     /// α_max: the smallest α whose solution is all zeros: the largest gradient entry of the
     /// data term at W = 0 with the intercepts fitted, ‖Xᵀ(Y − Ȳ)‖∞ / (n·max(ρ, 10⁻³)), where Y
@@ -137,6 +141,8 @@ public struct RegularizationPath: Sendable {
         guard folds >= 2 else {
             var path = RegularizationPath(points: points, crossValidation: nil)
             path.misses = misses
+            path.featureNames = train.featureNames
+            path.classNames = train.classNames
             return path
         }
         guard folds <= train.rows else {
@@ -160,6 +166,8 @@ public struct RegularizationPath: Sendable {
         var path = RegularizationPath(points: points, crossValidation: CrossValidation(
             meanLoss: means, standardError: errors, alphaMin: alphas[best], alpha1SE: alphas[oneSE]))
         path.misses = misses
+        path.featureNames = train.featureNames
+        path.classNames = train.classNames
         return path
     }
 
@@ -199,7 +207,12 @@ public struct RegularizationPath: Sendable {
                 "\"converged\":\(p.solution.converged)," +
                 "\"coefficients\":[\(p.solution.coefficients.map { number($0) }.joined(separator: ","))]}"
         }
-        var text = "{\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
+        func strings(_ values: [String]) -> String {
+            String(decoding: (try? JSONSerialization.data(withJSONObject: values, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8),
+                   as: UTF8.self)
+        }
+        var text = "{" + (featureNames.map { "\"features\":\(strings($0))," } ?? "") +
+            (classNames.map { "\"classes\":\(strings($0))," } ?? "") + "\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
         if let cv = crossValidation {
             text += ",\"cv\":{\"mean_loss\":[\(cv.meanLoss.map { number($0) }.joined(separator: ","))]," +
                 "\"standard_error\":[\(cv.standardError.map { number($0) }.joined(separator: ","))]," +
@@ -211,22 +224,38 @@ public struct RegularizationPath: Sendable {
         return text + "}\n"
     }
 
-    /// CSV: one row per α with its losses, scores, intercepts and coefficients (w{j}, or for k
-    /// classes b{c} and w{c}_{j}).
+    /// CSV: one row per α with its losses, scores, the CV columns (mean loss, standard error,
+    /// and `cv_pick` naming α_min and α_1se) when cross-validated, intercepts and coefficients
+    /// (named by feature when the data has names, else w{j}; for k classes each name gets
+    /// "[class]").
     public var csv: String {
         let first = points.first?.solution
         let k = first?.outputs ?? 1, p = (first?.coefficients.count ?? 0) / max(k, 1)
-        let names = k == 1 ? ["intercept"] + (0..<p).map { "w\($0)" }
-            : (0..<k).map { "b\($0)" } + (0..<k).flatMap { c in (0..<p).map { "w\(c)_\($0)" } }
+        let features = featureNames?.count == p ? featureNames! : (0..<p).map { "w\($0)" }
+        let classes = classNames?.count == k ? classNames! : (0..<k).map(String.init)
+        let names = k == 1 ? ["intercept"] + features
+            : classes.map { "intercept[\($0)]" } + classes.flatMap { c in features.map { "\($0)[\(c)]" } }
+        let cv = crossValidation
         var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss", "train_score", "validation_score",
-                       "kkt_violation", "converged"] + names).joined(separator: ",")]
-        for point in points {
+                       "kkt_violation", "converged"] + (cv == nil ? [] : ["cv_mean_loss", "cv_standard_error", "cv_pick"])
+                      + names).map(Self.csvField).joined(separator: ",")]
+        func number(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
+        for (i, point) in points.enumerated() {
             let scores = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan, point.trainScore,
                           point.validationScore ?? .nan, point.solution.kktViolation]
-            let values = point.solution.intercepts + point.solution.coefficients
-            lines.append((["\(point.alpha)", "\(point.solution.nonzeros)"] + scores.map { $0.isNaN ? "" : "\($0)" }
-                + ["\(point.solution.converged)"] + values.map { $0.isNaN ? "" : "\($0)" }).joined(separator: ","))
+            var cells = ["\(point.alpha)", "\(point.solution.nonzeros)"] + scores.map(number) + ["\(point.solution.converged)"]
+            if let cv {
+                let pick = [cv.alphaMin == point.alpha ? "alpha_min" : nil, cv.alpha1SE == point.alpha ? "alpha_1se" : nil]
+                cells += [number(cv.meanLoss[i]), number(cv.standardError[i]), pick.compactMap { $0 }.joined(separator: " ")]
+            }
+            lines.append((cells + (point.solution.intercepts + point.solution.coefficients).map(number)).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A CSV field, quoted when it holds a comma, a quote or a line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -44,8 +44,10 @@ public final class Model: @unchecked Sendable {
     }
 
     /// Replaces every parameter with the tensor of the same name; names and shapes must match
-    /// one model's (stacked models all load the same state).
+    /// one model's (stacked models all load the same state). A bare `nn.Linear`'s `weight` and
+    /// `bias` are taken as `0.weight` and `0.bias`.
     public func load(_ state: [String: Tensor]) throws {
+        let state = ModelFile.sequentialNames(state)
         let single = layout.modelLayout
         var values = [Float](repeating: 0, count: single.totalCount)
         for slot in single.slots {
