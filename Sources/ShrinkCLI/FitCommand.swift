@@ -100,7 +100,7 @@ struct FitCommand: ParsableCommand {
 func coefficientTable(_ solution: LinearSolution, features: [String]?, classes: [String]?) -> String {
     let k = solution.outputs, p = solution.coefficients.count / k
     let names = features?.count == p ? features! : (0..<p).map { "w\($0)" }
-    let header = k == 1 ? ["coefficient"] : (classes?.count == k ? classes! : (0..<k).map { "class \($0)" })
+    let header = k == 1 ? ["coefficient"] : (classes?.count == k ? classes! : (0..<k).map(String.init)).map { "class \($0)" }
     func number(_ x: Double) -> String { String(format: "%.6g", x) }
     let columns = (0..<k).map { Array(solution.coefficients(ofOutput: $0)) }
     let rows = [["feature"] + header, ["(intercept)"] + solution.intercepts.map(number)]

@@ -15,6 +15,10 @@ extension Dataset {
         }
         var encoded = self
         if classNames == nil {
+            if let bad = targets.firstIndex(where: { $0 != $0.rounded() }) {
+                throw TrainingError.invalidData("\(loss) targets must be class labels (whole numbers or text): row \(bad + 1) has " +
+                                                "\(targets[bad]), a continuous value (use --loss mse for regression)")
+            }
             let values = Array(Set(targets)).sorted()
             let index = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, Float($0)) })
             encoded.targets = targets.map { index[$0]! }
