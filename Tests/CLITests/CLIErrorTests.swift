@@ -122,7 +122,7 @@ final class CLIErrorTests: XCTestCase {
         var args = good
         let i = args.firstIndex(of: "--data")!
         args.replaceSubrange(i...(i + 3), with: ["--data", csv.path])
-        try expectFailure(args, status: 1, message: "row 2, column 2")
+        try expectFailure(args, status: 1, message: "nan.csv: row 3, column 'b': nan in X (1 of 2 rows hold NaN or Inf)")
     }
 
     /// A model larger than the device can hold is a typed error, not a crash (PoCL capped to 1 GB).

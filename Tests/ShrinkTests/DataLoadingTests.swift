@@ -98,7 +98,7 @@ final class DataLoadingTests: XCTestCase {
     func testCSVErrorsNameRowAndColumn() throws {
         let cases: [(String, String, String)] = [
             ("ragged", "a,b\n1,2\n3\n", "row 3 has 1 fields"),
-            ("text", "a,b\n1,2\n3,x7\n", "row 3, column 'b': 'x7' is not a number"),
+            ("text", "a,b\n1,2\nx7,3\n", "row 3, column 'a': 'x7' is not a number"),
             ("empty", "", "empty CSV"),
             ("header-only", "a,b\n", "no data rows"),
         ]

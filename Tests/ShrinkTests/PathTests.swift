@@ -107,7 +107,7 @@ final class PathTests: XCTestCase {
             XCTAssertEqual(path.points.first?.trainScore ?? .nan, majority, accuracy: 1e-9, "\(device.kind)")
             XCTAssertGreaterThan(path.points.last?.trainScore ?? 0, majority, "\(device.kind)")
             XCTAssertTrue(path.csv.hasPrefix("alpha,nonzeros,objective,train_loss,validation_loss,train_score,validation_score," +
-                                             "kkt_violation,converged,b0,b1,b2,w0_0,"))
+                                             "kkt_violation,converged,cv_mean_loss,cv_standard_error,cv_pick,intercept[0],intercept[1],intercept[2],w0[0],"))
         }
     }
 }
