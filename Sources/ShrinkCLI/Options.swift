@@ -52,12 +52,24 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Fraction of rows held out (seeded) for test accuracy; 0 = none.")
     var testSplit: Double = 0.2
 
+    @Option(help: "Write which rows were held out: CSV row,set (0-based row in file order; set train or test).")
+    var splitOut: String?
+
     func validate() throws {
         if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
         if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
         guard testSplit >= 0, testSplit < 1 else {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }
+        if let splitOut { try checkWritableFolder("--split-out", splitOut) }
+    }
+
+    /// The seeded split of `data` by `--test-split` (`Dataset.split`'s rows), written to
+    /// `--split-out` when given.
+    func split(_ data: Dataset, seed: UInt64) throws -> (train: Dataset, test: Dataset?) {
+        let (train, test) = try data.splitIndices(testFraction: testSplit, seed: seed)
+        if let splitOut { try writeText(Dataset.splitCSV(rows: data.rows, test: test), to: splitOut) }
+        return test.isEmpty ? (data, nil) : (data.subset(train), data.subset(test))
     }
 
     /// The dataset, or nil when no data flag was given.
@@ -106,7 +118,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Seed for init, shuffles, the test split and synthetic data.")
     var seed: UInt64 = 0
 
-    @Option(help: "nz counts |w| < max|w| × this.")
+    @Option(help: "near_zero counts the penalized parameters with |w| < max|w| × this (not the nonzeros path counts).")
     var sparseThreshold: Float = 0.0005
 
     func validate() throws {

@@ -24,7 +24,7 @@ final class CLIGoodRunTests: XCTestCase {
             // L1 shrinks the weights' L1 norm relative to no penalty.
             let rows = result.stdout.split(separator: "\n")
             func l1(_ name: String) -> Double? {
-                rows.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(name.split(separator: " ").count + 3).first ?? "") }
+                rows.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(name.split(separator: " ").count + 4).first ?? "") }
             }
             let (none, lasso) = (try XCTUnwrap(l1("none")), try XCTUnwrap(l1("L1")))
             XCTAssertLessThan(lasso, none, "L1 must shrink ‖w‖₁")

@@ -70,7 +70,7 @@ final class TrainerTests: XCTestCase {
     }
 
     /// Reported metrics follow their definitions: loss = data + penalty, norms of the penalized
-    /// parameters, nz and zeros, accuracies in [0, 1].
+    /// parameters, near_zero and zeros, accuracies in [0, 1].
     func testMetricsFollowDefinitions() throws {
         let data = try makeDataset(rows: 60, columns: 4, loss: .ce, classes: 3)
         let test = try makeDataset(rows: 17, columns: 4, loss: .ce, classes: 3, seed: 99)
@@ -89,7 +89,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(m.l1, l1, accuracy: 1e-6 * l1)
             XCTAssertEqual(m.l2, weights.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot(), accuracy: 1e-6)
             let top = weights.map { abs($0) }.max()!
-            XCTAssertEqual(m.nz, weights.filter { abs($0) < top * 0.5 }.count)
+            XCTAssertEqual(m.nearZero, weights.filter { abs($0) < top * 0.5 }.count)
             XCTAssertEqual(m.zeros, 0)
             let testAccuracy = try XCTUnwrap(m.testAccuracy)
             XCTAssertTrue((0...1).contains(testAccuracy) && (0...1).contains(m.trainAccuracy ?? -1))
