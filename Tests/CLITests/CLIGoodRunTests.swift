@@ -80,7 +80,7 @@ final class CLIGoodRunTests: XCTestCase {
         let lines = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 40)
         let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
-        for key in ["epoch", "loss", "data_loss", "penalty", "l1", "l2", "nz", "zeros", "seconds"] {
+        for key in ["epoch", "loss", "data_loss", "penalty", "test_loss", "test_r2", "l1", "l2", "near_zero", "nz", "zeros", "seconds"] {
             XCTAssertNotNil(last[key], "metrics lack \(key)")
         }
         XCTAssertNil(last["train_accuracy"], "no accuracy for regression")

@@ -123,4 +123,17 @@ final class TrainerTests: XCTestCase {
             }
         }
     }
+
+    /// R² as scikit-learn's `r2_score` (values from scikit-learn 1.9): r2_score([1, 2, 4, 7],
+    /// [1.5, 2, 3, 8]) = 0.8928571428571429; constant targets 1 when fitted exactly, else 0;
+    /// NaN for one row.
+    func testR2FollowsScikitLearn() {
+        let (y, f): ([Float], [Double]) = ([1, 2, 4, 7], [1.5, 2, 3, 8])
+        let residual = zip(y, f).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }
+        XCTAssertEqual(Trainer.r2(residualSquares: residual, totalSquares: Trainer.totalSquares(y), rows: 4),
+                       0.8928571428571429, accuracy: 1e-15)
+        XCTAssertEqual(Trainer.r2(residualSquares: 0, totalSquares: Trainer.totalSquares([2, 2]), rows: 2), 1)
+        XCTAssertEqual(Trainer.r2(residualSquares: 1, totalSquares: Trainer.totalSquares([2, 2]), rows: 2), 0)
+        XCTAssertTrue(Trainer.r2(residualSquares: 4, totalSquares: 0, rows: 1).isNaN)
+    }
 }
