@@ -60,13 +60,13 @@ final class StandardizationTests: XCTestCase {
 
     /// The metadata reads back to the same Doubles, bit for bit; absent keys give nil.
     func testMetadataRoundTripsExactly() throws {
-        let s = try Standardization(means: [0.1, 1.0 / 3, -123456.789e10, 1e-300, 0, 2.5e-8],
-                                    scales: [1, 0.7, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 3e-5, 2.0 / 3])
+        let s = try Standardization(means: [0.1, 0.1 + 0.2, 1.0 / 3, -123456.789e10, 1e-300, 0, 2.5e-8],
+                                    scales: [1, 1, 0.7, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 3e-5, 2.0 / 3])
         let metadata = s.metadata
         XCTAssertEqual(Set(metadata.keys), ["standardize_mean", "standardize_scale"])
         XCTAssertEqual(try Standardization(metadata: metadata), s)
         let json = try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(metadata["standardize_scale"]).utf8)) as? [Double]
-        XCTAssertEqual(json?.count, 6, "a JSON array of numbers")
+        XCTAssertEqual(json?.count, 7, "a JSON array of numbers")
         XCTAssertNil(try Standardization(metadata: ["loss": "bce"]))
         // Through a safetensors file, as train --save writes it.
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("standardization-\(UUID().uuidString).safetensors")
