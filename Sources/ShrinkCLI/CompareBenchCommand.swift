@@ -41,7 +41,7 @@ struct CompareBenchCommand: ParsableCommand {
                 }
                 return seconds
             }
-            var separate: [(name: String, epochs: [EpochMetrics])] = [], batched = separate
+            var separate: [CompareCommand.Run] = [], batched = separate
             var launches: [Int] = []
             let one = try best { separate = try CompareCommand.trainSeparately(base, runs, train, test, device) }
             let all = try best { batched = try CompareCommand.trainBatched(base, runs, train, test, device) }

@@ -14,11 +14,14 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
 
     @Option(help: "λ for every penalty and for the weight decay run.") var lambda: Float = 0.01
     @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
     @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
-    @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch for every run).") var report: String?
+    @Option(name: .customLong("save-models"), help: "Write each run's model into this folder (created when missing) as RUN.safetensors (none, l1, l2, elastic-net, weight-decay), with the metadata `predict` needs.")
+    var saveModels: String?
+    @Option(help: "Write a self-contained HTML report (loss, l1/l2, near_zero per epoch for every run).") var report: String?
     @Flag(help: "Train all runs at once as one stacked model (one forward and backward pass for all; equal to the separate runs within float rounding).")
     var batched = false
 
@@ -26,6 +29,13 @@ struct CompareCommand: ParsableCommand {
         try validateNonNegative("--lambda", lambda)
         try checkWritableFolder("--plot", plot)
         if let report { try checkWritableFolder("--report", report) }
+        if let saveModels {
+            try checkWritableFolder("--save-models", saveModels)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: saveModels, isDirectory: &isFolder), !isFolder.boolValue {
+                throw ValidationError("--save-models \(saveModels): a file, not a folder")
+            }
+        }
     }
 
     /// The runs: (name, penalty and weight decay).
@@ -51,10 +61,12 @@ struct CompareCommand: ParsableCommand {
             let data = try dataOptions.load(seed: m.seed, loss: m.loss ?? .bce)
                 ?? SyntheticData.seedDefault().encodingClasses(for: m.loss ?? .bce)
             _ = try data.outputCount(for: m.loss ?? .bce)  // before the split: rows as in the file
-            let (train, test) = try data.split(testFraction: dataOptions.testFraction(), seed: m.seed)
+            let (rawTrain, rawTest) = try dataOptions.split(data, seed: m.seed)
+            let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerName) lr \(m.lr ?? 0.01), λ \(lambda)")
+            if let standardization { print(StandardizeOptions.notice(standardization)) }
             let base = TrainingConfiguration(
                 architecture: architecture, loss: m.loss ?? .bce,
                 optimizer: try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: 0) },
@@ -66,14 +78,23 @@ struct CompareCommand: ParsableCommand {
                 history.epochs.last.map { Self.row(history.name, $0, seconds: history.epochs.reduce(0) { $0 + $1.seconds }) }
             }
             if batched { print("batched: all \(runs.count) runs as one stacked model (seconds are the shared time)") }
-            print(Self.table(rows))
+            print(Self.table(rows, regression: (m.loss ?? .bce) == .mse))
             let chart = LineChart.lossChart(title: "Training loss by regularization",
                                             curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
             try writeText(chart.svg(), to: plot)
             print("plotted \(plot)")
+            if let saveModels {
+                try FileManager.default.createDirectory(atPath: saveModels, withIntermediateDirectories: true)
+                for run in histories {
+                    let file = run.name.lowercased().replacingOccurrences(of: " ", with: "-") + ".safetensors"
+                    try saveModel(run.state, loss: m.loss ?? .bce, data: data, standardization: standardization,
+                                  info: ["trained_by": "shrink compare", "run": run.name, "lambda": "\(lambda)"],
+                                  to: (saveModels as NSString).appendingPathComponent(file))
+                }
+            }
             if let report {
                 var page = HTMLReport(title: "shrink compare: \(architecture), λ \(lambda)")
-                page.addTraining(histories)
+                page.addTraining(histories.map { ($0.name, $0.epochs) })
                 try writeText(page.html(), to: report)
                 print("report \(report)")
             }
@@ -83,7 +104,7 @@ struct CompareCommand: ParsableCommand {
     /// Each run in turn, as `shrink train` would.
     static func trainSeparately(_ base: TrainingConfiguration, _ runs: [(name: String, variant: ModelVariant)],
                                 _ train: Dataset, _ test: Dataset?,
-                                _ device: any Device) throws -> [(name: String, epochs: [EpochMetrics])] {
+                                _ device: any Device) throws -> [Run] {
         try runs.map { run in
             var configuration = base
             configuration.penalty = run.variant.penalty
@@ -91,28 +112,40 @@ struct CompareCommand: ParsableCommand {
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
             var epochs: [EpochMetrics] = []
             try trainer.run { epochs.append($0) }
-            return (run.name, epochs)
+            return Run(name: run.name, epochs: epochs, state: try trainer.model.stateDict())
         }
+    }
+
+    /// One run's name, metrics per epoch and final parameters.
+    struct Run {
+        let name: String
+        let epochs: [EpochMetrics]
+        let state: [(name: String, tensor: Tensor)]
     }
 
     /// All runs at once, as one stacked model.
     static func trainBatched(_ base: TrainingConfiguration, _ runs: [(name: String, variant: ModelVariant)],
                              _ train: Dataset, _ test: Dataset?,
-                             _ device: any Device) throws -> [(name: String, epochs: [EpochMetrics])] {
+                             _ device: any Device) throws -> [Run] {
         let trainer = try Trainer(device: device, configuration: base, variants: runs.map(\.variant), train: train, test: test)
         var epochs: [[EpochMetrics]] = []
         try trainer.runAll { epochs.append($0) }
-        return runs.enumerated().map { m, run in (run.name, epochs.map { $0[m] }) }
+        return try runs.enumerated().map { m, run in
+            Run(name: run.name, epochs: epochs.map { $0[m] }, state: try trainer.model.stateDict(model: m))
+        }
     }
 
+    /// One run's last epoch: mse shows test_loss and test_r2, classification test_acc and test_loss.
     static func row(_ name: String, _ m: EpochMetrics, seconds: Double) -> [String] {
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "-" }
-        return [name, f(m.loss), f(m.dataLoss), f(m.testAccuracy ?? m.trainAccuracy), f(m.l1), f(m.l2),
-                "\(m.nz)", "\(m.zeros)", String(format: "%.3f", seconds)]
+        let test = m.trainAccuracy == nil ? [f(m.testLoss), f(m.testR2)] : [f(m.testAccuracy ?? m.trainAccuracy), f(m.testLoss)]
+        return [name, f(m.loss), f(m.dataLoss)] + test + [f(m.l1), f(m.l2), "\(m.nearZero)", "\(m.zeros)",
+                                                          String(format: "%.3f", seconds)]
     }
 
-    static func table(_ rows: [[String]]) -> String {
-        let header = ["run", "loss", "data_loss", "test_acc", "l1", "l2", "nz", "zeros", "seconds"]
+    static func table(_ rows: [[String]], regression: Bool) -> String {
+        let test = regression ? ["test_loss", "test_r2"] : ["test_acc", "test_loss"]
+        let header = ["run", "loss", "data_loss"] + test + ["l1", "l2", "near_zero", "zeros", "seconds"]
         let all = [header] + rows
         let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
         return all.map { row in

@@ -51,7 +51,7 @@ struct FitCommand: ParsableCommand {
             guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
             let fraction = dataOptions.testFraction(default: 0)
-            let (train, test) = try data.split(testFraction: fraction, seed: seed)
+            let (train, test) = try dataOptions.split(data, seed: seed, default: 0)
             print("rows: \(train.rows) train" + (test.map { ", \($0.rows) test (--test-split \(fraction))" } ?? " (all; --test-split 0)"))
             let loaded = seconds(since: started)
             let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)

@@ -10,7 +10,9 @@ struct MetricsTable {
         var c = [("epoch", 6), ("loss", 11), ("data_loss", 11), ("penalty", 10)]
         if classifies { c.append(("train_acc", 9)) }
         if classifies && hasTest { c.append(("test_acc", 8)) }
-        c += [("l1", 10), ("l2", 9), ("nz", 7), ("zeros", 7), ("seconds", 9)]
+        if hasTest { c.append(("test_loss", 11)) }
+        if !classifies && hasTest { c.append(("test_r2", 9)) }
+        c += [("l1", 10), ("l2", 9), ("near_zero", 9), ("zeros", 7), ("seconds", 9)]
         return c
     }
 
@@ -20,7 +22,9 @@ struct MetricsTable {
         var values = ["\(m.epoch)", fmt(m.loss), fmt(m.dataLoss), fmt(m.penalty)]
         if classifies { values.append(fmt(m.trainAccuracy ?? .nan, 4)) }
         if classifies && hasTest { values.append(fmt(m.testAccuracy ?? .nan, 4)) }
-        values += [fmt(m.l1), fmt(m.l2), "\(m.nz)", "\(m.zeros)", fmt(m.seconds, 4)]
+        if hasTest { values.append(fmt(m.testLoss ?? .nan)) }
+        if !classifies && hasTest { values.append(fmt(m.testR2 ?? .nan, 4)) }
+        values += [fmt(m.l1), fmt(m.l2), "\(m.nearZero)", "\(m.zeros)", fmt(m.seconds, 4)]
         return zip(values, columns).map { pad($0, $1.1) }.joined(separator: " ")
     }
 

@@ -55,12 +55,24 @@ struct DataOptions: ParsableArguments {
     /// The held-out fraction: --test-split, else the command's default.
     func testFraction(default fraction: Double = 0.2) -> Double { testSplit ?? fraction }
 
+    @Option(help: "Write which rows were held out: CSV row,set (0-based row in file order; set train or test).")
+    var splitOut: String?
+
     func validate() throws {
         if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
         if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
         if let testSplit, !(testSplit >= 0 && testSplit < 1) {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }
+        if let splitOut { try checkWritableFolder("--split-out", splitOut) }
+    }
+
+    /// The seeded split of `data` by `--test-split` (`Dataset.split`'s rows), written to
+    /// `--split-out` when given.
+    func split(_ data: Dataset, seed: UInt64, default fraction: Double = 0.2) throws -> (train: Dataset, test: Dataset?) {
+        let (train, test) = try data.splitIndices(testFraction: testFraction(default: fraction), seed: seed)
+        if let splitOut { try writeText(Dataset.splitCSV(rows: data.rows, test: test), to: splitOut) }
+        return test.isEmpty ? (data, nil) : (data.subset(train), data.subset(test))
     }
 
     /// The dataset, or nil when no data flag was given; with `loss`, its labels mapped to
@@ -115,7 +127,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Seed for init, shuffles, the test split and synthetic data.")
     var seed: UInt64 = 0
 
-    @Option(help: "nz counts |w| < max|w| × this.")
+    @Option(help: "near_zero counts the penalized parameters with |w| < max|w| × this (not the nonzeros path counts).")
     var sparseThreshold: Float = 0.0005
 
     func validate() throws {

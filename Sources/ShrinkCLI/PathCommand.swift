@@ -82,7 +82,7 @@ struct PathCommand: ParsableCommand {
             guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
             let fraction = dataOptions.testFraction()
-            let (train, validation) = try data.split(testFraction: fraction, seed: seed)
+            let (train, validation) = try dataOptions.split(data, seed: seed)
             print("rows: \(train.rows) train, \(validation?.rows ?? 0) validation (--test-split \(fraction)" +
                   (fraction > 0 ? "; 0 uses every row, as LassoCV" : "") + ")" +
                   (cv >= 2 ? ", \(cv)-fold CV on the train rows" : ""))

@@ -9,6 +9,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
 
     @Option(help: "L1 strength λ: adds λ·Σ|w|.") var l1: Float?
     @Option(help: "Squared-L2 strength λ: adds λ·Σw² (Keras' l2).") var l2: Float?
@@ -21,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the trained model: the state_dict (safetensors, F32) with what `predict` needs in its metadata.") var save: String?
     @Option(help: "Write one JSON object per epoch.") var metrics: String?
     @Option(help: "Draw the loss curve (SVG).") var plot: String?
-    @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch).") var report: String?
+    @Option(help: "Write a self-contained HTML report (loss, l1/l2, near_zero per epoch).") var report: String?
     @Option(help: "Save a checkpoint (parameters, optimizer state, step, RNG, data position) into this folder every epoch.")
     var checkpoint: String?
     @Option(help: "Also checkpoint every N optimizer steps.") var checkpointEvery: Int?
@@ -64,7 +65,8 @@ struct TrainCommand: ParsableCommand {
             let device = try deviceOptions.open()
             guard let data = try dataOptions.load(seed: configuration.seed, loss: configuration.loss) else { return }
             _ = try data.outputCount(for: configuration.loss)  // before the split: rows as in the file
-            let (train, test) = try data.split(testFraction: dataOptions.testFraction(), seed: configuration.seed)
+            let (rawTrain, rawTest) = try dataOptions.split(data, seed: configuration.seed)
+            let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
                                       initialState: state)
@@ -76,6 +78,7 @@ struct TrainCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
+            if let standardization { print(StandardizeOptions.notice(standardization)) }
             let sink = try metrics.map { try MetricsFile(path: $0, append: resume != nil) }
             let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
             print(table.header)
@@ -91,6 +94,7 @@ struct TrainCommand: ParsableCommand {
             }
             if let save {
                 try saveModel(try trainer.model.stateDict(), loss: configuration.loss, data: data,
+                              standardization: standardization,
                               info: ["trained_by": "shrink train", "epochs": "\(trainer.epoch)"], to: save)
             }
             if let plot {

@@ -24,7 +24,7 @@ final class CLIGoodRunTests: XCTestCase {
             // L1 shrinks the weights' L1 norm relative to no penalty.
             let rows = result.stdout.split(separator: "\n")
             func l1(_ name: String) -> Double? {
-                rows.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(name.split(separator: " ").count + 3).first ?? "") }
+                rows.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(name.split(separator: " ").count + 4).first ?? "") }
             }
             let (none, lasso) = (try XCTUnwrap(l1("none")), try XCTUnwrap(l1("L1")))
             XCTAssertLessThan(lasso, none, "L1 must shrink ‖w‖₁")
@@ -80,7 +80,7 @@ final class CLIGoodRunTests: XCTestCase {
         let lines = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 40)
         let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
-        for key in ["epoch", "loss", "data_loss", "penalty", "l1", "l2", "nz", "zeros", "seconds"] {
+        for key in ["epoch", "loss", "data_loss", "penalty", "test_loss", "test_r2", "l1", "l2", "near_zero", "nz", "zeros", "seconds"] {
             XCTAssertNotNil(last[key], "metrics lack \(key)")
         }
         XCTAssertNil(last["train_accuracy"], "no accuracy for regression")

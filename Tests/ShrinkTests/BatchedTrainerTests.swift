@@ -38,6 +38,11 @@ final class BatchedTrainerTests: XCTestCase {
                     XCTAssertEqual(b.l2, a.l2, accuracy: 1e-4 * max(1, a.l2), "\(name) l2", file: file, line: line)
                     XCTAssertEqual(b.trainAccuracy ?? -1, a.trainAccuracy ?? -1, accuracy: 0.011, "\(name) accuracy", file: file, line: line)
                     XCTAssertEqual(b.testAccuracy ?? -1, a.testAccuracy ?? -1, accuracy: 0.011, "\(name) test", file: file, line: line)
+                    XCTAssertEqual(b.testLoss == nil, test == nil, "\(name) test loss present", file: file, line: line)
+                    XCTAssertEqual(b.testLoss ?? -1, a.testLoss ?? -1, accuracy: 1e-5 * max(1, abs(a.testLoss ?? 0)),
+                                   "\(name) test loss", file: file, line: line)
+                    XCTAssertEqual(b.testR2 == nil, test == nil || configuration.loss != .mse, "\(name) R² present", file: file, line: line)
+                    XCTAssertEqual(b.testR2 ?? -1, a.testR2 ?? -1, accuracy: 1e-5, "\(name) test R²", file: file, line: line)
                     XCTAssertEqual(abs(b.zeros - a.zeros) <= 2, true, "\(name) zeros \(b.zeros) vs \(a.zeros)", file: file, line: line)
                 }
                 let state = try trainer.model.stateDict(model: m)
@@ -74,13 +79,14 @@ final class BatchedTrainerTests: XCTestCase {
         try check(configuration, variants, data: data, testFraction: 0.25)
     }
 
-    /// AdamW (decoupled decay per model) and mse with full batches, in row order.
+    /// AdamW (decoupled decay per model) and mse with full batches, in row order; each
+    /// model's own test loss and R².
     func testAdamWRegressionVariants() throws {
         let data = try makeDataset(rows: 64, columns: 5, loss: .mse, seed: 8)
         let configuration = TrainingConfiguration(architecture: .mlp([6]), loss: .mse, optimizer: .adamw(), learningRate: 0.02,
                                                   epochs: 5, batchSize: 0, shuffle: false, seed: 9)
         let variants = [ModelVariant(weightDecay: 0), ModelVariant(weightDecay: 0.1), ModelVariant(penalty: Penalty(l1: 0.02))]
-        try check(configuration, variants, data: data, testFraction: 0)
+        try check(configuration, variants, data: data, testFraction: 0.25)
     }
 
     /// The stacked layout: model m's parameters sit in its blocks, everything off the blocks

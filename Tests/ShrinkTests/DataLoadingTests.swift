@@ -132,6 +132,28 @@ final class DataLoadingTests: XCTestCase {
         XCTAssertNil(try data.split(testFraction: 0, seed: 0).test)
     }
 
+    /// `splitIndices` names `split`'s rows (the same rows, in the same shuffled order; with
+    /// f = 0 every row trains), and `splitCSV` lists every row in file order.
+    func testSplitIndicesAreTheSplitsRows() throws {
+        let data = try makeDataset(rows: 57, columns: 3, loss: .mse)
+        for (fraction, seed) in [(0.2, UInt64(0)), (0.5, 3), (0.01, 9)] {
+            let (trainRows, testRows) = try data.splitIndices(testFraction: fraction, seed: seed)
+            let (train, test) = try data.split(testFraction: fraction, seed: seed)
+            XCTAssertEqual(testRows.count, Int((fraction * 57).rounded(.up)))
+            XCTAssertEqual((trainRows + testRows).sorted(), Array(0..<57), "a partition of the rows")
+            XCTAssertEqual(data.subset(trainRows), train)
+            XCTAssertEqual(data.subset(testRows), test)
+        }
+        let none = try data.splitIndices(testFraction: 0, seed: 0)
+        XCTAssertEqual(none.train, Array(0..<57))
+        XCTAssertEqual(none.test, [])
+        XCTAssertThrowsError(try data.splitIndices(testFraction: 1, seed: 0))
+        // The rows the split held out before splitIndices existed (seed 0, 20% of 57).
+        XCTAssertEqual(Array(try data.splitIndices(testFraction: 0.2, seed: 0).test.prefix(6)), [22, 6, 2, 14, 33, 51])
+        XCTAssertEqual(Dataset.splitCSV(rows: 4, test: [2, 0]), "row,set\n0,test\n1,train\n2,test\n3,train\n")
+        XCTAssertEqual(Dataset.splitCSV(rows: 2, test: []), "row,set\n0,train\n1,train\n")
+    }
+
     func testSyntheticKinds() throws {
         let c = try SyntheticData.make("classification:50:4:3", seed: 1)
         XCTAssertEqual(c.rows, 50); XCTAssertEqual(c.columns, 4)

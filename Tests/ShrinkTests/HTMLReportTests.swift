@@ -30,7 +30,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertFalse(html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"), "no network references")
         XCTAssertFalse(html.contains("<script"))
         let charts = svgs(in: html)
-        XCTAssertEqual(charts.count, 6, "loss, l1, l2, nz, coefficient path, cross-validation")
+        XCTAssertEqual(charts.count, 6, "loss, l1, l2, near_zero, coefficient path, cross-validation")
         for svg in charts {
             let parser = XMLParser(data: Data(svg.utf8))
             XCTAssertTrue(parser.parse(), "an embedded SVG is not well-formed")

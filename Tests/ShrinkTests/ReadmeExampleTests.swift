@@ -19,7 +19,7 @@ final class ReadmeExampleTests: XCTestCase {
             penalty: Penalty(l1: 0.01), epochs: 20, batchSize: 32)
         let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
         for try await epoch in trainer.epochs() {
-            print(epoch.epoch, epoch.loss, epoch.testAccuracy ?? .nan, epoch.nz)
+            print(epoch.epoch, epoch.loss, epoch.testAccuracy ?? .nan, epoch.nearZero)
             epochs.append(epoch)
         }
         try SafeTensors.write(try trainer.model.stateDict(), to: folder.appendingPathComponent("model.safetensors"))

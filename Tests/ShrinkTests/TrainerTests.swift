@@ -70,7 +70,7 @@ final class TrainerTests: XCTestCase {
     }
 
     /// Reported metrics follow their definitions: loss = data + penalty, norms of the penalized
-    /// parameters, nz and zeros, accuracies in [0, 1].
+    /// parameters, near_zero and zeros, accuracies in [0, 1].
     func testMetricsFollowDefinitions() throws {
         let data = try makeDataset(rows: 60, columns: 4, loss: .ce, classes: 3)
         let test = try makeDataset(rows: 17, columns: 4, loss: .ce, classes: 3, seed: 99)
@@ -89,7 +89,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(m.l1, l1, accuracy: 1e-6 * l1)
             XCTAssertEqual(m.l2, weights.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot(), accuracy: 1e-6)
             let top = weights.map { abs($0) }.max()!
-            XCTAssertEqual(m.nz, weights.filter { abs($0) < top * 0.5 }.count)
+            XCTAssertEqual(m.nearZero, weights.filter { abs($0) < top * 0.5 }.count)
             XCTAssertEqual(m.zeros, 0)
             let testAccuracy = try XCTUnwrap(m.testAccuracy)
             XCTAssertTrue((0...1).contains(testAccuracy) && (0...1).contains(m.trainAccuracy ?? -1))
@@ -122,5 +122,18 @@ final class TrainerTests: XCTestCase {
                 XCTAssertTrue("\($0)".contains(message), "\($0)")
             }
         }
+    }
+
+    /// R² as scikit-learn's `r2_score` (values from scikit-learn 1.9): r2_score([1, 2, 4, 7],
+    /// [1.5, 2, 3, 8]) = 0.8928571428571429; constant targets 1 when fitted exactly, else 0;
+    /// NaN for one row.
+    func testR2FollowsScikitLearn() {
+        let (y, f): ([Float], [Double]) = ([1, 2, 4, 7], [1.5, 2, 3, 8])
+        let residual = zip(y, f).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }
+        XCTAssertEqual(Trainer.r2(residualSquares: residual, totalSquares: Trainer.totalSquares(y), rows: 4),
+                       0.8928571428571429, accuracy: 1e-15)
+        XCTAssertEqual(Trainer.r2(residualSquares: 0, totalSquares: Trainer.totalSquares([2, 2]), rows: 2), 1)
+        XCTAssertEqual(Trainer.r2(residualSquares: 1, totalSquares: Trainer.totalSquares([2, 2]), rows: 2), 0)
+        XCTAssertTrue(Trainer.r2(residualSquares: 4, totalSquares: 0, rows: 1).isNaN)
     }
 }

@@ -43,17 +43,34 @@ public struct Dataset: Sendable, Equatable {
     /// A seeded shuffle split like scikit-learn's `train_test_split`: ⌈f·n⌉ rows go to the
     /// test set (none when f = 0), the rest to training, both in shuffled order.
     public func split(testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset?) {
+        let (train, test) = try splitIndices(testFraction: testFraction, seed: seed)
+        return test.isEmpty ? (self, nil) : (subset(train), subset(test))
+    }
+
+    /// The row indices (0-based, in file order's numbering) of `split`'s training and test
+    /// sets, each in its shuffled order; with f = 0 every row trains, in file order.
+    public func splitIndices(testFraction: Double, seed: UInt64) throws -> (train: [Int], test: [Int]) {
         guard testFraction >= 0, testFraction < 1 else {
             throw DataError.invalid("the test fraction must be in [0, 1), got \(testFraction)")
         }
-        guard testFraction > 0 else { return (self, nil) }
+        guard testFraction > 0 else { return (Array(0..<rows), []) }
         let testRows = Int((testFraction * Double(rows)).rounded(.up))
         guard testRows < rows else {
             throw DataError.invalid("a test fraction of \(testFraction) leaves no training rows out of \(rows)")
         }
         var rng = SeededGenerator(seed: seed ^ 0x5350_4C49_54)
         let order = rng.permutation(rows)
-        return (subset(Array(order[testRows...])), subset(Array(order[..<testRows])))
+        return (Array(order[testRows...]), Array(order[..<testRows]))
+    }
+
+    /// The split as CSV `row,set`: one line per row of `rows` in file order, `row` 0-based
+    /// (numpy's index), `set` `train` or `test` (`X[split.set == "test"]` selects the test rows).
+    public static func splitCSV(rows: Int, test: [Int]) -> String {
+        var isTest = [Bool](repeating: false, count: rows)
+        for r in test { isTest[r] = true }
+        var text = "row,set\n"
+        for r in 0..<rows { text += "\(r),\(isTest[r] ? "test" : "train")\n" }
+        return text
     }
 
     /// Throws on the first NaN or Inf, naming the file, its row and column (1-based) and how

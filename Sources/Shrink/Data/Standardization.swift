@@ -1,45 +1,104 @@
 import Foundation
 
-/// Per-feature centering and scaling, as scikit-learn's `StandardScaler`: (x − mean) / scale,
-/// scale the population standard deviation (1 for a constant column). Placeholder, replaced
-/// by the train/compare branch.
+/// Per-column standardization x ↦ (x − mean)/scale, as scikit-learn's `StandardScaler`:
+/// the mean and the population standard deviation (ddof 0) of each column, a column
+/// without variance scaled by 1. Fitted on the training rows only and applied to every set;
+/// a model file carries it in its `__metadata__` (`standardize_mean`, `standardize_scale`)
+/// so that its tensors reproduce the predictions on raw data.
 public struct Standardization: Sendable, Equatable {
     public let means: [Double]
     public let scales: [Double]
 
+    /// The metadata keys: JSON arrays of numbers, one per feature.
+    public static let meanKey = "standardize_mean"
+    public static let scaleKey = "standardize_scale"
+
+    /// Throws unless there is one scale per mean, every mean finite and every scale finite and > 0.
     public init(means: [Double], scales: [Double]) throws {
-        guard means.count == scales.count, scales.allSatisfy({ $0.isFinite && $0 > 0 }), means.allSatisfy(\.isFinite) else {
-            throw DataError.invalid("standardization: \(means.count) means and \(scales.count) scales (all finite, scales > 0) needed")
+        guard means.count == scales.count, !means.isEmpty else {
+            throw DataError.invalid("standardization: \(means.count) means but \(scales.count) scales")
+        }
+        if let j = means.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.invalid("standardization: mean \(j + 1) is \(means[j])")
+        }
+        if let j = scales.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+            throw DataError.invalid("standardization: scale \(j + 1) is \(scales[j]), must be finite and > 0")
         }
         self.means = means
         self.scales = scales
     }
 
-    public func apply(to data: Dataset) throws -> Dataset {
-        guard data.columns == means.count else {
-            throw DataError.invalid("standardization: the data has \(data.columns) features, the statistics \(means.count)")
-        }
-        var out = data
-        for i in 0..<data.features.count {
-            let c = i % data.columns
-            out.features[i] = Float((Double(data.features[i]) - means[c]) / scales[c])
-        }
-        return out
-    }
-
-    public var metadata: [String: String] {
-        func list(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
-        return ["standardize_mean": list(means), "standardize_scale": list(scales)]
-    }
-
-    public init?(metadata: [String: String]) throws {
-        guard let m = metadata["standardize_mean"], let s = metadata["standardize_scale"] else { return nil }
-        func numbers(_ text: String) throws -> [Double] {
-            guard let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [NSNumber] else {
-                throw DataError.invalid("standardization metadata is not a JSON array of numbers")
+    /// Each column's mean and population standard deviation over `data`'s rows, in Double
+    /// (two passes); a column with zero variance gets scale 1.
+    public init(fitting data: Dataset) {
+        let (n, p) = (data.rows, data.columns)
+        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        data.features.withUnsafeBufferPointer { x in
+            for r in 0..<n {
+                for j in 0..<p { sums[j] += Double(x[r * p + j]) }
             }
-            return array.map(\.doubleValue)
         }
-        try self.init(means: try numbers(m), scales: try numbers(s))
+        let means = sums.map { n > 0 ? $0 / Double(n) : 0 }
+        data.features.withUnsafeBufferPointer { x in
+            for r in 0..<n {
+                for j in 0..<p {
+                    let d = Double(x[r * p + j]) - means[j]
+                    squares[j] += d * d
+                }
+            }
+        }
+        self.means = means
+        scales = squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
+    }
+
+    /// `data` with every feature x replaced by (x − mean)/scale (computed in Double, stored
+    /// as Float); the targets unchanged.
+    public func apply(to data: Dataset) throws -> Dataset {
+        let p = means.count
+        guard data.columns == p else {
+            throw DataError.invalid("the data has \(data.columns) features, the standardization \(p)")
+        }
+        var features = data.features
+        for i in features.indices {
+            let j = i % p
+            features[i] = Float((Double(features[i]) - means[j]) / scales[j])
+        }
+        return try Dataset(features: features, targets: data.targets, rows: data.rows, columns: p)
+    }
+
+    /// `standardize_mean` and `standardize_scale` as JSON arrays of numbers, each printed
+    /// with the shortest digits that read back to the same Double.
+    public var metadata: [String: String] {
+        func array(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
+        return [Self.meanKey: array(means), Self.scaleKey: array(scales)]
+    }
+
+    /// Reads `metadata` back: nil when neither key is present; throws when one is missing or
+    /// malformed.
+    public init?(metadata: [String: String]) throws {
+        let (meanText, scaleText) = (metadata[Self.meanKey], metadata[Self.scaleKey])
+        if meanText == nil, scaleText == nil { return nil }
+        guard let meanText, let scaleText else {
+            throw DataError.invalid("model metadata has \(meanText == nil ? Self.scaleKey : Self.meanKey) " +
+                                    "without \(meanText == nil ? Self.meanKey : Self.scaleKey)")
+        }
+        try self.init(means: try Self.numbers(meanText, key: Self.meanKey),
+                      scales: try Self.numbers(scaleText, key: Self.scaleKey))
+    }
+
+    /// A JSON array of finite numbers, e.g. `[1.5,-2e-05]`.
+    private static func numbers(_ text: String, key: String) throws -> [Double] {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("["), trimmed.hasSuffix("]"), trimmed.count >= 2 else {
+            throw DataError.invalid("model metadata \(key) is not a JSON array of numbers: \(text.prefix(40))")
+        }
+        let body = trimmed.dropFirst().dropLast()
+        return try body.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let token = item.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token.allSatisfy({ "0123456789+-.eE".contains($0) }), let x = Double(token), x.isFinite else {
+                throw DataError.invalid("model metadata \(key) holds '\(token)', not a finite number")
+            }
+            return x
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One self-contained HTML page of charts (inline SVG, no scripts, no network): the loss
-/// curves, l1/l2/nz per epoch, the coefficient path over log α and the CV curve with error bars.
+/// curves, l1/l2/near-zero counts per epoch, the coefficient path over log α and the CV curve with error bars.
 public struct HTMLReport: Sendable {
     public struct Section: Sendable {
         public var heading: String
@@ -27,8 +27,9 @@ public struct HTMLReport: Sendable {
                                 caption: "L1 norm of the penalized parameters."))
         sections.append(Section(heading: "", chart: chart("‖w‖₂ per epoch", "‖w‖₂", \.l2),
                                 caption: "L2 norm of the penalized parameters."))
-        sections.append(Section(heading: "Sparsity", chart: chart("Near-zero parameters per epoch", "nz (count)", { Double($0.nz) }),
-                                caption: "Parameters with |w| < max|w| × the sparse threshold."))
+        let nearZero = chart("Near-zero parameters per epoch", "near_zero (count)") { Double($0.nearZero) }
+        sections.append(Section(heading: "Sparsity", chart: nearZero,
+                                caption: "near_zero: parameters with |w| < max|w| × the sparse threshold (not a count of nonzeros)."))
     }
 
     /// The coefficient path over log α and, when present, the cross-validation curve.

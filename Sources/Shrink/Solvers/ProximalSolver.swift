@@ -155,21 +155,9 @@ public final class ProximalSolver {
         }
     }
 
-    /// Population standard deviation of each column (1 where a column is constant).
-    static func columnScales(_ data: Dataset) -> [Double] {
-        let (n, p) = (data.rows, data.columns)
-        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
-        data.features.withUnsafeBufferPointer { x in
-            for r in 0..<n { for j in 0..<p { sums[j] += Double(x[r * p + j]) } }
-            for r in 0..<n {
-                for j in 0..<p {
-                    let d = Double(x[r * p + j]) - sums[j] / Double(n)
-                    squares[j] += d * d
-                }
-            }
-        }
-        return squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
-    }
+    /// Population standard deviation of each column (1 where a column is constant): the
+    /// scales of `Standardization`, scikit-learn's StandardScaler convention.
+    static func columnScales(_ data: Dataset) -> [Double] { Standardization(fitting: data).scales }
 
     static func scaledData(_ data: Dataset, _ scales: [Double]) throws -> Dataset {
         guard scales.contains(where: { $0 != 1 }) else { return data }

@@ -27,7 +27,11 @@ final class StackedReductions {
         let count: Int
     }
 
-    enum RowPurpose: Hashable { case dataLoss, correct, testCorrect }
+    enum RowPurpose: Hashable {
+        case dataLoss, correct, testCorrect, testLoss
+        /// Test sums accumulate over the test chunks into one slot per model.
+        var accumulates: Bool { self == .testCorrect || self == .testLoss }
+    }
 
     init(trainer: Trainer) throws {
         let device = trainer.device
@@ -90,7 +94,7 @@ final class StackedReductions {
     func enqueueRowSums(_ purpose: RowPurpose, of values: Buffer, rows: Int, step s: Int, into stats: Buffer) throws {
         let table = try rowTable(purpose, rows: rows)
         try device.norms(.sum, of: values, segments: table.segments, scales: table.scales, segmentCount: table.count,
-                         into: stats, at: purpose == .testCorrect ? 0 : s, accumulate: purpose == .testCorrect)
+                         into: stats, at: purpose.accumulates ? 0 : s, accumulate: purpose.accumulates)
     }
 
     private func rowTable(_ purpose: RowPurpose, rows: Int) throws -> Table {
@@ -101,6 +105,7 @@ final class StackedReductions {
             case .dataLoss: slots.dataLoss(m, 0)
             case .correct: slots.correct(m, 0)
             case .testCorrect: slots.testCorrect(m)
+            case .testLoss: slots.testLoss(m)
             }
             return [Int32(m * rows), Int32(rows), Int32(destination)]
         }, to: segments)

@@ -177,21 +177,26 @@ extension Trainer {
         }
     }
 
-    /// Each model's correct predictions on the test rows into its test slot, in chunks of the
-    /// batch capacity.
-    func enqueueTestAccuracy(_ test: DeviceDataset) throws {
-        guard configuration.loss != .mse else { return }
+    /// Each model's sum of row losses and (classification) correct predictions over the test
+    /// rows into its test slots, in chunks of the batch capacity.
+    func enqueueTestMetrics(_ test: DeviceDataset) throws {
         let w = workspace
+        let classifies = configuration.loss != .mse
         var first = 0
         while first < test.rows {
             let rows = min(batchSize, test.rows - first)
             let logits = try w.forward.run(input: test.features, at: first, rows: rows)
             try enqueueLoss(logits: logits, targets: test.targets, at: first, rows: rows)
             if let stacked {
-                try stacked.enqueueRowSums(.testCorrect, of: w.rowCorrect, rows: rows, step: 0, into: w.stats)
+                try stacked.enqueueRowSums(.testLoss, of: w.rowLoss, rows: rows, step: 0, into: w.stats)
+                if classifies { try stacked.enqueueRowSums(.testCorrect, of: w.rowCorrect, rows: rows, step: 0, into: w.stats) }
             } else {
-                try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats,
-                                at: w.statSlots.testCorrect(0), scale: 1, accumulate: true)
+                try device.norm(.sum, of: w.rowLoss, at: 0, count: rows, into: w.stats,
+                                at: w.statSlots.testLoss(0), scale: 1, accumulate: true)
+                if classifies {
+                    try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats,
+                                    at: w.statSlots.testCorrect(0), scale: 1, accumulate: true)
+                }
             }
             first += rows
         }

@@ -36,6 +36,8 @@ public final class Trainer: @unchecked Sendable {
 
     let train: DeviceDataset
     let test: DeviceDataset?
+    /// mse: Σ(y − ȳ)² over the test targets (R²'s denominator), in Double.
+    let testTotalSquares: Double?
     let batchSize: Int
     let stepsPerEpoch: Int
     let workspace: Workspace
@@ -83,6 +85,7 @@ public final class Trainer: @unchecked Sendable {
         if let initialState { try model.load(initialState) }
         self.train = try DeviceDataset(train, on: device)
         self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
+        testTotalSquares = test.flatMap { configuration.loss == .mse && $0.rows > 0 ? Self.totalSquares($0.targets) : nil }
         batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
         stepsPerEpoch = (train.rows + batchSize - 1) / batchSize
         workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
@@ -181,7 +184,7 @@ public final class Trainer: @unchecked Sendable {
             }
         }
         stepInEpoch = 0
-        if let test { try enqueueTestAccuracy(test) }
+        if let test { try enqueueTestMetrics(test) }
         try device.copy(model.parameters, at: 0, to: workspace.stats, at: parameterSlot, count: model.layout.totalCount)
         let snapshot = try device.read(workspace.stats)
         let (stats, parameters) = (snapshot[..<parameterSlot], snapshot[parameterSlot...])
@@ -220,9 +223,29 @@ public final class Trainer: @unchecked Sendable {
             epoch: epoch, loss: loss / n, dataLoss: data / n, penalty: penalty / n,
             trainAccuracy: classifies ? correct / n : nil,
             testAccuracy: classifies ? test.map { Double(stats[slots.testCorrect(m)]) / Double($0.rows) } : nil,
+            testLoss: test.map { Double(stats[slots.testLoss(m)]) / Double($0.rows) },
+            testR2: test.flatMap { test in
+                testTotalSquares.map { Self.r2(residualSquares: Double(stats[slots.testLoss(m)]), totalSquares: $0, rows: test.rows) }
+            },
             l1: summary.l1, l2: summary.l2Squared.squareRoot(),
-            nz: summary.countBelow(Float(summary.maxAbs) * configuration.sparseThreshold),
+            nearZero: summary.countBelow(Float(summary.maxAbs) * configuration.sparseThreshold),
             zeros: summary.zeros, seconds: seconds)
+    }
+}
+
+extension Trainer {
+    /// Σ(y − ȳ)² in Double.
+    static func totalSquares(_ y: [Float]) -> Double {
+        let mean = y.reduce(0.0) { $0 + Double($1) } / Double(y.count)
+        return y.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+    }
+
+    /// scikit-learn's `r2_score`: 1 − SS_res/SS_tot; with constant targets 1 for a perfect
+    /// fit and 0 otherwise; NaN for fewer than two rows.
+    static func r2(residualSquares: Double, totalSquares: Double, rows: Int) -> Double {
+        guard rows >= 2 else { return .nan }
+        guard totalSquares > 0 else { return residualSquares == 0 ? 1 : 0 }
+        return 1 - residualSquares / totalSquares
     }
 }
 

@@ -19,8 +19,8 @@ struct Workspace {
     /// This epoch's row order (int32) when shuffling.
     let order: Buffer?
     /// [data loss per model and step | penalty per model and step | correct per model and
-    /// step | test correct per model | parameters]: 3KS + K + P floats (K models, S steps),
-    /// read back in one transfer per epoch.
+    /// step | test correct per model | test loss sum per model | parameters]: 3KS + 2K + P
+    /// floats (K models, S steps), read back in one transfer per epoch.
     let stats: Buffer
     let statSlots: StatSlots
     /// 1 on the stacked models' diagonal blocks, 0 off them (K > 1 only): the gradient is
@@ -34,8 +34,9 @@ struct Workspace {
         func penalty(_ m: Int, _ s: Int) -> Int { (models + m) * steps + s }
         func correct(_ m: Int, _ s: Int) -> Int { (2 * models + m) * steps + s }
         func testCorrect(_ m: Int) -> Int { 3 * models * steps + m }
+        func testLoss(_ m: Int) -> Int { 3 * models * steps + models + m }
         /// Where the parameters start (everything before is zeroed each epoch).
-        var parameters: Int { 3 * models * steps + models }
+        var parameters: Int { 3 * models * steps + 2 * models }
     }
 
     var parameterSlot: Int { statSlots.parameters }
