@@ -184,7 +184,7 @@ def evaluation(name, loss, outputs, targets):
 
 evaluation("bce-breast_cancer", "bce", logits_bc, yb)
 evaluation("bce-extreme-logits", "bce", [-50, -40, -37, 0, 36, 40, 50, 3.2, -0.7, 800, -800],
-           [1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0])
+           [1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0])   # sigmoid ties 40, 50 and 800 at 1.0: roc_auc must use the logits
 evaluation("bce-one-class", "bce", [0.3, -1.2, 2.5], [1, 1, 1])
 evaluation("ce-wine", "ce", logits_wine, yw)
 z4 = rng.normal(0, 1.5, (40, 4)); z4[:, 3] -= 10; z4[5] = [1.0, 1.0, 0.5, -3.0]   # class 3 never predicted; a tie
