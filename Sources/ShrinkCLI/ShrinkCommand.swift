@@ -7,7 +7,7 @@ struct ShrinkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shrink",
         abstract: "Train regularized linear models and small MLPs on the CPU or an OpenCL device.",
-        subcommands: [TrainCommand.self, CompareCommand.self, FitCommand.self, PathCommand.self, PredictCommand.self,
+        subcommands: [TrainCommand.self, CompareCommand.self, FitCommand.self, PathCommand.self, PredictCommand.self, EvaluateCommand.self,
                       DevicesCommand.self, BenchCommand.self])
 
     /// Like ParsableCommand's main, but a usage error is one line (no usage dump): exit 64.

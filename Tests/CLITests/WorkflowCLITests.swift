@@ -75,8 +75,75 @@ final class WorkflowCLITests: XCTestCase {
                         XCTAssertEqual(a, b, accuracy: 1e-5, "\(name) \(device) probability")
                     }
                 }
+
+                // evaluate: sklearn.metrics on scikit-learn's own predictions of the same rows.
+                let evaluate = try CLI.run(["evaluate", "--model", model.path, "--data", Self.file(e["test"] as! String),
+                                            "--device", device, "--json"])
+                XCTAssertEqual(evaluate.status, 0, evaluate.stderr)
+                let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any])
+                let measured = try XCTUnwrap(report["metrics"] as? [String: Double])
+                for (metric, value) in e["metrics"] as! [String: Double] {
+                    let tolerance = metric == "accuracy" ? 0 : 1e-5 * abs(value)
+                    XCTAssertEqual(try XCTUnwrap(measured[metric], metric), value, accuracy: tolerance, "\(name) \(device) \(metric)")
+                }
+                XCTAssertEqual(report["rows"] as? Int, e["test_rows"] as? Int)
+                if loss != "mse" {
+                    XCTAssertEqual(report["confusion_matrix"] as? [[Int]], e["confusion_matrix"] as? [[Int]], "\(name) \(device)")
+                    XCTAssertEqual(report["classes"] as? [String], e["classes"] as? [String])
+                }
+                let table = try CLI.run(["evaluate", "--model", model.path, "--data", Self.file(e["test"] as! String)])
+                XCTAssertTrue(table.stdout.contains(loss == "mse" ? "r2" : "true \\ predicted"), table.stdout)
             }
         }
+    }
+
+    /// train --standardize --save and compare --save-models write models that predict and
+    /// evaluate take on raw rows: the stored statistics are applied, so evaluate's accuracy and
+    /// log-loss equal the training table's test_acc/test_loss on the same held-out rows.
+    func testTrainAndCompareModelsPredictAndEvaluate() throws {
+        let e = try Self.expected("breast_cancer")
+        let data = Self.file(e["train"] as! String)
+        let model = folder.appendingPathComponent("adam.safetensors"), split = folder.appendingPathComponent("split.csv")
+        let metrics = folder.appendingPathComponent("m.jsonl")
+        let train = try CLI.run(["train", "--data", data, "--model", "linear", "--loss", "bce", "--optimizer", "adam",
+                                 "--lr", "0.01", "--epochs", "30", "--standardize", "--save", model.path,
+                                 "--split-out", split.path, "--metrics", metrics.path])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertNotNil(try ModelFile.read(model).standardization)
+        // The held-out rows as their own CSV, labels as text.
+        let (header, rows) = try Self.readCSV(URL(fileURLWithPath: data))
+        let sets = try Self.readCSV(split).rows.map { $0[1] }
+        let heldOut = folder.appendingPathComponent("test.csv")
+        let text = ([header] + zip(rows, sets).filter { $0.1 == "test" }.map(\.0)).map { $0.joined(separator: ",") }.joined(separator: "\n")
+        try (text + "\n").write(to: heldOut, atomically: true, encoding: .utf8)
+        let last = try XCTUnwrap(String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").last)
+        let epoch = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let evaluate = try CLI.run(["evaluate", "--model", model.path, "--data", heldOut.path, "--json"])
+        XCTAssertEqual(evaluate.status, 0, evaluate.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any])
+        let measured = try XCTUnwrap(report["metrics"] as? [String: Double])
+        XCTAssertEqual(measured["accuracy"]!, epoch["test_accuracy"] as! Double, accuracy: 1e-12)
+        XCTAssertEqual(measured["log_loss"]!, epoch["test_loss"] as! Double, accuracy: 1e-5)
+        XCTAssertGreaterThan(measured["accuracy"]!, 0.9)
+
+        let folderOut = folder.appendingPathComponent("runs")
+        let compare = try CLI.run(["compare", "--data", data, "--model", "linear", "--loss", "bce", "--epochs", "3",
+                                   "--standardize", "--save-models", folderOut.path])
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folderOut.path).sorted()
+        XCTAssertEqual(files, ["elastic-net.safetensors", "l1.safetensors", "l2.safetensors", "none.safetensors",
+                               "weight-decay.safetensors"])
+        for file in files {
+            let result = try CLI.run(["evaluate", "--model", folderOut.appendingPathComponent(file).path, "--data", heldOut.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        // A label the model never saw is named.
+        let odd = folder.appendingPathComponent("odd.csv")
+        try (([header] + [rows[0].dropLast() + ["unknown"]]).map { $0.joined(separator: ",") }.joined(separator: "\n"))
+            .write(to: odd, atomically: true, encoding: .utf8)
+        let unknown = try CLI.run(["evaluate", "--model", model.path, "--data", odd.path])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("the label 'unknown' is not one of the model's classes (benign, malignant)"), unknown.stderr)
     }
 
     /// Labels as the user has them: {1, 2} are two classes for ce (no phantom class 0), {−1, 1}

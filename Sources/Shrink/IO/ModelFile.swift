@@ -263,3 +263,16 @@ public struct Prediction: Sendable {
         }
     }
 }
+extension ModelFile {
+    /// The model's metrics on the labelled rows of `data` (`Evaluation`): its targets are matched
+    /// to the model's classes by value (bce, ce), or taken as values (mse).
+    public func evaluate(_ data: Dataset, device: any Device) throws -> Evaluation {
+        let prediction = try predict(data, device: device)
+        if prediction.loss == .mse {
+            if data.classNames != nil { throw DataError.invalid("the targets are text labels; this model is mse") }
+            return try Evaluation(loss: .mse, outputs: prediction.outputs, targets: data.targets.map(Double.init))
+        }
+        return try Evaluation(loss: prediction.loss, outputs: prediction.outputs, targets: try classIndices(of: data),
+                              classNames: classes)
+    }
+}
