@@ -68,4 +68,42 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(path.crossValidation!.alpha1SE, path.crossValidation!.alphaMin)
         XCTAssertEqual(try three.model.stateDict(model: 1).map(\.name), ["0.weight", "0.bias", "2.weight", "2.bias"])
     }
+
+    /// The README's third example: labels from a CSV, a model file, predict and evaluate.
+    func testReadmePredictExample() throws {
+        let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("workflow")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shrink-readme-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(fixtures.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        let device = try DeviceSelection.gpu.makeDevice()
+        let saveTo = folder.appendingPathComponent("wine.safetensors")
+
+        // --- README ---
+        let wine = try CSVLoader.load(URL(fileURLWithPath: "wine_train.csv"), targetColumn: "cultivar")
+            .encodingClasses(for: .ce)                               // labels 1, 2, 3 → classes 0, 1, 2
+        let solution = try CoordinateDescentSolver(loss: .ce, data: wine, standardize: true, device: device)
+            .solve(alpha: 0.01, l1Ratio: 0)
+        let model = try ModelFile(tensors: solution.stateDict, loss: .ce, classNames: wine.classNames,
+                                  featureNames: wine.featureNames, targetName: wine.targetName)
+        try model.write(to: saveTo)                                  // what `shrink fit --save` writes
+        let rows = try CSVLoader.load(URL(fileURLWithPath: "wine_test.csv"), targetColumn: "cultivar")
+        let saved = try ModelFile.read(saveTo)
+        let prediction = try saved.predict(rows, device: device)
+        print(prediction.labels.prefix(5), prediction.probabilities.prefix(3))  // "1", "3", ...: the file's labels
+        let evaluation = try saved.evaluate(rows, device: device)
+        print(evaluation["accuracy"]!, evaluation["log_loss"]!)
+        print(evaluation.table)                                      // metrics, then the confusion matrix
+        // --- end ---
+
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("expected.json")))
+            as! [String: [String: Any]]
+        let wineExpected = expected["wine"]!
+        XCTAssertEqual(prediction.labels, wineExpected["predictions"] as! [String])
+        XCTAssertEqual(evaluation["accuracy"]!, (wineExpected["metrics"] as! [String: Double])["accuracy"]!)
+        XCTAssertEqual(evaluation["log_loss"]!, (wineExpected["metrics"] as! [String: Double])["log_loss"]!, accuracy: 1e-6)
+        XCTAssertEqual(evaluation.confusionMatrix, wineExpected["confusion_matrix"] as? [[Int]])
+    }
 }
