@@ -12,20 +12,20 @@ struct CompareCommand: ParsableCommand {
             """)
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var modelOptions: ModelOptions<CompareDefaults>
     @OptionGroup var deviceOptions: DeviceOptions
 
     @Option(help: "λ for every penalty and for the weight decay run.") var lambda: Float = 0.01
     @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
-    @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
+    @Option(help: "Draw every run's loss curve (SVG).") var plot: String?
     @Option(help: "Write a self-contained HTML report (loss, l1/l2, nz per epoch for every run).") var report: String?
     @Flag(help: "Train all runs at once as one stacked model (one forward and backward pass for all; equal to the separate runs within float rounding).")
     var batched = false
 
     func validate() throws {
         try validateNonNegative("--lambda", lambda)
-        try checkWritableFolder("--plot", plot)
-        if let report { try checkWritableFolder("--report", report) }
+        if let plot { try checkOutput("--plot", plot, extensions: ["svg"]) }
+        if let report { try checkOutput("--report", report, extensions: ["html"]) }
     }
 
     /// The runs: (name, penalty and weight decay).
@@ -66,10 +66,12 @@ struct CompareCommand: ParsableCommand {
             }
             if batched { print("batched: all \(runs.count) runs as one stacked model (seconds are the shared time)") }
             print(Self.table(rows))
-            let chart = LineChart.lossChart(title: "Training loss by regularization",
-                                            curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
-            try writeText(chart.svg(), to: plot)
-            print("plotted \(plot)")
+            if let plot {
+                let chart = LineChart.lossChart(title: "Training loss by regularization",
+                                                curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
+                try writeText(chart.svg(), to: plot)
+                print("plotted \(plot)")
+            }
             if let report {
                 var page = HTMLReport(title: "shrink compare: \(architecture), λ \(lambda)")
                 page.addTraining(histories)

@@ -40,7 +40,7 @@ struct FitCommand: ParsableCommand {
             throw ValidationError("--tolerance, --kkt-tolerance and --max-iterations must be > 0")
         }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
-        if let save { try checkWritableFolder("--save", save) }
+        if let save { try checkOutput("--save", save, extensions: ["safetensors"]) }
     }
 
     func run() throws {

@@ -44,9 +44,8 @@ struct PathCommand: ParsableCommand {
         }
         if let alphas { _ = try parseGrid(alphas) }
         guard cv == 0 || cv >= 2 else { throw ValidationError("--cv must be 0 or ≥ 2, got \(cv)") }
-        guard out.hasSuffix(".json") || out.hasSuffix(".csv") else { throw ValidationError("--out must end in .json or .csv") }
-        try checkWritableFolder("--out", out)
-        if let report { try checkWritableFolder("--report", report) }
+        try checkOutput("--out", out, extensions: ["json", "csv"])
+        if let report { try checkOutput("--report", report, extensions: ["html"]) }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
     }
 
@@ -93,7 +92,7 @@ struct PathCommand: ParsableCommand {
             if let cv = path.crossValidation {
                 print(String(format: "cv (%d folds): alpha_min %.4g, alpha_1se %.4g", self.cv, cv.alphaMin, cv.alpha1SE))
             }
-            try writeText(out.hasSuffix(".json") ? path.json : path.csv, to: out)
+            try writeText(hasExtension(out, ["json"]) ? path.json : path.csv, to: out)
             print("wrote \(out)")
             if let report {
                 var page = HTMLReport(title: "shrink path: \(loss), l1-ratio \(l1Ratio)")

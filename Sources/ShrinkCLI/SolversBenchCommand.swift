@@ -19,6 +19,7 @@ struct SolversBenchCommand: ParsableCommand {
 
     func validate() throws {
         guard repeats > 0 else { throw ValidationError("--repeats must be > 0") }
+        if let jsonOut { try checkOutput("--json-out", jsonOut, extensions: ["json"]) }
     }
 
     func run() throws {
