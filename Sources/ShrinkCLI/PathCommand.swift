@@ -32,7 +32,7 @@ struct PathCommand: ParsableCommand {
     @Flag(help: "FISTA on the device, many α at once as one batched problem (one matmul for all), instead of coordinate descent.")
     var batched = false
     @Option(help: "Seed for --synthetic, the test split and the folds.") var seed: UInt64 = 0
-    @Option(help: "Output file: .json or .csv.") var out: String
+    @Option(help: "Output file: .json or .csv (required).") var out: String
     @Option(help: "Write a self-contained HTML report (coefficient path, CV curve).") var report: String?
 
     func validate() throws {
