@@ -12,13 +12,13 @@ struct CompareCommand: ParsableCommand {
             """)
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var modelOptions: ModelOptions<CompareDefaults>
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var standardizeOptions: StandardizeOptions
 
     @Option(help: "λ for every penalty and for the weight decay run.") var lambda: Float = 0.01
     @Option(help: "all | weights (biases excluded).") var penalize: Penalty.Scope = .all
-    @Option(help: "The SVG with every loss curve.") var plot: String = "compare.svg"
+    @Option(help: "Draw every run's loss curve (SVG).") var plot: String?
     @Option(name: .customLong("save-models"), help: "Write each run's model into this folder (created when missing) as RUN.safetensors (none, l1, l2, elastic-net, weight-decay), with the metadata `predict` needs.")
     var saveModels: String?
     @Option(help: "Write a self-contained HTML report (loss, l1/l2, near_zero per epoch for every run).") var report: String?
@@ -27,15 +27,9 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         try validateNonNegative("--lambda", lambda)
-        try checkWritableFolder("--plot", plot)
-        if let report { try checkWritableFolder("--report", report) }
-        if let saveModels {
-            try checkWritableFolder("--save-models", saveModels)
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: saveModels, isDirectory: &isFolder), !isFolder.boolValue {
-                throw ValidationError("--save-models \(saveModels): a file, not a folder")
-            }
-        }
+        if let plot { try checkOutput("--plot", plot, extensions: ["svg"]) }
+        if let report { try checkOutput("--report", report, extensions: ["html"]) }
+        if let saveModels { try checkOutputFolder("--save-models", saveModels) }
     }
 
     /// The runs: (name, penalty and weight decay).
@@ -79,10 +73,12 @@ struct CompareCommand: ParsableCommand {
             }
             if batched { print("batched: all \(runs.count) runs as one stacked model (seconds are the shared time)") }
             print(Self.table(rows, regression: (m.loss ?? .bce) == .mse))
-            let chart = LineChart.lossChart(title: "Training loss by regularization",
-                                            curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
-            try writeText(chart.svg(), to: plot)
-            print("plotted \(plot)")
+            if let plot {
+                let chart = LineChart.lossChart(title: "Training loss by regularization",
+                                                curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
+                try writeText(chart.svg(), to: plot)
+                print("plotted \(plot)")
+            }
             if let saveModels {
                 try FileManager.default.createDirectory(atPath: saveModels, withIntermediateDirectories: true)
                 for run in histories {

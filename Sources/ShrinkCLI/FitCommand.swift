@@ -19,7 +19,7 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "mse | bce | ce") var loss: LossKind = .mse
-    @Option(help: "Penalty strength α ≥ 0.") var alpha: Double
+    @Option(help: "Penalty strength α ≥ 0 (required).") var alpha: Double
     @Option(name: .customLong("l1-ratio"), help: "ρ in [0, 1]: 1 = lasso, 0 = ridge.") var l1Ratio: Double = 1
     @Flag(help: "Scale each feature to unit variance first, report coefficients in the original units (glmnet).")
     var standardize = false
@@ -40,7 +40,7 @@ struct FitCommand: ParsableCommand {
             throw ValidationError("--tolerance, --kkt-tolerance and --max-iterations must be > 0")
         }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
-        if let save { try checkWritableFolder("--save", save) }
+        if let save { try checkOutput("--save", save, extensions: ["safetensors"]) }
     }
 
     func run() throws {

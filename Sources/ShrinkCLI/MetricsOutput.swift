@@ -1,5 +1,8 @@
 import Foundation
 import Shrink
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The per-epoch table printed by `shrink train`.
 struct MetricsTable {
@@ -46,23 +49,30 @@ struct MetricsTable {
 
 /// `--metrics FILE`: one JSON object per epoch, flushed as each epoch ends.
 final class MetricsFile {
-    private let handle: FileHandle
+    private let path: String
+    private let descriptor: Int32
 
     /// Creates (or truncates) `path`; with `append`, continues an existing file.
     init(path: String, append: Bool = false) throws {
-        let exists = FileManager.default.fileExists(atPath: path)
-        if !(append && exists) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw DataError.unreadable(path: path, reason: "cannot create the metrics file")
-            }
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
+        guard descriptor >= 0 else {
+            throw DataError.unwritable(path: path, reason: String(cString: strerror(errno)))
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        if append { try handle.seekToEnd() }
     }
 
-    deinit { try? handle.close() }
+    deinit { close(descriptor) }
 
     func append(_ metrics: EpochMetrics) throws {
-        try handle.write(contentsOf: Data((metrics.jsonLine + "\n").utf8))
+        let bytes = Array((metrics.jsonLine + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DataError.unwritable(path: path, reason: String(cString: strerror(errno)))
+            }
+            written += n
+        }
     }
 }

@@ -11,7 +11,7 @@ struct DeviceOptions: ParsableArguments {
     var device: String?
 
     func validate() throws {
-        if let device { _ = try parse(device) }
+        _ = try selection  // a bad --device or $SHRINK_DEVICE is a usage error
     }
 
     private func parse(_ text: String) throws -> DeviceSelection {
@@ -64,7 +64,8 @@ struct DataOptions: ParsableArguments {
         if let testSplit, !(testSplit >= 0 && testSplit < 1) {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }
-        if let splitOut { try checkWritableFolder("--split-out", splitOut) }
+        if let splitOut { try checkOutput("--split-out", splitOut, extensions: ["csv"]) }
+        if let synthetic { try validated { try SyntheticData.check(synthetic) } }
     }
 
     /// The seeded split of `data` by `--test-split` (`Dataset.split`'s rows), written to
@@ -95,30 +96,54 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// λ flags, shared by `train` and `compare`.
-struct ModelOptions: ParsableArguments {
-    @Option(help: "linear | mlp:H1,H2,...")
+/// What `--help` says of a `ModelOptions` flag the command requires or fills in later.
+protocol ModelDefaults {
+    /// Per flag name: "(required)" or "(default: X)".
+    static var notes: [String: String] { get }
+}
+
+/// `train`: model, loss, optimizer, lr and epochs are required.
+enum TrainDefaults: ModelDefaults {
+    static let notes = ["model": "(required)", "loss": "(required)", "optimizer": "(required)", "lr": "(required)",
+                        "epochs": "(required)", "batch-size": "(default: 0)"]
+}
+
+/// `compare`: the seed note's settings.
+enum CompareDefaults: ModelDefaults {
+    static let notes = ["model": "(default: mlp:50)", "loss": "(default: bce)", "optimizer": "(default: sgd)",
+                        "lr": "(default: 0.01)", "epochs": "(default: 20)", "batch-size": "(default: 32)"]
+}
+
+/// Model and optimizer flags, shared by `train` and `compare`; `Defaults` gives each
+/// command's help its own required flags and defaults (applied where the command builds
+/// its configuration).
+struct ModelOptions<Defaults: ModelDefaults>: ParsableArguments {
+    private static func help(_ text: String, _ flag: String) -> ArgumentHelp {
+        ArgumentHelp(Defaults.notes[flag].map { "\(text) \($0)" } ?? text)
+    }
+
+    @Option(help: help("linear | mlp:H1,H2,...", "model"))
     var model: String?
 
-    @Option(help: "mse | bce | ce")
+    @Option(help: help("mse | bce | ce", "loss"))
     var loss: LossKind?
 
-    @Option(help: "sgd | adam | adamw")
+    @Option(help: help("sgd | adam | adamw", "optimizer"))
     var optimizer: String?
 
-    @Option(help: "Learning rate.")
+    @Option(help: help("Learning rate, > 0.", "lr"))
     var lr: Float?
 
-    @Option(help: "SGD momentum in [0, 1).")
+    @Option(help: "SGD momentum in [0, 1). (default: 0)")
     var momentum: Float?
 
-    @Option(help: "Weight decay (sgd/adam: added to the gradient; adamw: decoupled, default 0.01).")
+    @Option(help: "Weight decay (sgd/adam: added to the gradient; adamw: decoupled). (default: 0; adamw 0.01)")
     var weightDecay: Float?
 
-    @Option(help: "Epochs.")
+    @Option(help: help("Epochs.", "epochs"))
     var epochs: Int?
 
-    @Option(help: "Rows per step; 0 = full batch.")
+    @Option(help: help("Rows per step; 0 = full batch.", "batch-size"))
     var batchSize: Int?
 
     @Flag(help: "Keep the row order (else reshuffled every epoch from --seed).")
@@ -133,14 +158,14 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let model { _ = try validated { try Architecture(parsing: model) } }
         if let optimizer { _ = try validated { try Optimizer(name: optimizer, momentum: momentum, weightDecay: weightDecay) } }
-        for (name, value) in [("--lr", lr), ("--weight-decay", weightDecay)] { try validateNonNegative(name, value) }
-        if let lr, lr == 0 { throw ValidationError("--lr must be > 0") }
-        if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        try validatePositive("--lr", lr)
+        try validateNonNegative("--weight-decay", weightDecay)
+        if let momentum, !(momentum >= 0 && momentum < 1) {
+            throw ValidationError("--momentum must be in [0, 1), got \(formatted(momentum))")
+        }
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be > 0, got \(epochs)") }
         if let batchSize, batchSize < 0 { throw ValidationError("--batch-size must be ≥ 0, got \(batchSize)") }
-        if !(sparseThreshold.isFinite && sparseThreshold >= 0) {
-            throw ValidationError("--sparse-threshold must be ≥ 0, got \(sparseThreshold)")
-        }
+        try validateNonNegative("--sparse-threshold", sparseThreshold)
     }
 }
 
@@ -149,9 +174,22 @@ func validated<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch { throw ValidationError("\(error)") }
 }
 
-/// Checks a flag that must be finite and ≥ 0 (λ, lr, weight decay).
+/// Checks a flag that must be finite and ≥ 0 (λ, weight decay).
 func validateNonNegative(_ name: String, _ value: Float?) throws {
     if let value, !(value.isFinite && value >= 0) {
-        throw ValidationError("\(name) must be a finite number ≥ 0, got \(value)")
+        throw ValidationError("\(name) must be a finite number ≥ 0, got \(formatted(value))")
     }
+}
+
+/// Checks a flag that must be finite and > 0 (lr).
+func validatePositive(_ name: String, _ value: Float?) throws {
+    if let value, !(value.isFinite && value > 0) {
+        throw ValidationError("\(name) must be a finite number > 0, got \(formatted(value))")
+    }
+}
+
+/// A flag's value as the user would write it: 0 and -1, not 0.0 and -1.0.
+func formatted(_ value: Float) -> String {
+    let text = "\(value)"
+    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
 }

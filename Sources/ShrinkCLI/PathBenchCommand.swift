@@ -15,7 +15,9 @@ struct PathBenchCommand: ParsableCommand {
     @Option(name: .customLong("n-alphas")) var nAlphas: Int = 100
     @Option var eps: Double = 1e-3
     @OptionGroup var deviceOptions: DeviceOptions
-    @Option(help: "The scikit-learn peer script.") var sklearnScript: String = "Benchmarks/sklearn_path.py"
+    @Option(help: "The scikit-learn peer script (default: Benchmarks/sklearn_path.py, found as bench solvers' script).")
+    var sklearnScript: String?
+    static let defaultScript = "Benchmarks/sklearn_path.py"
 
     func validate() throws {
         guard n > 1, p > 0, nAlphas > 0, eps > 0, eps < 1, l1Ratio >= 0, l1Ratio <= 1 else {
@@ -62,8 +64,10 @@ struct PathBenchCommand: ParsableCommand {
     /// enet_path's best time on the same data and grid, its coefficients and the exact path's, [α][p].
     private func sklearn(_ data: Dataset, alphas: [Double]) throws
         -> (seconds: Double, coefficients: [[Float]], exact: [[Float]])? {
-        guard FileManager.default.fileExists(atPath: sklearnScript) else {
-            printNotice("scikit-learn peer skipped: \(sklearnScript) not found")
+        guard let sklearnScript = sklearnScript ?? PeerScripts.locate(Self.defaultScript),
+              FileManager.default.fileExists(atPath: sklearnScript) else {
+            printNotice("scikit-learn peer skipped: " + (sklearnScript.map { "\($0) not found" }
+                ?? PeerScripts.notFound(Self.defaultScript, flag: "--sklearn-script")))
             return nil
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shrink-path-\(UUID().uuidString)")

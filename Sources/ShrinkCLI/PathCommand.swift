@@ -32,7 +32,7 @@ struct PathCommand: ParsableCommand {
     @Flag(help: "FISTA on the device, many α at once as one batched problem (one matmul for all), instead of coordinate descent.")
     var batched = false
     @Option(help: "Seed for --synthetic, the test split and the folds.") var seed: UInt64 = 0
-    @Option(help: "Output file: .json or .csv.") var out: String
+    @Option(help: "Output file: .json or .csv (required).") var out: String
     @Option(help: "Write a self-contained HTML report (coefficient path, CV curve).") var report: String?
     @Option(name: .customLong("save-best"), help: "Write the chosen point's model (safetensors with metadata, for `predict`): α_min or α_1se from --cv (see --best), else the least validation loss.")
     var saveBest: String?
@@ -63,10 +63,9 @@ struct PathCommand: ParsableCommand {
         }
         if let alphas { _ = try parseGrid(alphas) }
         guard cv == 0 || cv >= 2 else { throw ValidationError("--cv must be 0 or ≥ 2, got \(cv)") }
-        guard out.hasSuffix(".json") || out.hasSuffix(".csv") else { throw ValidationError("--out must end in .json or .csv") }
-        try checkWritableFolder("--out", out)
-        if let report { try checkWritableFolder("--report", report) }
-        if let saveBest { try checkWritableFolder("--save-best", saveBest) }
+        try checkOutput("--out", out, extensions: ["json", "csv"])
+        if let report { try checkOutput("--report", report, extensions: ["html"]) }
+        if let saveBest { try checkOutput("--save-best", saveBest, extensions: ["safetensors"]) }
         if saveBest != nil, cv < 2, dataOptions.testSplit == 0 {
             throw ValidationError("--save-best needs --cv K or a --test-split > 0 to choose α")
         }
@@ -118,7 +117,7 @@ struct PathCommand: ParsableCommand {
             if let cv = path.crossValidation {
                 print(String(format: "cv (%d folds): alpha_min %.4g, alpha_1se %.4g", self.cv, cv.alphaMin, cv.alpha1SE))
             }
-            try writeText(out.hasSuffix(".json") ? path.json : path.csv, to: out)
+            try writeText(hasExtension(out, ["json"]) ? path.json : path.csv, to: out)
             print("wrote \(out)")
             if let saveBest {
                 let (point, why) = try best(path)

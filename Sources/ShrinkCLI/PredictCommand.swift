@@ -105,10 +105,7 @@ struct PredictCommand: ParsableCommand {
 
     func validate() throws {
         if let out {
-            guard ["csv", "npy"].contains(URL(fileURLWithPath: out).pathExtension.lowercased()) else {
-                throw ValidationError("--out must end in .csv or .npy, got \(out)")
-            }
-            try checkWritableFolder("--out", out)
+            try checkOutput("--out", out, extensions: ["csv", "npy"])
         }
     }
 

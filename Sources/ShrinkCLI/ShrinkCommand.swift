@@ -2,18 +2,30 @@ import ArgumentParser
 import Foundation
 import Shrink
 
+/// `shrink --version`.
+let shrinkVersion = "0.4.0"
+
 @main
 struct ShrinkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shrink",
         abstract: "Train regularized linear models and small MLPs on the CPU or an OpenCL device.",
-        subcommands: [TrainCommand.self, CompareCommand.self, FitCommand.self, PathCommand.self, PredictCommand.self, EvaluateCommand.self,
-                      DevicesCommand.self, BenchCommand.self])
+        version: shrinkVersion,
+        subcommands: [TrainCommand.self, CompareCommand.self, FitCommand.self, PathCommand.self, PredictCommand.self,
+                      EvaluateCommand.self, DevicesCommand.self, BenchCommand.self])
 
     /// Like ParsableCommand's main, but a usage error is one line (no usage dump): exit 64.
+    /// Standard output is line-buffered even into a pipe (`shrink train … | tee log` shows
+    /// each epoch as it ends, and an interrupted run leaves its finished epochs on screen).
     static func main() {
+        lineBufferStandardOutput()
+        let arguments = CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst()))
+        if let message = CommandLineArguments.unknownSubcommand(arguments, root: Self.self) {
+            printError(message)
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -31,10 +43,26 @@ func reportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let error as ExitCode {
         throw error
+    } catch let error as ValidationError {
+        throw error
     } catch {
-        printError("\(error)")
+        printError(describe(error))
         throw ExitCode.failure
     }
+}
+
+/// One line for `error`: our errors describe themselves; a Foundation error (whose own
+/// description is an `Error Domain=…` dump) becomes its file and reason.
+func describe(_ error: any Error) -> String {
+    let text = "\(error)"
+    guard error is CocoaError || text.hasPrefix("Error Domain=") else { return text }
+    let ns = error as NSError
+    let reason = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+        ?? ns.localizedDescription
+    if let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path {
+        return "\(path): \(reason)"
+    }
+    return reason
 }
 
 func printError(_ message: String) {

@@ -15,16 +15,21 @@ struct SolversBenchCommand: ParsableCommand {
     @Option(help: "Timed repeats of each setting.") var repeats: Int = 3
     @Option(help: "Shrink devices to time: cpu, gpu or both.") var devices: String = "cpu,gpu"
     @Option(help: "Write every figure as JSON.") var jsonOut: String?
-    @Option(help: "The peer script.") var script: String = "scripts/bench_solvers.py"
+    @Option(help: "The peer script (default: scripts/bench_solvers.py in $SHRINK_SCRIPTS, else in the current folder, the binary's, or a folder above them).")
+    var script: String?
+
+    static let defaultScript = "scripts/bench_solvers.py"
 
     func validate() throws {
         guard repeats > 0 else { throw ValidationError("--repeats must be > 0") }
+        if let jsonOut { try checkOutput("--json-out", jsonOut, extensions: ["json"]) }
+        if let script, !FileManager.default.fileExists(atPath: script) { throw ValidationError("--script \(script) not found") }
     }
 
     func run() throws {
         try reportingErrors {
-            guard FileManager.default.fileExists(atPath: script) else {
-                throw ValidationError("\(script) not found: run from the repository root or give --script")
+            guard let script = script ?? PeerScripts.locate(Self.defaultScript) else {
+                throw ValidationError(PeerScripts.notFound(Self.defaultScript, flag: "--script"))
             }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -11,8 +11,8 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Workloads to run, e.g. A,B (default: all).") var workload: String = "A,B,C,D"
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(name: .customLong("repeat"), help: "Timed runs after one warm-up run.") var repeats: Int = 3
-    @Option(help: "The PyTorch peer script (skipped when python3 cannot import torch).")
-    var torchScript: String = "Benchmarks/torch_workloads.py"
+    @Option(help: "The PyTorch peer script, skipped when python3 cannot import torch (default: Benchmarks/torch_workloads.py, found as bench solvers' script).")
+    var torchScript: String?
     @Flag(help: "Skip the PyTorch peer.") var noTorch = false
     @Flag(help: "One JSON object per workload.") var json = false
 
@@ -65,9 +65,12 @@ struct TrainBenchCommand: ParsableCommand {
 
 /// Runs the PyTorch peer script for one workload and parses its min µs per step.
 enum TorchPeer {
-    static func microsecondsPerStep(script: String, workload: TrainWorkload, repeats: Int) -> Double? {
-        guard FileManager.default.fileExists(atPath: script) else {
-            printNotice("PyTorch peer skipped: \(script) not found")
+    static let defaultScript = "Benchmarks/torch_workloads.py"
+
+    static func microsecondsPerStep(script: String?, workload: TrainWorkload, repeats: Int) -> Double? {
+        guard let script = script ?? PeerScripts.locate(defaultScript), FileManager.default.fileExists(atPath: script) else {
+            printNotice("PyTorch peer skipped: " + (script.map { "\($0) not found" }
+                ?? PeerScripts.notFound(defaultScript, flag: "--torch-script")))
             return nil
         }
         let process = Process()

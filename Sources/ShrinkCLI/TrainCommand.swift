@@ -7,7 +7,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train", abstract: "Train one model with the given penalties and optimizer.")
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var modelOptions: ModelOptions<TrainDefaults>
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var standardizeOptions: StandardizeOptions
 
@@ -40,9 +40,11 @@ struct TrainCommand: ParsableCommand {
         if prox, (l1 ?? 0) == 0 { throw ValidationError("--prox needs --l1 > 0") }
         if let checkpointEvery, checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be > 0") }
         if checkpointEvery != nil, checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint DIR") }
-        for (flag, path) in [("--save", save), ("--metrics", metrics), ("--plot", plot), ("--report", report)] {
-            if let path { try checkWritableFolder(flag, path) }
-        }
+        if let save { try checkOutput("--save", save, extensions: ["safetensors"]) }
+        if let metrics { try checkOutput("--metrics", metrics) }
+        if let plot { try checkOutput("--plot", plot, extensions: ["svg"]) }
+        if let report { try checkOutput("--report", report, extensions: ["html"]) }
+        if let checkpoint { try checkOutputFolder("--checkpoint", checkpoint) }
     }
 
     var trainingConfiguration: TrainingConfiguration {
@@ -70,8 +72,15 @@ struct TrainCommand: ParsableCommand {
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
                                       initialState: state)
+            let dataHash = checkpoint != nil || resume != nil ? data.contentHash : nil  // a resume needs the same rows
             if let resume {
-                try trainer.restore(try Checkpoint.read(from: URL(fileURLWithPath: resume)))
+                try trainer.restore(try Checkpoint.read(from: URL(fileURLWithPath: resume)), dataHash: dataHash)
+                guard trainer.hasEpochsLeft else {  // nothing to do is not an error: exit 0, nothing written
+                    let (done, asked) = (trainer.epoch, configuration.epochs)
+                    print(done == asked ? "the run in \(resume) is finished (\(done) of \(asked) epochs); nothing to do"
+                          : "the run in \(resume) has trained \(done) epochs, more than --epochs \(asked); nothing to do")
+                    return
+                }
                 print("resumed from \(resume) at epoch \(trainer.epoch), step \(trainer.step)")
             }
             let checkpointFolder = checkpoint.map { URL(fileURLWithPath: $0) }
@@ -85,9 +94,9 @@ struct TrainCommand: ParsableCommand {
             var history: [EpochMetrics] = []
             while trainer.hasEpochsLeft {
                 let epoch = try trainer.runEpoch(checkpointEvery: checkpointEvery ?? 0) { trainer in
-                    if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
+                    if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder, dataHash: dataHash) }
                 }
-                if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder) }
+                if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder, dataHash: dataHash) }
                 history.append(epoch)
                 try sink?.append(epoch)
                 if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }
@@ -109,15 +118,6 @@ struct TrainCommand: ParsableCommand {
                 print("report \(report)")
             }
         }
-    }
-}
-
-/// Throws a usage error unless `path`'s folder exists.
-func checkWritableFolder(_ flag: String, _ path: String) throws {
-    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ValidationError("\(flag) \(path): the folder \(folder) does not exist")
     }
 }
 

@@ -51,7 +51,8 @@ public enum DeviceSelection: Sendable, Hashable, CustomStringConvertible {
         devices.first { $0.type == .gpu } ?? devices.first
     }
 
-    /// Opens the selected device. `notice` receives the one-line fallback notices.
+    /// Opens the selected device. `notice` receives the one-line fallback notices and, when
+    /// the kernel cache misses, the one before the compile pause.
     public func makeDevice(notice: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> any Device {
         switch self {
         case .cpu:
@@ -66,7 +67,7 @@ public enum DeviceSelection: Sendable, Hashable, CustomStringConvertible {
             if chosen.type != .gpu {
                 notice("no OpenCL GPU found, using \(chosen.selector) \(chosen.name) [\(chosen.type.rawValue)]")
             }
-            return try OpenCLDevice.shared(chosen)
+            return try OpenCLDevice.shared(chosen, notice: notice)
         case let .opencl(p, d):
             let devices: [OpenCLDeviceInfo]
             do { devices = try OpenCL.devices() } catch DeviceError.noOpenCLPlatform {
@@ -76,7 +77,7 @@ public enum DeviceSelection: Sendable, Hashable, CustomStringConvertible {
                 throw DeviceError.deviceNotFound(platform: p, device: d,
                                                  available: devices.map(\.selector).joined(separator: ", "))
             }
-            return try OpenCLDevice.shared(info)
+            return try OpenCLDevice.shared(info, notice: notice)
         }
     }
 }

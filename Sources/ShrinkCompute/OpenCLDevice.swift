@@ -33,7 +33,10 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     private var partials: Buffer!
 
     /// Opens `info`'s device and builds `source` (by default the embedded Kernels/*.cl).
-    public init(info: OpenCLDeviceInfo, source: String = KernelSources.program, tuning: KernelTuning? = nil) throws {
+    /// `notice` hears, before the pause, that the program is compiled because the on-disk
+    /// cache missed (the layer itself prints nothing).
+    public init(info: OpenCLDeviceInfo, source: String = KernelSources.program, tuning: KernelTuning? = nil,
+                notice: (String) -> Void = { _ in }) throws {
         self.info = info
         self.tuning = tuning ?? KernelTuning.forDevice(type: info.type, vendor: info.vendor,
                                                         maxWorkGroupSize: info.maxWorkGroupSize)
@@ -55,7 +58,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
         self.queue = queue
         do {
-            program = try Self.build(source: source, context: context, device: info, options: self.tuning.options)
+            program = try Self.build(source: source, context: context, device: info, options: self.tuning.options,
+                                     notice: notice)
         } catch {
             clReleaseCommandQueue(queue)
             clReleaseContext(context)
@@ -74,13 +78,15 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     /// The program from the on-disk binary cache when present and loadable, else built from
     /// source (and then cached).
     private static func build(source: String, context: cl_context, device: OpenCLDeviceInfo,
-                              options: String) throws -> cl_program {
+                              options: String, notice: (String) -> Void) throws -> cl_program {
         let cache = ProgramCache.standard
         let url = cache?.url(device: device, source: source, options: options)
         if let cache, let url, let binary = cache.load(url),
            let program = buildFromBinary(binary, context: context, device: device, options: options) {
             return program
         }
+        notice("compiling OpenCL kernels for \(device.name), " +
+               (cache == nil ? "every run (no cache folder: set \(ProgramCache.environmentKey))…" : "first run only…"))
         let program = try buildFromSource(source, context: context, device: device, options: options)
         if let cache, let url { cache.store(program, at: url) }
         return program
@@ -141,12 +147,13 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     nonisolated(unsafe) private static var opened: [String: OpenCLDevice] = [:]
     private static let openedLock = NSLock()
 
-    /// The device for `info`, opened (and its program built) once per process.
-    public static func shared(_ info: OpenCLDeviceInfo) throws -> OpenCLDevice {
+    /// The device for `info`, opened (and its program built) once per process; `notice` as
+    /// in `init`.
+    public static func shared(_ info: OpenCLDeviceInfo, notice: (String) -> Void = { _ in }) throws -> OpenCLDevice {
         openedLock.lock()
         defer { openedLock.unlock() }
         if let device = opened[info.selector] { return device }
-        let device = try OpenCLDevice(info: info)
+        let device = try OpenCLDevice(info: info, notice: notice)
         opened[info.selector] = device
         return device
     }

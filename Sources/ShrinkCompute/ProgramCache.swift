@@ -10,9 +10,11 @@ import Foundation
 struct ProgramCache {
     let folder: URL
 
+    static let environmentKey = "SHRINK_CACHE_DIR"
+
     static var standard: ProgramCache? {
         let env = ProcessInfo.processInfo.environment
-        if let dir = env["SHRINK_CACHE_DIR"], !dir.isEmpty { return ProgramCache(folder: URL(fileURLWithPath: dir)) }
+        if let dir = env[environmentKey], !dir.isEmpty { return ProgramCache(folder: URL(fileURLWithPath: dir)) }
         if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
             return ProgramCache(folder: URL(fileURLWithPath: xdg).appendingPathComponent("shrink"))
         }

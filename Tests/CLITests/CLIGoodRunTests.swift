@@ -63,9 +63,10 @@ final class CLIGoodRunTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stdout.contains("×"), "\(arguments): \(result.stdout)")
         }
-        // bench solvers needs its peer script (and Python's peers): without it, one line and exit 1.
+        // bench solvers needs its peer script (and Python's peers): a --script that is not there is
+        // a usage error, one line and exit 64.
         let solvers = try CLI.run(["bench", "solvers", "--script", "/nonexistent.py"])
-        XCTAssertEqual(solvers.status, 1, solvers.stdout)
+        XCTAssertEqual(solvers.status, 64, solvers.stdout)
         XCTAssertTrue(solvers.stderr.contains("/nonexistent.py not found"), solvers.stderr)
     }
 

@@ -6,6 +6,17 @@ public enum SyntheticData {
     ///  - regression: X ~ randn(N, P), y = X·w + 0.1·noise with min(5, P) nonzero true
     ///    coefficients ~ 3·N(0, 1) (the rest exactly 0: a case for L1).
     public static func make(_ spec: String, seed: UInt64) throws -> Dataset {
+        let (kind, n, p, k) = try parse(spec)
+        return kind == "classification" ? classification(rows: n, columns: p, classes: k, seed: seed)
+            : regression(rows: n, columns: p, seed: seed)
+    }
+
+    /// Throws the error `make` would throw for `spec`, without generating anything.
+    public static func check(_ spec: String) throws {
+        _ = try parse(spec)
+    }
+
+    private static func parse(_ spec: String) throws -> (kind: String, rows: Int, columns: Int, classes: Int) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let numbers = parts.dropFirst().map { Int($0) }
         guard parts.count >= 3, parts.count <= 4, numbers.allSatisfy({ ($0 ?? 0) > 0 }) else {
@@ -19,13 +30,12 @@ public enum SyntheticData {
         switch parts[0] {
         case "classification":
             guard k >= 2 else { throw DataError.invalid("bad --synthetic '\(spec)': K must be ≥ 2") }
-            return classification(rows: n, columns: p, classes: k, seed: seed)
         case "regression":
             guard parts.count == 3 else { throw DataError.invalid("bad --synthetic '\(spec)': regression takes N:P") }
-            return regression(rows: n, columns: p, seed: seed)
         default:
             throw DataError.invalid("unknown --synthetic kind '\(parts[0])': expected classification or regression")
         }
+        return (parts[0], n, p, k)
     }
 
     /// The seed note's data: `randn(1000, 10)` with random binary labels, seed 0.

@@ -10,10 +10,10 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         func fail(_ call: String) -> DataError {
-            .unreadable(path: url.path, reason: "\(call): \(String(cString: strerror(errno)))")
+            .unwritable(path: url.path, reason: "\(call): \(String(cString: strerror(errno)))")
         }
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail("cannot create \(temporary.lastPathComponent)") }
+        guard fd >= 0 else { throw fail("cannot create a file in \(folder.path)") }
         var ok = false
         defer {
             if !ok { unlink(temporary.path) }

@@ -19,13 +19,24 @@ public struct Checkpoint: Sendable, Equatable {
     public var stepInEpoch: Int
     public var step: Int
     public var generator: [UInt64]
-    /// The configuration and data shape the run was started with; a resume must match.
+    /// The configuration and data shape the run was started with, as one string (what
+    /// checkpoints before `settings` were checked by).
     public var fingerprint: String
+    /// The run's settings by flag name (`--lr`: `0.01`, …), its data's shape and, when the
+    /// writer gave it, a hash of the data's contents; a resume must match each. Empty in a
+    /// checkpoint written before settings were stored.
+    public var settings: [String: String] = [:]
 
     public static func url(in folder: URL) -> URL { folder.appendingPathComponent(fileName) }
 
     public func write(to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            throw DataError.unwritable(path: folder.path, reason: "cannot create the folder" +
+                                       (underlying.map { ": " + String(cString: strerror(Int32($0.code))) } ?? ""))
+        }
         var tensors: [(name: String, tensor: Tensor)] = [
             ("parameters", Tensor(shape: [parameters.count], values: parameters)),
             ("moment1", Tensor(shape: [moment1.count], values: moment1)),
@@ -37,6 +48,7 @@ public struct Checkpoint: Sendable, Equatable {
         }
         let metadata = ["format": Self.format, "epoch": "\(epoch)", "step_in_epoch": "\(stepInEpoch)", "step": "\(step)",
                         "generator": generator.map(String.init).joined(separator: ","), "fingerprint": fingerprint]
+            .merging(settings.map { (Self.settingPrefix + $0.key, $0.value) }) { $1 }
         try SafeTensors.write(tensors, to: Self.url(in: folder), metadata: metadata)
     }
 
@@ -62,8 +74,14 @@ public struct Checkpoint: Sendable, Equatable {
             statistics: try values("statistics"),
             order: tensors["order"].map { $0.values.map { Int32(bitPattern: $0.bitPattern) } },
             epoch: try int("epoch"), stepInEpoch: try int("step_in_epoch"), step: try int("step"),
-            generator: generator, fingerprint: metadata["fingerprint"] ?? "")
+            generator: generator, fingerprint: metadata["fingerprint"] ?? "",
+            settings: Dictionary(uniqueKeysWithValues: metadata.compactMap { key, value in
+                key.hasPrefix(settingPrefix) ? (String(key.dropFirst(settingPrefix.count)), value) : nil
+            }))
     }
+
+    /// Metadata keys of `settings`: "setting --lr".
+    static let settingPrefix = "setting "
 }
 
 extension Trainer {
@@ -76,8 +94,33 @@ extension Trainer {
         return "\(settings) rows=\(train.rows) test=\(test?.rows ?? 0) columns=\(train.columns) outputs=\(model.outputs)" + stacked
     }
 
-    /// The trainer's complete state (waits for queued work).
-    public func checkpoint() throws -> Checkpoint {
+    /// What a resume must agree on, named as the command line's flags, in their order. The
+    /// epoch count is left out (a resumed run may train longer); `dataHash` (the data's
+    /// `contentHash`, when the caller has it) tells a file of the same shape from another.
+    func settings(dataHash: UInt64?) -> [(name: String, value: String)] {
+        func number(_ x: Float) -> String {
+            let text = "\(x)"
+            return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+        }
+        let c = configuration, penalty = c.penalty
+        var list: [(name: String, value: String)] = [
+            ("--model", "\(c.architecture)"), ("--loss", "\(c.loss)"), ("--optimizer", c.optimizer.name),
+            ("--lr", number(c.learningRate))]
+        if case let .sgd(momentum, _) = c.optimizer { list.append(("--momentum", number(momentum))) }
+        list += [("--weight-decay", number(c.optimizer.weightDecay)), ("--l1", number(penalty.l1)),
+                 ("--l2", number(penalty.l2)), ("--l2-norm", number(penalty.l2Norm)),
+                 ("--penalize", penalty.scope.rawValue), ("--prox", penalty.proximal ? "on" : "off"),
+                 ("--batch-size", "\(c.batchSize)"), ("--no-shuffle", c.shuffle ? "off" : "on"), ("--seed", "\(c.seed)"),
+                 ("--sparse-threshold", number(c.sparseThreshold)),
+                 ("training rows", "\(train.rows)"), ("test rows", "\(test?.rows ?? 0)"), ("features", "\(train.columns)"),
+                 ("outputs", "\(model.outputs)")]
+        if models > 1 { list.append(("models", "\(variants)")) }
+        if let dataHash { list.append(("data contents (FNV-1a)", String(dataHash, radix: 16))) }
+        return list
+    }
+
+    /// The trainer's complete state (waits for queued work); `dataHash` as in `settings`.
+    public func checkpoint(dataHash: UInt64? = nil) throws -> Checkpoint {
         let statsCount = workspace.parameterSlot
         return Checkpoint(
             parameters: try model.parameterValues(), moment1: try device.read(workspace.moment1),
@@ -88,24 +131,38 @@ extension Trainer {
                 try values.withUnsafeMutableBytes { try device.read(order, at: 0, count: order.count, into: $0) }
                 return values
             },
-            epoch: epoch, stepInEpoch: stepInEpoch, step: step, generator: shuffler.state, fingerprint: fingerprint)
+            epoch: epoch, stepInEpoch: stepInEpoch, step: step, generator: shuffler.state, fingerprint: fingerprint,
+            settings: Dictionary(uniqueKeysWithValues: settings(dataHash: dataHash).map { ($0.name, $0.value) }))
     }
 
     /// Writes the state into `folder` atomically, unless the weights are no longer finite (a
     /// diverging run keeps its last good checkpoint). Returns whether it wrote.
     @discardableResult
-    public func writeCheckpoint(to folder: URL) throws -> Bool {
-        let state = try checkpoint()
+    public func writeCheckpoint(to folder: URL, dataHash: UInt64? = nil) throws -> Bool {
+        let state = try checkpoint(dataHash: dataHash)
         guard state.parameters.allSatisfy(\.isFinite) else { return false }
         try state.write(to: folder)
         return true
     }
 
-    /// Continues from `state`, which must come from a run with the same configuration and data.
-    public func restore(_ state: Checkpoint) throws {
-        guard state.fingerprint == fingerprint else {
-            throw TrainingError.invalidConfiguration(
-                "the checkpoint was made by a different run (\(state.fingerprint)); resume with the same flags and data")
+    /// Continues from `state`, which must come from a run with the same configuration and data
+    /// (the same `dataHash`, when both the checkpoint and the caller have one). The error
+    /// names each setting that differs.
+    public func restore(_ state: Checkpoint, dataHash: UInt64? = nil) throws {
+        if state.settings.isEmpty {  // written before settings were stored
+            guard state.fingerprint == fingerprint else {
+                throw TrainingError.invalidConfiguration(
+                    "the checkpoint was made by a different run (\(state.fingerprint)); resume with the same flags and data")
+            }
+        } else {
+            let differences = settings(dataHash: dataHash).compactMap { name, value in
+                state.settings[name].flatMap { $0 == value ? nil : "\(name): checkpoint \($0), now \(value)" }
+            }
+            guard differences.isEmpty else {
+                throw TrainingError.invalidConfiguration(
+                    "the checkpoint was made by a different run: \(differences.joined(separator: "; ")) " +
+                    "(resume with the same flags and data)")
+            }
         }
         guard state.parameters.count == model.layout.totalCount, state.moment1.count == workspace.moment1.count,
               state.moment2.count == workspace.moment2.count, state.statistics.count == workspace.parameterSlot,
