@@ -72,7 +72,9 @@ struct TrainCommand: ParsableCommand {
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
             let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
                                       initialState: state)
-            let dataHash = checkpoint != nil || resume != nil ? data.contentHash : nil  // a resume needs the same rows
+            // A resume needs the same training rows: the data, the split and --standardize.
+            let dataHash = checkpoint != nil || resume != nil
+                ? (train.contentHash ^ (test?.contentHash ?? 0)) &* 0x0000_0100_0000_01B3 : nil
             if let resume {
                 try trainer.restore(try Checkpoint.read(from: URL(fileURLWithPath: resume)), dataHash: dataHash)
                 guard trainer.hasEpochsLeft else {  // nothing to do is not an error: exit 0, nothing written

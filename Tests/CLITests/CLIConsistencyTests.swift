@@ -165,8 +165,11 @@ final class CLIConsistencyTests: XCTestCase {
 
         let data = try CLI.run(resumeArguments(data: second.path, epochs: 4, extra: ["--resume", dir]))
         XCTAssertEqual(data.status, 1)
-        XCTAssertTrue(data.stderr.contains("data contents"), data.stderr)
+        XCTAssertTrue(data.stderr.contains("data rows (FNV-1a"), data.stderr)
         XCTAssertFalse(data.stderr.contains("--lr"), data.stderr)
+        let scaled = try CLI.run(resumeArguments(data: first.path, epochs: 4, extra: ["--resume", dir, "--standardize"]))
+        XCTAssertEqual(scaled.status, 1, "--standardize changes the training rows")
+        XCTAssertTrue(scaled.stderr.contains("data rows (FNV-1a"), scaled.stderr)
 
         let save = folder.appendingPathComponent("m.safetensors")
         let done = try CLI.run(resumeArguments(data: first.path, epochs: 2, extra: ["--resume", dir, "--save", save.path]))

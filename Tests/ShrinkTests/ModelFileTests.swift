@@ -29,6 +29,10 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(csv.targetName, "species")
         XCTAssertEqual(csv.subset([1, 0]).classNames, csv.classNames)
         XCTAssertThrowsError(try csv.encodingClasses(for: .mse)) { XCTAssertTrue("\($0)".contains("mse needs numbers")) }
+        // Excel writes a byte-order mark before the header: not part of the first name.
+        let excel = try CSVLoader.parse("\u{FEFF}x,z,y\n1,2,yes\n3,4,no\n", path: "excel.csv", targetColumn: nil)
+        XCTAssertEqual(excel.featureNames, ["x", "z"])
+        XCTAssertEqual(excel.classNames, ["no", "yes"])
     }
 
     /// The metadata round-trips through a safetensors file, the tensors stay plain F32 state-dict

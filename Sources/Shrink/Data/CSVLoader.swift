@@ -30,6 +30,7 @@ public enum CSVLoader {
     static func parse(_ text: String, path: String, features wanted: [String]?, targetColumn: String?,
                       targetRequired: Bool) throws -> (data: Dataset, hasTargets: Bool) {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
+        let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)  // Excel's UTF-8 byte-order mark
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }

@@ -115,7 +115,7 @@ extension Trainer {
                  ("training rows", "\(train.rows)"), ("test rows", "\(test?.rows ?? 0)"), ("features", "\(train.columns)"),
                  ("outputs", "\(model.outputs)")]
         if models > 1 { list.append(("models", "\(variants)")) }
-        if let dataHash { list.append(("data contents (FNV-1a)", String(dataHash, radix: 16))) }
+        if let dataHash { list.append(("data rows (FNV-1a of the training and test rows, after --standardize)", String(dataHash, radix: 16))) }
         return list
     }
 
