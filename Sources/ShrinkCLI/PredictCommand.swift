@@ -134,10 +134,10 @@ struct PredictCommand: ParsableCommand {
                 try NPY.write(array, to: URL(fileURLWithPath: out))
             } else {
                 let name = file.targetName ?? "prediction"
-                var lines = [([name] + (proba ? classes.map { "proba_\($0)" } : [])).map(csvField).joined(separator: ",")]
+                var lines = [([name] + (proba ? classes.map { "proba_\($0)" } : [])).map(CSVLoader.field).joined(separator: ",")]
                 let labels = prediction.labels, probabilities = prediction.probabilities
                 for r in 0..<data.rows {
-                    var cells = [csvField(labels[r])]
+                    var cells = [CSVLoader.field(labels[r])]
                     if proba { cells += (0..<classes.count).map { "\(probabilities[r * classes.count + $0])" } }
                     lines.append(cells.joined(separator: ","))
                 }
@@ -150,10 +150,4 @@ struct PredictCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

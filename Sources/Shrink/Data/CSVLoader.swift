@@ -113,6 +113,12 @@ public enum CSVLoader {
         return (dataset, target != nil)
     }
 
+    /// A field as CSV writes it: quoted when it holds a comma, a quote or a line break.
+    public static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// Splits one line on commas outside double quotes; "" inside quotes is a quote.
     static func fields<S: StringProtocol>(_ line: S) -> [String] {
         var result: [String] = []

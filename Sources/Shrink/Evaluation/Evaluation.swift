@@ -167,12 +167,12 @@ extension Evaluation {
     /// and infinities as null.
     public var json: String {
         func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
-        var fields = ["\"loss\": \(Self.quoted(loss.rawValue))", "\"rows\": \(rows)",
-                      "\"metrics\": {" + metrics.map { "\(Self.quoted($0.name)): \(number($0.value))" }.joined(separator: ", ") + "}"]
+        var fields = ["\"loss\": \(JSONText.string(loss.rawValue))", "\"rows\": \(rows)",
+                      "\"metrics\": {" + metrics.map { "\(JSONText.string($0.name)): \(number($0.value))" }.joined(separator: ", ") + "}"]
         if let confusionMatrix, let classNames {
             let rows = confusionMatrix.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
             fields.append("\"confusion_matrix\": [" + rows.joined(separator: ", ") + "]")
-            fields.append("\"classes\": [" + classNames.map(Self.quoted).joined(separator: ", ") + "]")
+            fields.append("\"classes\": [" + classNames.map(JSONText.string).joined(separator: ", ") + "]")
         }
         return "{" + fields.joined(separator: ", ") + "}"
     }
@@ -186,22 +186,5 @@ extension Evaluation {
 
     private static func padLeft(_ s: String, _ width: Int) -> String {
         String(repeating: " ", count: max(0, width - s.count)) + s
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    private static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -99,7 +99,7 @@ public enum SafeTensors {
         if let duplicate = firstDuplicate(sorted.map(\.name)) { throw DataError.invalid("duplicate tensor name '\(duplicate)'") }
         var header: [String] = []
         if let metadata {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let pairs = metadata.keys.sorted().map { "\(JSONText.string($0)):\(JSONText.string(metadata[$0]!))" }
             header.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
@@ -108,7 +108,7 @@ public enum SafeTensors {
                 throw DataError.invalid("tensor \(name): shape \(tensor.shape) does not hold \(tensor.values.count) values")
             }
             let end = offset + 4 * tensor.values.count
-            header.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            header.append("\(JSONText.string(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var text = Array(("{" + header.joined(separator: ",") + "}").utf8)
@@ -163,18 +163,5 @@ public enum SafeTensors {
     private static func firstDuplicate(_ names: [String]) -> String? {
         var seen = Set<String>()
         return names.first { !seen.insert($0).inserted }
-    }
-
-    private static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -207,12 +207,8 @@ public struct RegularizationPath: Sendable {
                 "\"converged\":\(p.solution.converged)," +
                 "\"coefficients\":[\(p.solution.coefficients.map { number($0) }.joined(separator: ","))]}"
         }
-        func strings(_ values: [String]) -> String {
-            String(decoding: (try? JSONSerialization.data(withJSONObject: values, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8),
-                   as: UTF8.self)
-        }
-        var text = "{" + (featureNames.map { "\"features\":\(strings($0))," } ?? "") +
-            (classNames.map { "\"classes\":\(strings($0))," } ?? "") + "\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
+        var text = "{" + (featureNames.map { "\"features\":\(JSONText.strings($0))," } ?? "") +
+            (classNames.map { "\"classes\":\(JSONText.strings($0))," } ?? "") + "\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
         if let cv = crossValidation {
             text += ",\"cv\":{\"mean_loss\":[\(cv.meanLoss.map { number($0) }.joined(separator: ","))]," +
                 "\"standard_error\":[\(cv.standardError.map { number($0) }.joined(separator: ","))]," +
@@ -238,7 +234,7 @@ public struct RegularizationPath: Sendable {
         let cv = crossValidation
         var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss", "train_score", "validation_score",
                        "kkt_violation", "converged"] + (cv == nil ? [] : ["cv_mean_loss", "cv_standard_error", "cv_pick"])
-                      + names).map(Self.csvField).joined(separator: ",")]
+                      + names).map(CSVLoader.field).joined(separator: ",")]
         func number(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
         for (i, point) in points.enumerated() {
             let scores = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan, point.trainScore,
@@ -253,9 +249,4 @@ public struct RegularizationPath: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A CSV field, quoted when it holds a comma, a quote or a line break.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 }

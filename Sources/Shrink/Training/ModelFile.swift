@@ -163,10 +163,7 @@ public struct ModelFile: Sendable {
         }
     }
 
-    static func jsonArray(_ values: [String]) -> String {
-        // Strings always serialize.
-        String(decoding: try! JSONSerialization.data(withJSONObject: values, options: [.withoutEscapingSlashes]), as: UTF8.self)
-    }
+    static func jsonArray(_ values: [String]) -> String { JSONText.strings(values) }
 
     // MARK: Use
 
