@@ -138,115 +138,26 @@ public struct RegularizationPath: Sendable {
             }
         }
         let points = try walk(train, scoring: validation, fold: nil)
-        guard folds >= 2 else {
-            var path = RegularizationPath(points: points, crossValidation: nil)
-            path.misses = misses
-            path.featureNames = train.featureNames
-            path.classNames = train.classNames
-            return path
-        }
-        guard folds <= train.rows else {
-            throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
-        }
-        let fold = try foldOf(train, loss: loss, folds: folds, seed: seed)
-        var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
-        for k in 0..<folds {
-            let held = (0..<train.rows).filter { fold[$0] == k }
-            let kept = (0..<train.rows).filter { fold[$0] != k }
-            for (i, point) in try walk(train.subset(kept), scoring: train.subset(held), fold: k).enumerated() {
-                losses[i].append(point.validationLoss ?? .nan)
+        var crossValidation: CrossValidation?
+        if folds >= 2 {
+            guard folds <= train.rows else {
+                throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
             }
+            let fold = try foldOf(train, loss: loss, folds: folds, seed: seed)
+            var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
+            for k in 0..<folds {
+                let held = (0..<train.rows).filter { fold[$0] == k }
+                let kept = (0..<train.rows).filter { fold[$0] != k }
+                for (i, point) in try walk(train.subset(kept), scoring: train.subset(held), fold: k).enumerated() {
+                    losses[i].append(point.validationLoss ?? .nan)
+                }
+            }
+            crossValidation = CrossValidation(alphas: alphas, foldLosses: losses)
         }
-        let means = losses.map { $0.reduce(0, +) / Double(folds) }
-        let errors = zip(losses, means).map { values, mean in
-            (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(folds - 1) / Double(folds)).squareRoot()
-        }
-        let best = means.indices.min { means[$0] < means[$1] }!
-        let oneSE = means.indices.first { means[$0] <= means[best] + errors[best] }!  // α descends: first = largest
-        var path = RegularizationPath(points: points, crossValidation: CrossValidation(
-            meanLoss: means, standardError: errors, alphaMin: alphas[best], alpha1SE: alphas[oneSE]))
+        var path = RegularizationPath(points: points, crossValidation: crossValidation)
         path.misses = misses
         path.featureNames = train.featureNames
         path.classNames = train.classNames
         return path
     }
-
-    /// Each row's fold, from a seeded shuffle: round robin in shuffled order, stratified by
-    /// class for bce and ce (each class dealt round robin in turn, as scikit-learn's
-    /// StratifiedKFold) so that every training set sees every class.
-    static func foldOf(_ data: Dataset, loss: LossKind, folds: Int, seed: UInt64) throws -> [Int] {
-        var rng = SeededGenerator(seed: seed ^ 0x4356)
-        var order = rng.permutation(data.rows)
-        if loss != .mse {
-            // The class: the label (ce), or the target rounded to 0 or 1 (bce; soft targets allowed).
-            let classes = data.targets.map { loss == .ce ? Int($0) : ($0 >= 0.5 ? 1 : 0) }
-            order = order.enumerated().sorted {  // by class, shuffled within a class
-                (classes[$0.element], $0.offset) < (classes[$1.element], $1.offset)
-            }.map(\.element)
-            let counts = Dictionary(grouping: classes, by: { $0 }).mapValues(\.count)
-            if let (label, count) = counts.filter({ $0.value < 2 }).min(by: { $0.key < $1.key }) {
-                throw TrainingError.invalidData(
-                    "class \(label) has \(count) row: --cv needs at least 2 rows of every class (each training fold must see it)")
-            }
-        }
-        var fold = [Int](repeating: 0, count: data.rows)
-        for (position, row) in order.enumerated() { fold[row] = position % folds }
-        return fold
-    }
-
-    /// One JSON document: the grid, each point's coefficients and scores, and the CV choice.
-    public var json: String {
-        func number(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "null" } ?? "null" }
-        let rows = points.map { p in
-            "{\"alpha\":\(number(p.alpha)),\"nonzeros\":\(p.solution.nonzeros),\"objective\":\(number(p.solution.objective))," +
-                "\"train_loss\":\(number(p.trainLoss)),\"validation_loss\":\(number(p.validationLoss))," +
-                "\"train_score\":\(number(p.trainScore)),\"validation_score\":\(number(p.validationScore))," +
-                "\"intercept\":\(number(p.solution.intercept))," +
-                "\"intercepts\":[\(p.solution.intercepts.map { number($0) }.joined(separator: ","))]," +
-                "\"iterations\":\(p.solution.iterations),\"kkt_violation\":\(number(p.solution.kktViolation))," +
-                "\"converged\":\(p.solution.converged)," +
-                "\"coefficients\":[\(p.solution.coefficients.map { number($0) }.joined(separator: ","))]}"
-        }
-        var text = "{" + (featureNames.map { "\"features\":\(JSONText.strings($0))," } ?? "") +
-            (classNames.map { "\"classes\":\(JSONText.strings($0))," } ?? "") + "\"path\":[\n" + rows.joined(separator: ",\n") + "\n]"
-        if let cv = crossValidation {
-            text += ",\"cv\":{\"mean_loss\":[\(cv.meanLoss.map { number($0) }.joined(separator: ","))]," +
-                "\"standard_error\":[\(cv.standardError.map { number($0) }.joined(separator: ","))]," +
-                "\"alpha_min\":\(number(cv.alphaMin)),\"alpha_1se\":\(number(cv.alpha1SE))}"
-        }
-        if let timing {
-            text += ",\"timing\":{\"load_seconds\":\(number(timing.load)),\"solve_seconds\":\(number(timing.solve))}"
-        }
-        return text + "}\n"
-    }
-
-    /// CSV: one row per α with its losses, scores, the CV columns (mean loss, standard error,
-    /// and `cv_pick` naming α_min and α_1se) when cross-validated, intercepts and coefficients
-    /// (named by feature when the data has names, else w{j}; for k classes each name gets
-    /// "[class]").
-    public var csv: String {
-        let first = points.first?.solution
-        let k = first?.outputs ?? 1, p = (first?.coefficients.count ?? 0) / max(k, 1)
-        let features = featureNames?.count == p ? featureNames! : (0..<p).map { "w\($0)" }
-        let classes = classNames?.count == k ? classNames! : (0..<k).map(String.init)
-        let names = k == 1 ? ["intercept"] + features
-            : classes.map { "intercept[\($0)]" } + classes.flatMap { c in features.map { "\($0)[\(c)]" } }
-        let cv = crossValidation
-        var lines = [(["alpha", "nonzeros", "objective", "train_loss", "validation_loss", "train_score", "validation_score",
-                       "kkt_violation", "converged"] + (cv == nil ? [] : ["cv_mean_loss", "cv_standard_error", "cv_pick"])
-                      + names).map(CSVLoader.field).joined(separator: ",")]
-        func number(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
-        for (i, point) in points.enumerated() {
-            let scores = [point.solution.objective, point.trainLoss, point.validationLoss ?? .nan, point.trainScore,
-                          point.validationScore ?? .nan, point.solution.kktViolation]
-            var cells = ["\(point.alpha)", "\(point.solution.nonzeros)"] + scores.map(number) + ["\(point.solution.converged)"]
-            if let cv {
-                let pick = [cv.alphaMin == point.alpha ? "alpha_min" : nil, cv.alpha1SE == point.alpha ? "alpha_1se" : nil]
-                cells += [number(cv.meanLoss[i]), number(cv.standardError[i]), pick.compactMap { $0 }.joined(separator: " ")]
-            }
-            lines.append((cells + (point.solution.intercepts + point.solution.coefficients).map(number)).joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
 }

@@ -1,17 +1,5 @@
 import Foundation
 
-/// What may differ between models trained side by side: the penalty and the weight decay.
-public struct ModelVariant: Sendable, Hashable {
-    public var penalty: Penalty
-    /// The optimizer's weight decay for this model (the configuration's optimizer otherwise).
-    public var weightDecay: Float
-
-    public init(penalty: Penalty = .none, weightDecay: Float = 0) {
-        self.penalty = penalty
-        self.weightDecay = weightDecay
-    }
-}
-
 /// Trains a `Model` on a device: every step is queued on the device with no host round
 /// trip; per-step losses, penalties and correct counts accumulate in a device buffer that
 /// is read once per epoch, together with the parameters (for the norms and sparsity).
@@ -246,38 +234,5 @@ extension Trainer {
         guard rows >= 2 else { return .nan }
         guard totalSquares > 0 else { return residualSquares == 0 ? 1 : 0 }
         return 1 - residualSquares / totalSquares
-    }
-}
-
-/// ‖·‖₁, ‖·‖₂², max|w|, zeros and the sparsity count over the penalized parameters (Double).
-struct ParameterSummary {
-    private var values: [Float] = []
-    var l1 = 0.0, l2Squared = 0.0, maxAbs = 0.0
-    var zeros = 0
-
-    mutating func add(_ slice: ArraySlice<Float>) {
-        for w in slice {
-            l1 += Double(abs(w)); l2Squared += Double(w) * Double(w)
-            maxAbs = max(maxAbs, Double(abs(w)))
-            if w == 0 { zeros += 1 }
-        }
-        values += slice
-    }
-
-    func countBelow(_ threshold: Float) -> Int { values.reduce(0) { $0 + (abs($1) < threshold ? 1 : 0) } }
-}
-
-/// A dataset uploaded to a device: features [rows, columns] and targets [rows].
-struct DeviceDataset {
-    let features: Buffer
-    let targets: Buffer
-    let rows: Int
-    let columns: Int
-
-    init(_ data: Dataset, on device: any Device) throws {
-        features = try device.makeBuffer(data.features)
-        targets = try device.makeBuffer(data.targets)
-        rows = data.rows
-        columns = data.columns
     }
 }
