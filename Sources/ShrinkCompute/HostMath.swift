@@ -53,9 +53,8 @@ enum HostLoss {
             return Row(loss: d * d, correct: false)
         case .bce:
             let x = z[0]
-            let sigmoid = x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
-            g[0] = (sigmoid - y) * scale
-            return Row(loss: max(x, 0) - x * y + log1p(exp(-abs(x))), correct: (x > 0) == (y > 0.5))
+            g[0] = (LossFormula.sigmoid(x) - y) * scale
+            return Row(loss: LossFormula.binaryCrossEntropy(logit: x, target: y), correct: (x > 0) == (y > 0.5))
         case .ce:
             var best = 0
             var top = -Float.infinity

@@ -116,19 +116,10 @@ public struct Evaluation: Sendable {
     }
 
     /// σ(z) = 1 / (1 + e^−z), without overflow for either sign.
-    static func sigmoid(_ z: Double) -> Double {
-        if z >= 0 { return 1 / (1 + exp(-z)) }
-        let e = exp(z)
-        return e / (1 + e)
-    }
+    static func sigmoid(_ z: Double) -> Double { LossFormula.sigmoid(z) }
 
     /// softmax(z)ⱼ = e^(zⱼ − max z) / Σ e^(zᵢ − max z).
-    static func softmax(_ z: ArraySlice<Double>) -> [Double] {
-        let top = z.max() ?? 0
-        let e = z.map { exp($0 - top) }
-        let sum = e.reduce(0, +)
-        return e.map { $0 / sum }
-    }
+    static func softmax(_ z: ArraySlice<Double>) -> [Double] { LossFormula.softmax(z) }
 
     /// The index of the first maximum (numpy.argmax), counted from the slice's start.
     static func argmax(_ z: ArraySlice<Double>) -> Int {

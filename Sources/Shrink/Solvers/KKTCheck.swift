@@ -83,7 +83,7 @@ struct KKTCheck {
                 case .mse: z[first] = (z[first] + intercepts[m] - y[r]) / Double(n)
                 case .bce:
                     let f = z[first] + intercepts[m]
-                    z[first] = ((f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))) - y[r]) / Double(n)
+                    z[first] = (LossFormula.sigmoid(f) - y[r]) / Double(n)
                 case .ce:
                     var top = -Double.infinity
                     for c in 0..<k { z[first + c] += intercepts[m * k + c]; top = max(top, z[first + c]) }

@@ -138,15 +138,13 @@ public final class ProximalSolver {
                     total += d * d
                 case .bce:
                     let f = z[first] + s.intercepts[0]
-                    total += max(f, 0) - f * y + log1p(exp(-abs(f)))
+                    total += LossFormula.binaryCrossEntropy(logit: f, target: y)
                     if (f > 0) == (y > 0.5) { right += 1 }
                 case .ce:
-                    var (top, best) = (-Double.infinity, 0)
-                    for c in 0..<k where z[first + c] + s.intercepts[c] > top { (top, best) = (z[first + c] + s.intercepts[c], c) }
-                    var sum = 0.0
-                    for c in 0..<k { sum += exp(z[first + c] + s.intercepts[c] - top) }
+                    let logits = (0..<k).map { z[first + $0] + s.intercepts[$0] }
+                    let best = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
                     let label = Int(y)
-                    total += label >= 0 && label < k ? top + log(sum) - (z[first + label] + s.intercepts[label]) : .nan
+                    total += label >= 0 && label < k ? LossFormula.logSumExp(logits) - logits[label] : .nan
                     if best == label { right += 1 }
                 }
             }

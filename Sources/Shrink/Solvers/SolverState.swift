@@ -65,7 +65,7 @@ extension CoordinateDescentSolver {
             case .bce:
                 for i in 0..<n {
                     let f = eta[i]
-                    let mu = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
+                    let mu = LossFormula.sigmoid(f)
                     rho[i] = (design.targets[i] - mu) * inverse
                     if curvature { v[i] = mu * (1 - mu) * inverse }
                 }
@@ -239,14 +239,11 @@ extension CoordinateDescentSolver {
                 return 0.5 * d * d
             case .bce:
                 let f = eta[i] + shift
-                return max(f, 0) - f * design.targets[i] + log1p(exp(-abs(f)))
+                return LossFormula.binaryCrossEntropy(logit: f, target: design.targets[i])
             case .ce:
-                var top = -Double.infinity
-                for d in 0..<design.outputs { top = max(top, eta[d * n + i] + (d == c ? shift : 0)) }
-                var sum = 0.0
-                for d in 0..<design.outputs { sum += exp(eta[d * n + i] + (d == c ? shift : 0) - top) }
                 let label = Int(design.targets[i])
-                return top + log(sum) - eta[label * n + i] - (label == c ? shift : 0)
+                let logits = (0..<design.outputs).lazy.map { d in self.eta[d * n + i] + (d == c ? shift : 0) }
+                return LossFormula.logSumExp(logits) - eta[label * n + i] - (label == c ? shift : 0)
             }
         }
 

@@ -245,18 +245,12 @@ public struct Prediction: Sendable {
         case .mse: return []
         case .bce:
             return outputs.flatMap { z -> [Double] in
-                let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                let p = LossFormula.sigmoid(z)
                 return [1 - p, p]
             }
         case .ce:
             let k = columns
-            return (0..<rows).flatMap { r -> [Double] in
-                let row = outputs[(r * k)..<((r + 1) * k)]
-                let top = row.max()!
-                let e = row.map { exp($0 - top) }
-                let sum = e.reduce(0, +)
-                return e.map { $0 / sum }
-            }
+            return (0..<rows).flatMap { r in LossFormula.softmax(outputs[(r * k)..<((r + 1) * k)]) }
         }
     }
 }
