@@ -16,55 +16,22 @@ public enum SafeTensors {
     }
 
     public static func parse(_ bytes: [UInt8], path: String) throws -> [String: Tensor] {
-        func fail(_ reason: String) -> DataError { .malformed(path: path, reason: "invalid safetensors: " + reason) }
-        guard bytes.count >= 8 else { throw fail("the file has \(bytes.count) bytes, under the 8-byte header length") }
-        let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
-        // torch.save writes a ZIP of pickles (PK\3\4), or before PyTorch 1.6 a bare pickle (0x80, protocol).
-        if length > UInt64(bytes.count - 8),
-           bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (bytes[0] == 0x80 && (2...5).contains(bytes[1])) {
-            throw DataError.malformed(path: path, reason: "this is a PyTorch torch.save file (pickle), not safetensors: " +
-                                      "save it with safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")")
-        }
-        guard length <= UInt64(maximumHeaderLength) else { throw fail("header length \(length) exceeds \(maximumHeaderLength)") }
-        guard length <= UInt64(bytes.count - 8) else { throw fail("header length \(length) runs past the end of the file") }
-        let headerBytes = Array(bytes[8..<(8 + Int(length))])
-        guard let headerText = String(validating: headerBytes, as: UTF8.self) else { throw fail("the header is not UTF-8") }
-        let keys = try topLevelKeys(headerText, fail)
-        if let duplicate = firstDuplicate(keys) { throw fail("duplicate key '\(duplicate)'") }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: Data(headerBytes)) } catch { throw fail("the header is not JSON") }
-        guard let object = json as? [String: Any] else { throw fail("the header is not a JSON object") }
+        try parseFile(bytes, path: path).tensors
+    }
 
-        let dataStart = 8 + Int(length)
+    /// The `__metadata__` map of a file (empty when absent); the file is validated first.
+    public static func metadata(_ bytes: [UInt8], path: String) throws -> [String: String] {
+        try parseFile(bytes, path: path).metadata
+    }
+
+    /// The tensors and the `__metadata__` map (empty when absent) of a whole file, every rule checked.
+    public static func parseFile(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        func fail(_ reason: String) -> DataError { .malformed(path: path, reason: "invalid safetensors: " + reason) }
+        let (object, dataStart) = try header(bytes, path: path, fail)
         let dataLength = bytes.count - dataStart
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
-        for (name, value) in object where name != "__metadata__" {
-            guard let entry = value as? [String: Any] else { throw fail("'\(name)' is not an object") }
-            guard let dtype = entry["dtype"] as? String else { throw fail("'\(name)' has no dtype") }
-            guard dtype == "F32" else { throw fail("'\(name)' has dtype \(dtype); only F32 is supported") }
-            guard let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  shape.count == (entry["shape"] as? [Any])?.count, shape.allSatisfy({ $0 >= 0 }) else {
-                throw fail("'\(name)' has a bad shape")
-            }
-            guard let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2 else { throw fail("'\(name)' has bad data_offsets") }
-            guard offsets[0] >= 0, offsets[0] <= offsets[1] else { throw fail("'\(name)' has data_offsets \(offsets) out of order") }
-            guard offsets[1] <= dataLength else { throw fail("'\(name)' ends at \(offsets[1]), past the \(dataLength) data bytes") }
-            var count = 1
-            for d in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw fail("'\(name)' has a shape \(shape) whose size overflows") }
-                count = product
-            }
-            let (bytesNeeded, overflow) = count.multipliedReportingOverflow(by: 4)
-            guard !overflow, bytesNeeded == offsets[1] - offsets[0] else {
-                throw fail("'\(name)' has \(offsets[1] - offsets[0]) bytes, shape \(shape) of F32 needs \(count * 4)")
-            }
-            entries.append((name, shape, offsets[0], offsets[1]))
-        }
-        if let metadata = object["__metadata__"], !(metadata is [String: String]) {
-            throw fail("__metadata__ must map strings to strings")
-        }
+        var entries = try object.filter { $0.key != "__metadata__" }.map { try entry($0.key, $0.value, dataLength: dataLength, fail) }
+        let metadata = object["__metadata__"]
+        if let metadata, !(metadata is [String: String]) { throw fail("__metadata__ must map strings to strings") }
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var position = 0
         for e in entries {
@@ -82,15 +49,57 @@ public enum SafeTensors {
             }
             tensors[e.name] = Tensor(shape: e.shape, values: values)
         }
-        return tensors
+        return (tensors, metadata as? [String: String] ?? [:])
     }
 
-    /// The `__metadata__` map of a file (empty when absent); the file is validated first.
-    public static func metadata(_ bytes: [UInt8], path: String) throws -> [String: String] {
-        _ = try parse(bytes, path: path)
-        let length = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
-        let object = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any]
-        return object?["__metadata__"] as? [String: String] ?? [:]
+    /// The header's JSON object (top-level keys unique) and where the tensor bytes start.
+    private static func header(_ bytes: [UInt8], path: String,
+                               _ fail: (String) -> DataError) throws -> (object: [String: Any], dataStart: Int) {
+        guard bytes.count >= 8 else { throw fail("the file has \(bytes.count) bytes, under the 8-byte header length") }
+        let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        // torch.save writes a ZIP of pickles (PK\3\4), or before PyTorch 1.6 a bare pickle (0x80, protocol).
+        if length > UInt64(bytes.count - 8),
+           bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (bytes[0] == 0x80 && (2...5).contains(bytes[1])) {
+            throw DataError.malformed(path: path, reason: "this is a PyTorch torch.save file (pickle), not safetensors: " +
+                                      "save it with safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")")
+        }
+        guard length <= UInt64(maximumHeaderLength) else { throw fail("header length \(length) exceeds \(maximumHeaderLength)") }
+        guard length <= UInt64(bytes.count - 8) else { throw fail("header length \(length) runs past the end of the file") }
+        let headerBytes = Array(bytes[8..<(8 + Int(length))])
+        guard let headerText = String(validating: headerBytes, as: UTF8.self) else { throw fail("the header is not UTF-8") }
+        if let duplicate = firstDuplicate(try topLevelKeys(headerText, fail)) { throw fail("duplicate key '\(duplicate)'") }
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: Data(headerBytes)) } catch { throw fail("the header is not JSON") }
+        guard let object = json as? [String: Any] else { throw fail("the header is not a JSON object") }
+        return (object, 8 + Int(length))
+    }
+
+    /// One tensor's header entry: F32, a non-negative shape whose size fits its byte range,
+    /// the range inside the data.
+    private static func entry(_ name: String, _ value: Any, dataLength: Int,
+                              _ fail: (String) -> DataError) throws -> (name: String, shape: [Int], begin: Int, end: Int) {
+        guard let entry = value as? [String: Any] else { throw fail("'\(name)' is not an object") }
+        guard let dtype = entry["dtype"] as? String else { throw fail("'\(name)' has no dtype") }
+        guard dtype == "F32" else { throw fail("'\(name)' has dtype \(dtype); only F32 is supported") }
+        guard let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+              shape.count == (entry["shape"] as? [Any])?.count, shape.allSatisfy({ $0 >= 0 }) else {
+            throw fail("'\(name)' has a bad shape")
+        }
+        guard let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+              offsets.count == 2 else { throw fail("'\(name)' has bad data_offsets") }
+        guard offsets[0] >= 0, offsets[0] <= offsets[1] else { throw fail("'\(name)' has data_offsets \(offsets) out of order") }
+        guard offsets[1] <= dataLength else { throw fail("'\(name)' ends at \(offsets[1]), past the \(dataLength) data bytes") }
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw fail("'\(name)' has a shape \(shape) whose size overflows") }
+            count = product
+        }
+        let (bytesNeeded, overflow) = count.multipliedReportingOverflow(by: 4)
+        guard !overflow, bytesNeeded == offsets[1] - offsets[0] else {
+            throw fail("'\(name)' has \(offsets[1] - offsets[0]) bytes, shape \(shape) of F32 needs \(count * 4)")
+        }
+        return (name, shape, offsets[0], offsets[1])
     }
 
     /// The serialized file: tensors laid out in name order, header padded with spaces to 8 bytes.

@@ -127,9 +127,7 @@ public struct ModelFile: Sendable {
     }
 
     public static func read(_ url: URL) throws -> ModelFile {
-        let bytes = try NPY.readBytes(url)
-        let state = try SafeTensors.parse(bytes, path: url.path)
-        let metadata = try SafeTensors.metadata(bytes, path: url.path)
+        let (state, metadata) = try SafeTensors.parseFile(try NPY.readBytes(url), path: url.path)
         do {
             return try ModelFile(state: state, metadata: metadata)
         } catch let error as DataError {
