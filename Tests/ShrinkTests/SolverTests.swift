@@ -46,7 +46,7 @@ final class SolverTests: XCTestCase {
                 // scikit-learn's solution is no better under scikit-learn's own objective.
                 let problem = LinearProblem(loss: loss, alpha: c.alpha, l1Ratio: c.l1_ratio)
                 XCTAssertLessThanOrEqual(solution.objective,
-                                         ProximalSolver.objective(problem, data, c.coef, c.allIntercepts) + 1e-6, label)
+                                         problem.objective(data, c.coef, c.allIntercepts) + 1e-6, label)
             }
         }
     }

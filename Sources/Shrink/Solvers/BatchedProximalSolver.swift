@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// K penalized linear problems on the same data solved as one by FISTA (Beck & Teboulle
@@ -50,8 +51,8 @@ public final class BatchedProximalSolver {
         self.data = data
         self.device = device
         self.models = models
-        scales = standardize ? ProximalSolver.columnScales(data) : [Double](repeating: 1, count: data.columns)
-        let scaled = try ProximalSolver.scaledData(data, scales)
+        scales = standardize ? Standardization(fitting: data).scales : [Double](repeating: 1, count: data.columns)
+        let scaled = try Self.scaledData(data, scales)
         let (n, p) = (data.rows, data.columns)
         if loss == .mse, n > p {
             let (centered, means) = Self.centered(scaled)
@@ -67,7 +68,7 @@ public final class BatchedProximalSolver {
             let gramValues = try device.read(gram).map(Double.init)
             kkt = KKTCheck(gram: gramValues, c: cValues.map(Double.init))
             let target = try device.makeBuffer((0..<models).flatMap { _ in cValues.map { -$0 } })  // −c per model
-            lipschitz = ProximalSolver.largestEigenvalue(gramValues, size: p)
+            lipschitz = Self.largestEigenvalue(gramValues, size: p)
             outputs = 1
             engine = .gram(gram: gram, target: target, z: try device.makeBuffer(count: models * p),
                            gradient: try device.makeBuffer(count: models * p), means: means, targetMean: targetMean)
@@ -77,7 +78,7 @@ public final class BatchedProximalSolver {
             // (diag(s) − ssᵀ ≼ ½I); times λ_max([X 1]ᵀ[X 1])/n.
             kkt = KKTCheck(loss: loss, data: scaled)
             let c = switch loss { case .mse: 2.0; case .bce: 0.25; case .ce: 0.5 }
-            lipschitz = c * ProximalSolver.largestGramEigenvalue(scaled) / Double(n)
+            lipschitz = c * Self.largestGramEigenvalue(scaled) / Double(n)
             let configuration = TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .sgd(), learningRate: 1,
                                                       epochs: 1, batchSize: 0, shuffle: false)
             let trainer = try Trainer(device: device, configuration: configuration,
@@ -212,12 +213,12 @@ public final class BatchedProximalSolver {
             solution.kktViolation = violations[m]
             return solution
         }
-        let scores = ProximalSolver.evaluate(loss, data, solutions)
+        let scores = LinearSolution.evaluate(loss, data, solutions)
         return solutions.enumerated().map { m, solution in
             var s = solution
             (s.dataLoss, s.score) = scores[m]
-            s.objective = ProximalSolver.objective(LinearProblem(loss: loss, alpha: alphas[m], l1Ratio: l1Ratio),
-                                                   meanLoss: scores[m].loss, coefficients: solution.coefficients)
+            s.objective = LinearProblem(loss: loss, alpha: alphas[m], l1Ratio: l1Ratio)
+                .objective(meanLoss: scores[m].loss, coefficients: solution.coefficients)
             return s
         }
     }
@@ -246,5 +247,40 @@ public final class BatchedProximalSolver {
         var values = data.features
         for r in 0..<n { for j in 0..<p { values[r * p + j] = Float(Double(values[r * p + j]) - means[j]) } }
         return (values, means)
+    }
+}
+
+extension BatchedProximalSolver {
+    static func scaledData(_ data: Dataset, _ scales: [Double]) throws -> Dataset {
+        guard scales.contains(where: { $0 != 1 }) else { return data }
+        let x = data.features.enumerated().map { Float(Double($1) / scales[$0 % data.columns]) }
+        return try Dataset(features: x, targets: data.targets, rows: data.rows, columns: data.columns)
+    }
+
+    /// λ_max of [X 1]ᵀ[X 1] (formed by dsyrk in Double on the host) by power iteration.
+    static func largestGramEigenvalue(_ data: Dataset) -> Double {
+        let (n, d) = (data.rows, data.columns + 1)
+        var a = [Double](repeating: 1, count: n * d)
+        for r in 0..<n { for c in 0..<data.columns { a[r * d + c] = Double(data.features[r * data.columns + c]) } }
+        var gram = [Double](repeating: 0, count: d * d)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1, a, Int32(d), 0, &gram, Int32(d))
+        return largestEigenvalue(gram, size: d)
+    }
+
+    /// λ_max of a symmetric positive semi-definite d×d matrix (its upper triangle is read) by
+    /// power iteration (dsymv).
+    static func largestEigenvalue(_ matrix: [Double], size d: Int) -> Double {
+        var v = [Double](repeating: 1 / Double(d).squareRoot(), count: d)
+        var u = [Double](repeating: 0, count: d)
+        var lambda = 0.0
+        for _ in 0..<500 {
+            cblas_dsymv(CblasRowMajor, CblasUpper, Int32(d), 1, matrix, Int32(d), v, 1, 0, &u, 1)
+            let norm = cblas_dnrm2(Int32(d), u, 1)
+            guard norm > 0 else { return 0 }
+            v = u.map { $0 / norm }
+            if abs(norm - lambda) <= 1e-12 * norm { return norm }
+            lambda = norm
+        }
+        return lambda
     }
 }

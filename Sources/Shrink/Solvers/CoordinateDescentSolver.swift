@@ -99,8 +99,8 @@ public final class CoordinateDescentSolver {
         solution.kktViolation = kkt
         (solution.dataLoss, solution.score) = state.lossAndScore()
         // The objective that was minimized: under --standardize the penalty is on the scaled coefficients.
-        solution.objective = ProximalSolver.objective(LinearProblem(loss: design.loss, alpha: alpha, l1Ratio: l1Ratio),
-                                                      meanLoss: solution.dataLoss, coefficients: state.w)
+        solution.objective = LinearProblem(loss: design.loss, alpha: alpha, l1Ratio: l1Ratio)
+            .objective(meanLoss: solution.dataLoss, coefficients: state.w)
         return solution
     }
 }

@@ -37,7 +37,7 @@ public struct RegularizationPath: Sendable {
     /// is y (mse, bce) or the one-hot labels (ce: softmax(b) then equals the class shares),
     /// raised by a relative 10⁻⁴ so that the float32 solver's first point is exactly zero.
     public static func alphaMax(_ data: Dataset, l1Ratio: Double, standardize: Bool, loss: LossKind = .mse) -> Double {
-        let scales = standardize ? ProximalSolver.columnScales(data) : nil
+        let scales = standardize ? Standardization(fitting: data).scales : nil
         // + 10⁻⁴: at exactly α_max a float32 gradient's rounding can leave a 10⁻⁸ coefficient.
         return KKTCheck.gradientAtZero(data, loss: loss, scales: scales) / max(l1Ratio, 1e-3) * (1 + 1e-4)
     }
@@ -131,7 +131,7 @@ public struct RegularizationPath: Sendable {
             for (alpha, s) in zip(alphas, solutions) where !s.converged {
                 misses.append(Miss(fold: fold, alpha: alpha, kktViolation: s.kktViolation, iterations: s.iterations))
             }
-            let validation = scoring.map { ProximalSolver.evaluate(loss, $0, solutions) }  // each solve scored its own rows
+            let validation = scoring.map { LinearSolution.evaluate(loss, $0, solutions) }  // each solve scored its own rows
             return alphas.indices.map { i in
                 Point(alpha: alphas[i], solution: solutions[i], trainLoss: solutions[i].dataLoss,
                       validationLoss: validation?[i].loss, trainScore: solutions[i].score, validationScore: validation?[i].score)

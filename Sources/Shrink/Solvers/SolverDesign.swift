@@ -67,7 +67,7 @@ final class SolverDesign {
                 }
             }
         }
-        // Population standard deviations (1 for a constant column), as `ProximalSolver.columnScales`.
+        // Population standard deviations (1 for a constant column), as `Standardization`.
         let scales = standardize ? squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
             : [Double](repeating: 1, count: p)
         self.scales = scales

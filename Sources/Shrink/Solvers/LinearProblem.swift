@@ -1,0 +1,135 @@
+import CBLAS
+import Foundation
+
+/// The penalized linear problem of scikit-learn's `Lasso`/`ElasticNet`/`Ridge` and L1/L2/
+/// elastic-net `LogisticRegression`, in scikit-learn's convention:
+///
+///   mse:  (1/2n)‖y − Xw − b‖² + α·ρ‖w‖₁ + α(1−ρ)/2·‖w‖²
+///   bce:  (1/n)Σ logloss(yᵢ, xᵢᵀw + b) + α·ρ‖w‖₁ + α(1−ρ)/2·‖w‖²
+///   ce:   (1/n)Σ −log softmax(W xᵢ + b)_{yᵢ} + α·ρ‖W‖₁ + α(1−ρ)/2·‖W‖²_F   (k classes, W [k, p])
+///
+/// with unpenalized intercepts (`--alpha` α, `--l1-ratio` ρ); ce is scikit-learn's
+/// multinomial `LogisticRegression`. `standardize` scales each
+/// column to unit variance before solving and maps the coefficients back, as glmnet does.
+public struct LinearProblem: Sendable {
+    public var loss: LossKind
+    public var alpha: Double
+    public var l1Ratio: Double
+    public var standardize: Bool
+
+    public init(loss: LossKind, alpha: Double, l1Ratio: Double, standardize: Bool = false) {
+        self.loss = loss; self.alpha = alpha; self.l1Ratio = l1Ratio; self.standardize = standardize
+    }
+
+    func validate() throws {
+        guard alpha.isFinite, alpha >= 0 else { throw TrainingError.invalidConfiguration("--alpha must be ≥ 0, got \(alpha)") }
+        guard l1Ratio >= 0, l1Ratio <= 1 else { throw TrainingError.invalidConfiguration("--l1-ratio must be in [0, 1], got \(l1Ratio)") }
+    }
+}
+
+/// A solution: coefficients, intercepts and how it was reached. One output (mse, bce) has p
+/// coefficients and one intercept; ce has k·p, class by class (row c of nn.Linear's [k, p]
+/// weight), and k intercepts centered to sum 0 (softmax only sees their differences).
+public struct LinearSolution: Sendable {
+    public var coefficients: [Double]
+    public var intercepts: [Double]
+    /// The objective minimized (with `standardize`, the penalty is on the scaled coefficients w·s).
+    public var objective: Double
+    /// The mean data loss on the rows it was fit to (mse: squared error; bce, ce: log loss).
+    public var dataLoss: Double = .nan
+    /// scikit-learn's `score` on the rows it was fit to: R² (mse) or accuracy (bce, ce).
+    public var score: Double = .nan
+    /// The largest miss of the optimality conditions, relative to ‖∇f(0)‖∞ (see `KKTCheck`).
+    public var kktViolation: Double = .nan
+    public var iterations: Int
+    public var converged: Bool
+    public var nonzeros: Int { coefficients.filter { $0 != 0 }.count }
+    public var outputs: Int { intercepts.count }
+    /// The first (for mse and bce the only) intercept.
+    public var intercept: Double { intercepts[0] }
+
+    public init(coefficients: [Double], intercepts: [Double], objective: Double, iterations: Int, converged: Bool) {
+        self.coefficients = coefficients; self.intercepts = intercepts; self.objective = objective
+        self.iterations = iterations; self.converged = converged
+    }
+
+    /// Class c's row of coefficients.
+    public func coefficients(ofOutput c: Int) -> ArraySlice<Double> {
+        let p = coefficients.count / outputs
+        return coefficients[(c * p)..<((c + 1) * p)]
+    }
+
+    /// The state dict of the equivalent `nn.Linear(p, k)`.
+    public var stateDict: [(name: String, tensor: Tensor)] {
+        [("0.weight", Tensor(shape: [outputs, coefficients.count / outputs], values: coefficients.map { Float($0) })),
+         ("0.bias", Tensor(shape: [outputs], values: intercepts.map { Float($0) }))]
+    }
+}
+
+extension LinearProblem {
+    /// scikit-learn's objective at (w, b), in Double on the host.
+    public func objective(_ data: Dataset, _ w: [Double], _ b: [Double]) -> Double {
+        let solution = LinearSolution(coefficients: w, intercepts: b, objective: 0, iterations: 0, converged: true)
+        return objective(meanLoss: LinearSolution.meanLosses(loss, data, [solution])[0], coefficients: w)
+    }
+
+    /// The objective from the mean data loss (mse's halved, scikit-learn's ½) and the penalty.
+    func objective(meanLoss: Double, coefficients w: [Double]) -> Double {
+        let l1 = w.reduce(0) { $0 + abs($1) }, l2 = w.reduce(0) { $0 + $1 * $1 }
+        return (loss == .mse ? 0.5 : 1) * meanLoss + alpha * l1Ratio * l1 + alpha * (1 - l1Ratio) / 2 * l2
+    }
+}
+
+extension LinearSolution {
+    /// The mean data loss and scikit-learn's `score` (R² for mse, accuracy for bce and ce) of
+    /// this solution on `data` (e.g. held-out rows).
+    public func evaluate(on data: Dataset, loss: LossKind) -> (loss: Double, score: Double) {
+        Self.evaluate(loss, data, [self])[0]
+    }
+
+    /// The mean data loss of each solution on `data`: squared error (mse), log loss (bce) or
+    /// softmax cross-entropy (ce), in Double; every solution's logits from one dgemm.
+    static func meanLosses(_ loss: LossKind, _ data: Dataset, _ solutions: [LinearSolution]) -> [Double] {
+        evaluate(loss, data, solutions).map(\.loss)
+    }
+
+    /// Each solution's mean data loss and scikit-learn's `score` on `data`: R² for mse (1 −
+    /// Σ(y − f)²/Σ(y − ȳ)²), accuracy for bce (logit > 0 predicts 1) and ce (the first argmax).
+    static func evaluate(_ loss: LossKind, _ data: Dataset,
+                         _ solutions: [LinearSolution]) -> [(loss: Double, score: Double)] {
+        guard let first = solutions.first, data.rows > 0 else { return solutions.map { _ in (.nan, .nan) } }
+        let (n, p, k) = (data.rows, data.columns, first.outputs)
+        let columns = solutions.count * k                      // every model's every output
+        let x = data.features.map(Double.init)
+        let w = solutions.flatMap(\.coefficients)                // [columns, p]
+        var z = [Double](repeating: 0, count: n * columns)      // [n, columns]
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(columns), Int32(p), 1, x, Int32(max(p, 1)),
+                    w, Int32(max(p, 1)), 0, &z, Int32(columns))
+        let mean = data.targets.reduce(0.0) { $0 + Double($1) } / Double(n)
+        let spread = data.targets.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+        return solutions.enumerated().map { m, s in
+            var total = 0.0, right = 0
+            for r in 0..<n {
+                let y = Double(data.targets[r])
+                let first = r * columns + m * k                  // this model's logits: z[first + c] + b_c
+                switch loss {
+                case .mse:
+                    let d = y - (z[first] + s.intercepts[0])
+                    total += d * d
+                case .bce:
+                    let f = z[first] + s.intercepts[0]
+                    total += LossFormula.binaryCrossEntropy(logit: f, target: y)
+                    if (f > 0) == (y > 0.5) { right += 1 }
+                case .ce:
+                    let logits = (0..<k).map { z[first + $0] + s.intercepts[$0] }
+                    let best = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
+                    let label = Int(y)
+                    total += label >= 0 && label < k ? LossFormula.logSumExp(logits) - logits[label] : .nan
+                    if best == label { right += 1 }
+                }
+            }
+            let score = loss == .mse ? (spread > 0 ? 1 - total / spread : .nan) : Double(right) / Double(n)
+            return (total / Double(n), score)
+        }
+    }
+}
