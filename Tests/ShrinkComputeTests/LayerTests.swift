@@ -1,5 +1,6 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
 /// The layer and elementwise kernels — gatherRows, addBias (+ReLU), reluBackward, columnSums,

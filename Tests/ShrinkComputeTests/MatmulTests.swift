@@ -1,5 +1,6 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
 /// matmul on every device against a plain Double loop (CLBlast's test shape): the sizes

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
 /// Every reduction on every device against a Double loop: lengths 1, 7, 1000 and 10^7 within

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
 /// penaltyGradient and proximalL1 on every device against the SPEC §3 formulas in Double:

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 /// The device's gradient of (data loss + penalty) against central finite differences of an
