@@ -8,8 +8,8 @@
 //                  the NORM_ITEMS partials into __local, then item 0 combines them in order,
 //                  applies the square root (L2, last), scale and accumulate, and writes
 //                  result[index].
-//   norm_small     both stages in one launch for count <= NORM_SMALL (the host's choice): one
-//                  work-group of NORM_LOCAL items, each reducing a contiguous chunk into
+//   norm_small     both stages in one launch for count <= KernelTuning.normSmallCount (the
+//                  host's choice): one work-group of NORM_LOCAL items, each reducing a contiguous chunk into
 //                  __local, item 0 combining them as norm_finish does.
 //   norm_segments  many norm_small reductions in one launch, one work-group per segment: segment
 //                  g is the int triple segments[3g..3g+2] = (offset, count, destination) and writes

@@ -39,7 +39,7 @@ public enum NormKind: Sendable, Hashable {
     case l2Squared
 }
 
-/// Penalty strengths (SPEC §3): λ₁·Σ|w| + λ₂·Σw² + λ_n·‖w‖₂ per parameter tensor.
+/// Penalty strengths: λ₁·Σ|w| + λ₂·Σw² + λ_n·‖w‖₂ per parameter tensor.
 public struct PenaltyCoefficients: Sendable, Hashable {
     public var l1: Float
     public var l2: Float

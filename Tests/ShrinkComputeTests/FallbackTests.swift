@@ -2,7 +2,7 @@ import Foundation
 @testable import ShrinkCompute
 import XCTest
 
-/// The no-OpenCL half of SPEC §2's `gpu` rule: with OCL_ICD_VENDORS pointing at an empty
+/// The no-OpenCL half of the `gpu` selection rule: with OCL_ICD_VENDORS pointing at an empty
 /// folder the ICD loader finds no platform, so `gpu`/`auto` give the CPU with exactly the
 /// notice "no OpenCL device found, falling back to CPU", and `opencl:0:0` is an error.
 ///

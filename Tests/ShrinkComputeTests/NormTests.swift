@@ -4,7 +4,7 @@ import ShrinkTestSupport
 import XCTest
 
 /// Every reduction on every device against a Double loop: lengths 1, 7, 1000 and 10^7 within
-/// 1e-6 relative (SPEC §2), offsets, scale and accumulate, both the one-launch and the two-stage
+/// 1e-6 relative, offsets, scale and accumulate, both the one-launch and the two-stage
 /// path, and NaN/Inf propagation.
 final class NormTests: XCTestCase {
     static let kinds: [NormKind] = [.sum, .l1, .l2, .l2Squared]

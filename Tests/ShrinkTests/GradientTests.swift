@@ -56,7 +56,7 @@ final class GradientTests: XCTestCase {
 }
 
 /// (data loss, penalty) of a Sequential of Linear/ReLU layers, in Double, written from the
-/// definitions (SPEC §3) and sharing no code with the library's kernels.
+/// definitions and sharing no code with the library's kernels.
 struct ReferenceObjective {
     let layout: ParameterLayout
     let loss: LossKind
