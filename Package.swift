@@ -38,8 +38,10 @@ let package = Package(
         .executableTarget(
             name: "ShrinkCLI",
             dependencies: ["Shrink", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "ShrinkComputeTests", dependencies: ["ShrinkCompute"]),
-        .testTarget(name: "ShrinkTests", dependencies: ["Shrink"], resources: [.copy("Fixtures")]),
+        // What the test targets share (one `assertClose`).
+        .target(name: "ShrinkTestSupport", path: "Tests/ShrinkTestSupport"),
+        .testTarget(name: "ShrinkComputeTests", dependencies: ["ShrinkCompute", "ShrinkTestSupport"]),
+        .testTarget(name: "ShrinkTests", dependencies: ["Shrink", "ShrinkTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["ShrinkCLI", "Shrink"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,6 @@
 //
 // Kernels (1-D NDRange padded to the local size; items past the end return):
 //   fill_float    x[off+i] = value                                      (count items)
-//   axpby         y[y_off+i] = alpha·x[x_off+i] + beta·y[y_off+i]         (count items)
 //   gather_rows   dst[r, :] = src[idx[idx_off + r], :]                   (rows·cols items)
 //                 an index outside 0..<src_rows gives a row of NaN (never a read outside src)
 //   add_bias      x[r, c] += bias[b_off + c]; then max(x, 0) if relu    (rows·cols items)
@@ -13,12 +12,6 @@
 __kernel void fill_float(__global float *x, const int off, const int count, const float value) {
     const int i = get_global_id(0);
     if (i < count) x[off + i] = value;
-}
-
-__kernel void axpby(const float alpha, __global const float *x, const int x_off, const float beta,
-                    __global float *y, const int y_off, const int count) {
-    const int i = get_global_id(0);
-    if (i < count) y[y_off + i] = alpha * x[x_off + i] + beta * y[y_off + i];
 }
 
 __kernel void gather_rows(__global const float *src, const int src_rows, __global const int *idx, const int idx_off,

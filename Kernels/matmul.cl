@@ -5,8 +5,6 @@
 //                   2-D NDRange (n, m) padded to the local size; items outside C return.
 //   matmul_tiled    GPU-type devices: TILE×TILE local-memory tiles, any transposes.
 //                   Local size (TILE, TILE); global padded to multiples of TILE.
-//   matmul_block    CPU-type devices (PoCL): each work-item owns a BLOCK_M×BLOCK_N register
-//                   block, no __local, no barriers. Any transposes, any sizes (edges masked).
 //   matmul_nn16     CPU-type devices, B not transposed (C = A·B or Aᵀ·B): each work-item owns
 //                   8 rows × 16 columns of C in eight named float16 accumulators; B rows are
 //                   loaded as float16, A elements broadcast. Edge blocks take a masked scalar path.
@@ -21,16 +19,10 @@
 //
 // Common arguments: M, N, K; alpha; A, a_off, lda, trans_a; B, b_off, ldb, trans_b; beta; C, c_off, ldc.
 // beta == 0 ignores C's old contents (NaN in C does not leak), as BLAS does.
-// Tuning (-D): TILE (default 16), BLOCK_M (default 4), BLOCK_N (default 8).
+// Tuning (-D): TILE (default 16).
 
 #ifndef TILE
 #define TILE 16
-#endif
-#ifndef BLOCK_M
-#define BLOCK_M 4
-#endif
-#ifndef BLOCK_N
-#define BLOCK_N 8
 #endif
 
 #define NN_ROWS 8
@@ -72,39 +64,6 @@ __kernel void matmul_tiled(const int M, const int N, const int K, const float al
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (i < M && j < N) store_c(C, c_off + i * ldc + j, acc, alpha, beta);
-}
-
-__kernel void matmul_block(const int M, const int N, const int K, const float alpha,
-                           __global const float *A, const int a_off, const int lda, const int trans_a,
-                           __global const float *B, const int b_off, const int ldb, const int trans_b,
-                           const float beta, __global float *C, const int c_off, const int ldc) {
-    const int j0 = get_global_id(0) * BLOCK_N;
-    const int i0 = get_global_id(1) * BLOCK_M;
-    if (i0 >= M || j0 >= N) return;
-    float acc[BLOCK_M][BLOCK_N];
-    for (int r = 0; r < BLOCK_M; ++r)
-        for (int c = 0; c < BLOCK_N; ++c) acc[r][c] = 0.0f;
-    const int full = (i0 + BLOCK_M <= M) && (j0 + BLOCK_N <= N);
-    if (full) {
-        for (int p = 0; p < K; ++p) {
-            float a[BLOCK_M], b[BLOCK_N];
-            for (int r = 0; r < BLOCK_M; ++r) a[r] = A_AT(i0 + r, p);
-            for (int c = 0; c < BLOCK_N; ++c) b[c] = B_AT(p, j0 + c);
-            for (int r = 0; r < BLOCK_M; ++r)
-                for (int c = 0; c < BLOCK_N; ++c) acc[r][c] = fma(a[r], b[c], acc[r][c]);
-        }
-    } else {
-        for (int p = 0; p < K; ++p) {
-            float a[BLOCK_M], b[BLOCK_N];
-            for (int r = 0; r < BLOCK_M; ++r) a[r] = (i0 + r < M) ? A_AT(i0 + r, p) : 0.0f;
-            for (int c = 0; c < BLOCK_N; ++c) b[c] = (j0 + c < N) ? B_AT(p, j0 + c) : 0.0f;
-            for (int r = 0; r < BLOCK_M; ++r)
-                for (int c = 0; c < BLOCK_N; ++c) acc[r][c] = fma(a[r], b[c], acc[r][c]);
-        }
-    }
-    for (int r = 0; r < BLOCK_M; ++r)
-        for (int c = 0; c < BLOCK_N; ++c)
-            if (i0 + r < M && j0 + c < N) store_c(C, c_off + (i0 + r) * ldc + j0 + c, acc[r][c], alpha, beta);
 }
 
 __kernel void matmul_nn16(const int M, const int N, const int K, const float alpha,

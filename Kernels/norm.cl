@@ -8,16 +8,16 @@
 //                  the NORM_ITEMS partials into __local, then item 0 combines them in order,
 //                  applies the square root (L2, last), scale and accumulate, and writes
 //                  result[index].
-//   norm_small     both stages in one launch for count <= NORM_SMALL (the host's choice): one
-//                  work-group of NORM_LOCAL items, each reducing a contiguous chunk into
+//   norm_small     both stages in one launch for count <= KernelTuning.normSmallCount (the
+//                  host's choice): one work-group of NORM_LOCAL items, each reducing a contiguous chunk into
 //                  __local, item 0 combining them as norm_finish does.
 //   norm_segments  many norm_small reductions in one launch, one work-group per segment: segment
 //                  g is the int triple segments[3g..3g+2] = (offset, count, destination) and writes
 //                  result[base + destination] (+)= scales[g]·norm; a segment outside x gives NaN, a
 //                  destination outside result is skipped (K stacked models' losses and penalties).
-// kind: 0 sum, 1 L1 (Σ|x|), 2 L2 (√Σx²), 3 squared L2, 4 max|x|, 5 count |x| < threshold,
-//       6 count x == 0.  NaN in x gives NaN for sums and max; counts skip NaN.
-// Precision: compensated float; counts exact up to 2^24.
+// kind: 0 sum, 1 L1 (Σ|x|), 2 L2 (√Σx²), 3 squared L2. NaN in x gives NaN. (`threshold` is
+// unused by these kinds.)
+// Precision: compensated float.
 // Tuning (-D): NORM_ITEMS (default 256), NORM_LOCAL (default 64), NORM_ITEMS % NORM_LOCAL == 0.
 
 #ifndef NORM_ITEMS
@@ -31,18 +31,12 @@
 #define KIND_L1 1
 #define KIND_L2 2
 #define KIND_L2SQ 3
-#define KIND_MAXABS 4
-#define KIND_BELOW 5
-#define KIND_ZERO 6
 
 inline float norm_term(const int kind, const float v, const float threshold) {
     switch (kind) {
     case KIND_SUM: return v;
     case KIND_L1: return fabs(v);
-    case KIND_L2:
-    case KIND_L2SQ: return v * v;
-    case KIND_BELOW: return fabs(v) < threshold ? 1.0f : 0.0f;
-    default: return v == 0.0f ? 1.0f : 0.0f;
+    default: return v * v;  // KIND_L2, KIND_L2SQ
     }
 }
 
@@ -55,22 +49,11 @@ inline void kahan_add(float *sum, float *c, const float v) {
     *sum = t;
 }
 
-// max that lets NaN win.
-inline float max_nan(const float a, const float b) { return (isnan(a) || a > b) ? a : b; }
-
 // The reduction of x[off+begin .. off+end) by one work-item.
 inline float norm_chunk(__global const float *x, const int off, const int begin, const int end, const int kind,
                         const float threshold) {
     float sum = 0.0f, c = 0.0f;
-    if (kind == KIND_MAXABS) {
-        for (int i = begin; i < end; ++i) sum = max_nan(fabs(x[off + i]), sum);
-    } else if (kind == KIND_BELOW || kind == KIND_ZERO) {
-        int n = 0;
-        for (int i = begin; i < end; ++i) n += norm_term(kind, x[off + i], threshold) != 0.0f;
-        sum = (float)n;
-    } else {
-        for (int i = begin; i < end; ++i) kahan_add(&sum, &c, norm_term(kind, x[off + i], threshold));
-    }
+    for (int i = begin; i < end; ++i) kahan_add(&sum, &c, norm_term(kind, x[off + i], threshold));
     return sum;
 }
 
@@ -78,10 +61,7 @@ inline float norm_chunk(__global const float *x, const int off, const int begin,
 inline void norm_store(__local const float *slices, const int kind, __global float *result, const int index,
                        const float scale, const int accumulate) {
     float sum = 0.0f, c = 0.0f;
-    for (int i = 0; i < NORM_LOCAL; ++i) {
-        if (kind == KIND_MAXABS) sum = max_nan(slices[i], sum);
-        else kahan_add(&sum, &c, slices[i]);
-    }
+    for (int i = 0; i < NORM_LOCAL; ++i) kahan_add(&sum, &c, slices[i]);
     if (kind == KIND_L2) sum = sqrt(sum);
     const float value = scale * sum;
     result[index] = accumulate ? result[index] + value : value;
@@ -101,10 +81,7 @@ __kernel void norm_finish(__global const float *partials, const int kind, __glob
     const int t = get_local_id(0);
     const int per = NORM_ITEMS / NORM_LOCAL;
     float sum = 0.0f, c = 0.0f;
-    for (int i = t * per; i < (t + 1) * per; ++i) {
-        if (kind == KIND_MAXABS) sum = max_nan(partials[i], sum);
-        else kahan_add(&sum, &c, partials[i]);
-    }
+    for (int i = t * per; i < (t + 1) * per; ++i) kahan_add(&sum, &c, partials[i]);
     slices[t] = sum;
     barrier(CLK_LOCAL_MEM_FENCE);
     if (t == 0) norm_store(slices, kind, result, index, scale, accumulate);

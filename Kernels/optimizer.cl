@@ -11,7 +11,7 @@
 // fista_step: one accelerated proximal-gradient step over count values, the first rows·cols of
 // them weights [rows, cols] whose row r has its own elastic-net prox, the rest plain (intercepts):
 //   x⁺ = prox(z − step·g);  z ← (1 + momentum)·x⁺ − momentum·x;  x ← x⁺
-// prox(v) = sign(v)·max(|v| − thresholds[r], 0)·scales[r]. sign_nan keeps NaN a NaN.
+// prox(v) = sign(v)·max(|v| − thresholds[r], 0)·scales[r]. sign_or_nan keeps NaN a NaN.
 
 inline float sign_or_nan(const float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x * 0.0f); }
 

@@ -1,4 +1,4 @@
-// penalty.cl — gradients of the SPEC §3 penalties, and the L1 proximal step.
+// penalty.cl — gradients of the penalties (Penalty.swift's table), and the L1 proximal step.
 //
 // Kernels (1-D NDRange over count, padded to the local size; items past count return):
 //   penalty_gradient  g[off+i] += l1·sign(w) + 2·l2·w + l2n·w/‖w‖₂, ‖w‖₂ = norms[norm_index]

@@ -121,16 +121,6 @@ public final class CPUDevice: Device {
         }
     }
 
-    public func axpby(_ alpha: Float, _ x: Buffer, at xOffset: Int, _ beta: Float, _ y: Buffer, at yOffset: Int,
-                      count: Int) throws {
-        counterBox.launch()
-        let px = try floats(x, xOffset, count, "axpby x")
-        let py = try floats(y, yOffset, count, "axpby y")
-        parallelFor(count, grain: 65_536) { range in
-            for i in range { py[i] = alpha * px[i] + beta * py[i] }
-        }
-    }
-
     // MARK: Penalties
 
     public func penaltyGradient(_ penalty: PenaltyCoefficients, weights: Buffer, gradient: Buffer,

@@ -56,9 +56,6 @@ public protocol Device: AnyObject, Sendable {
     func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
                into result: Buffer, at base: Int, accumulate: Bool) throws
 
-    /// y[yOffset..<yOffset+count] ← alpha·x[xOffset...] + beta·y[yOffset...] (BLAS axpby).
-    func axpby(_ alpha: Float, _ x: Buffer, at xOffset: Int, _ beta: Float, _ y: Buffer, at yOffset: Int, count: Int) throws
-
     // MARK: Penalties
 
     /// gradient += l1·sign(w) + 2·l2·w + l2Norm·w/‖w‖₂ over w = weights[offset..<offset+count],

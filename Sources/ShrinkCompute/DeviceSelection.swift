@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which device to run on (SPEC §2): `cpu`, `gpu` (= `auto`), or exactly `opencl:P:D`.
+/// Which device to run on: `cpu`, `gpu` (= `auto`), or exactly `opencl:P:D`.
 ///
 /// `gpu` is PyTorch's `use_gpu and torch.cuda.is_available()`, done properly: the first
 /// OpenCL device of type GPU; else the first OpenCL device of any type, with a notice;

@@ -8,15 +8,6 @@ enum HostReduction {
         case .l1: return sum(x) { Double(abs($0)) }
         case .l2: return sum(x) { Double($0) * Double($0) }.squareRoot()
         case .l2Squared: return sum(x) { Double($0) * Double($0) }
-        case .maxAbs:
-            var best: Float = 0
-            for v in x {
-                if v.isNaN { return .nan }
-                best = max(best, abs(v))
-            }
-            return Double(best)
-        case .countBelow(let threshold): return sum(x) { abs($0) < threshold ? 1 : 0 }
-        case .countZero: return sum(x) { $0 == 0 ? 1 : 0 }
         }
     }
 

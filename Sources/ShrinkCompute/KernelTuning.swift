@@ -3,17 +3,15 @@
 public struct KernelTuning: Sendable, Hashable {
     /// matmul_tiled's tile edge (local size TILE×TILE).
     public var tile: Int
-    /// matmul_block's register block, rows × columns of C per work-item.
-    public var blockM: Int
-    public var blockN: Int
-    /// matmul_general / matmul_block local size (x, y).
+    /// matmul_general / matmul_nn16 / matmul_nt local size (x, y).
     public var matmulLocal: (Int, Int)
     /// norm_partials' work-item count (= partials) and norm_finish's local size.
     public var normItems: Int
     public var normLocal: Int
     /// Local size of every 1-D kernel.
     public var elementwiseLocal: Int
-    /// Prefer matmul_block (CPU-shaped) over matmul_tiled (GPU-shaped).
+    /// Prefer the register-block kernels matmul_nn16 and matmul_nt (CPU-shaped) over
+    /// matmul_tiled (GPU-shaped).
     public var prefersRegisterBlocks: Bool
 
     public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.options == r.options }
@@ -21,12 +19,12 @@ public struct KernelTuning: Sendable, Hashable {
 
     /// The default entry: GPU-shaped kernels with conservative sizes.
     public static let `default` = KernelTuning(
-        tile: 16, blockM: 4, blockN: 4, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
+        tile: 16, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
         elementwiseLocal: 64, prefersRegisterBlocks: false)
 
     /// CPU-type devices such as PoCL: register blocks, few partials, no local-memory tiles.
     public static let cpu = KernelTuning(
-        tile: 16, blockM: 4, blockN: 8, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
+        tile: 16, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
         elementwiseLocal: 64, prefersRegisterBlocks: true)
 
     /// The table: the entry for a device of `type` made by `vendor`.
@@ -64,7 +62,7 @@ public struct KernelTuning: Sendable, Hashable {
 
     /// The compiler options: the OpenCL C version and one -D per value.
     public var options: String {
-        "-cl-std=CL1.2 -DTILE=\(tile) -DBLOCK_M=\(blockM) -DBLOCK_N=\(blockN) " +
+        "-cl-std=CL1.2 -DTILE=\(tile) " +
             "-DNORM_ITEMS=\(normItems) -DNORM_LOCAL=\(normLocal)"
     }
 }
@@ -73,27 +71,26 @@ public struct KernelTuning: Sendable, Hashable {
 public enum MatmulVariant: String, Sendable, CaseIterable {
     case general = "matmul_general"
     case tiled = "matmul_tiled"
-    case block = "matmul_block"
     case nn16 = "matmul_nn16"
     case nt = "matmul_nt"
 
     /// Whether the kernel handles this shape's transposes (nn16: B not transposed; nt: only A·Bᵀ).
     public func accepts(_ shape: MatmulShape) -> Bool {
         switch self {
-        case .general, .tiled, .block: return true
+        case .general, .tiled: return true
         case .nn16: return !shape.transposeB
         case .nt: return shape.transposeB && !shape.transposeA
         }
     }
 
     /// The kernel for a shape. CPU-type devices: float16 register blocks — `nt` for A·Bᵀ,
-    /// `nn16` whenever B is not transposed, `block` for Aᵀ·Bᵀ. Others: local-memory tiles when
+    /// `nn16` whenever B is not transposed, `general` for Aᵀ·Bᵀ (no caller asks for it). Others: local-memory tiles when
     /// every dimension fills at least one tile, else the general kernel.
     public static func choose(_ shape: MatmulShape, tuning: KernelTuning) -> MatmulVariant {
         if shape.m == 0 || shape.n == 0 { return .general }
         if tuning.prefersRegisterBlocks {
             if !shape.transposeB { return .nn16 }
-            return shape.transposeA ? .block : .nt
+            return shape.transposeA ? .general : .nt
         }
         let t = tuning.tile
         return shape.m >= t && shape.n >= t && shape.k >= t ? .tiled : .general

@@ -37,15 +37,9 @@ public enum NormKind: Sendable, Hashable {
     case l2
     /// Σ x²
     case l2Squared
-    /// max |x| (NaN if any x is NaN)
-    case maxAbs
-    /// #{ x : |x| < threshold } (exact up to 2^24 elements: the result is a float)
-    case countBelow(Float)
-    /// #{ x : x == 0 }
-    case countZero
 }
 
-/// Penalty strengths (SPEC §3): λ₁·Σ|w| + λ₂·Σw² + λ_n·‖w‖₂ per parameter tensor.
+/// Penalty strengths: λ₁·Σ|w| + λ₂·Σw² + λ_n·‖w‖₂ per parameter tensor.
 public struct PenaltyCoefficients: Sendable, Hashable {
     public var l1: Float
     public var l2: Float

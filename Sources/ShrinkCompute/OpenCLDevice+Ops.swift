@@ -20,9 +20,6 @@ extension OpenCLDevice {
             (global, local) = ([n, m], [tuning.matmulLocal.0, tuning.matmulLocal.1])
         case .tiled:
             (global, local) = ([n, m], [tuning.tile, tuning.tile])
-        case .block:
-            (global, local) = ([(n + tuning.blockN - 1) / tuning.blockN, (m + tuning.blockM - 1) / tuning.blockM],
-                               [tuning.matmulLocal.0, tuning.matmulLocal.1])
         case .nn16:
             (global, local) = ([(n + 15) / 16, (m + KernelTuning.nnRows - 1) / KernelTuning.nnRows],
                                [tuning.matmulLocal.0, tuning.matmulLocal.1])
@@ -69,14 +66,6 @@ extension OpenCLDevice {
         try launch("norm_segments", global: [segmentCount * tuning.normLocal], local: [tuning.normLocal], [
             .floats(x, 0, x.count), .int(x.count), .ints(segments, 0, 3 * segmentCount), .floats(scales, 0, segmentCount),
             .int(code), .float(threshold), .floats(result, 0, result.count), .int(result.count), .int(base), .bool(accumulate),
-        ])
-    }
-
-    public func axpby(_ alpha: Float, _ x: Buffer, at xOffset: Int, _ beta: Float, _ y: Buffer, at yOffset: Int,
-                      count: Int) throws {
-        try launch1D("axpby", count: count, [
-            .float(alpha), .floats(x, xOffset, count), .int(xOffset), .float(beta), .floats(y, yOffset, count),
-            .int(yOffset), .int(count),
         ])
     }
 
@@ -183,9 +172,6 @@ extension NormKind {
         case .l1: return (1, 0)
         case .l2: return (2, 0)
         case .l2Squared: return (3, 0)
-        case .maxAbs: return (4, 0)
-        case .countBelow(let t): return (5, t)
-        case .countZero: return (6, 0)
         }
     }
 }

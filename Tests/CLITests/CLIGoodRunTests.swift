@@ -54,14 +54,31 @@ final class CLIGoodRunTests: XCTestCase {
         }
     }
 
-    /// The benchmarks run end to end (their timings are not checked here: a test never times).
+    /// The benchmarks run end to end and report what they measured (their timings are not
+    /// checked here: a test never times): the problem each ran, both contenders, and for
+    /// `compare` that the batched models' final losses agree with the one-by-one runs.
     func testBenchCommandsRun() throws {
-        for arguments in [["bench", "compare", "--epochs", "1", "--repeat", "1", "--models", "3"],
-                          ["bench", "path", "--n", "60", "--p", "8", "--n-alphas", "5", "--sklearn-script", "/nonexistent.py"],
-                          ["bench", "matmul", "--m", "8", "--n", "8", "--k", "8"]] {
-            let result = try CLI.run(arguments + ["--device", "cpu"])
-            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
-            XCTAssertTrue(result.stdout.contains("×"), "\(arguments): \(result.stdout)")
+        let compare = try CLI.run(["bench", "compare", "--epochs", "1", "--repeat", "1", "--models", "3", "--device", "cpu"])
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        for part in ["3 × mlp:50 (bce, sgd, 1 epochs, batch 32, 800 rows)", "one by one", "batched", "launches per step"] {
+            XCTAssertTrue(compare.stdout.contains(part), "bench compare: no \"\(part)\" in \(compare.stdout)")
+        }
+        let agreement = compare.stdout.components(separatedBy: "final losses agree within ").dropFirst().first
+            .flatMap { Double($0.prefix { !")\n ".contains($0) }) }
+        XCTAssertLessThan(try XCTUnwrap(agreement, compare.stdout), 1e-5, "bench compare: the batched losses")
+
+        let path = try CLI.run(["bench", "path", "--n", "60", "--p", "8", "--n-alphas", "5",
+                                "--sklearn-script", "/nonexistent.py", "--device", "cpu"])
+        XCTAssertEqual(path.status, 0, path.stderr)
+        for part in ["5-α path, n 60, p 8", "coordinate descent", "FISTA batched (K = 5)"] {
+            XCTAssertTrue(path.stdout.contains(part), "bench path: no \"\(part)\" in \(path.stdout)")
+        }
+        XCTAssertTrue(path.stderr.contains("scikit-learn peer skipped: /nonexistent.py not found"), path.stderr)
+
+        let matmul = try CLI.run(["bench", "matmul", "--m", "8", "--n", "8", "--k", "8", "--device", "cpu"])
+        XCTAssertEqual(matmul.status, 0, matmul.stderr)
+        for part in ["8×8×8", "GFLOP/s", "OpenBLAS"] {
+            XCTAssertTrue(matmul.stdout.contains(part), "bench matmul: no \"\(part)\" in \(matmul.stdout)")
         }
         // bench solvers needs its peer script (and Python's peers): a --script that is not there is
         // a usage error, one line and exit 64.

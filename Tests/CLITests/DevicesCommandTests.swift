@@ -46,7 +46,7 @@ final class DevicesCommandTests: XCTestCase {
         XCTAssertEqual(fallbackModel, cpuModel, "the fallback run differs from the CPU run")
     }
 
-    /// SPEC §1: the kernels are compiled into the binary, so a copy elsewhere still runs them.
+    /// The kernels are compiled into the binary, so a copy elsewhere still runs them.
     func testCopiedBinaryStillFindsItsKernels() throws {
         guard CLI.devices.count > 1 else { throw XCTSkip("OpenCL: no platform") }
         let folder = try CLI.temporaryFolder()

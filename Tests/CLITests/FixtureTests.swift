@@ -2,7 +2,7 @@ import Foundation
 import Shrink
 import XCTest
 
-/// SPEC §5: every PyTorch reference case through the CLI, on every device: weights within
+/// Every PyTorch reference case through the CLI, on every device: weights within
 /// 1e-4 (absolute + relative) and per-epoch losses within 1e-4 relative.
 final class FixtureTests: XCTestCase {
     func testEveryTorchCaseOnEveryDevice() throws {

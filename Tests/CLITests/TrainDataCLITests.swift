@@ -225,7 +225,7 @@ final class TrainDataCLITests: XCTestCase {
     }
 
     /// The sparsity count is near_zero in train's and compare's tables; the metrics file
-    /// writes it as near_zero and as SPEC §3's nz, the same number. compare shows test_loss
+    /// writes it as near_zero and as nz, the same number. compare shows test_loss
     /// and test_r2 for mse, test_acc and test_loss for classification.
     func testTableColumns() throws {
         let metricsFile = path("m.jsonl")

@@ -1,8 +1,10 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
-// Shared by every compute test: the devices under test, one `assertClose`, seeded data.
+// Shared by every compute test: the devices under test and seeded data (`assertClose` is
+// ShrinkTestSupport's, shared with the training tests).
 // Every expected value in this target is computed by a plain Double loop written in the
 // test itself, never by CPUDevice's helpers (HostReduction, HostLoss, HostOptimizer).
 
@@ -36,31 +38,6 @@ func openCLTestDevices() -> [OpenCLDevice] {
 /// A short label for failure messages: "cpu" or "opencl:P:D".
 func label(_ device: any Device) -> String {
     (device as? OpenCLDevice)?.info.selector ?? device.kind.rawValue
-}
-
-/// Elementwise |actual − expected| ≤ tolerance + |expected|·relative (llm.c's `tol + |ref|·eps`).
-/// NaN must meet NaN and an infinity the same infinity. Reports the first mismatch only.
-func assertClose(_ actual: [Float], _ expected: [Double], tolerance: Double, relative: Double,
-                 _ message: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line) {
-    guard actual.count == expected.count else {
-        return XCTFail("\(message()): \(actual.count) values, expected \(expected.count)", file: file, line: line)
-    }
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !isClose(a, e, tolerance, relative) {
-        return XCTFail("\(message()): [\(i)] = \(a), expected \(e) (±\(tolerance + abs(e) * relative))",
-                       file: file, line: line)
-    }
-}
-
-/// The scalar form of `assertClose`.
-func assertClose(_ actual: Float, _ expected: Double, tolerance: Double, relative: Double,
-                 _ message: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line) {
-    assertClose([actual], [expected], tolerance: tolerance, relative: relative, message(), file: file, line: line)
-}
-
-private func isClose(_ a: Float, _ e: Double, _ tolerance: Double, _ relative: Double) -> Bool {
-    if e.isNaN { return a.isNaN }
-    if e.isInfinite { return Double(a) == e }
-    return abs(Double(a) - e) <= tolerance + abs(e) * relative
 }
 
 /// Asserts that `body` throws a `DeviceError` for which `matches` holds.

@@ -2,7 +2,7 @@ import Foundation
 @testable import ShrinkCompute
 import XCTest
 
-/// `DeviceSelection` (SPEC §2): parsing cpu | gpu | auto | opencl:P:D, SHRINK_DEVICE, the
+/// `DeviceSelection`: parsing cpu | gpu | auto | opencl:P:D, SHRINK_DEVICE, the
 /// `gpu` preference rule, and what each selection opens on this machine. The no-platform
 /// half of the rule runs in a child process: see FallbackTests.
 final class DeviceSelectionTests: XCTestCase {

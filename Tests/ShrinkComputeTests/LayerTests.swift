@@ -1,9 +1,10 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
-/// The layer and elementwise kernels — gatherRows, addBias (+ReLU), reluBackward, columnSums,
-/// axpby — on every device against plain loops.
+/// The layer and elementwise kernels — gatherRows, addBias (+ReLU), reluBackward, columnSums —
+/// on every device against plain loops.
 final class LayerTests: XCTestCase {
     // MARK: gatherRows
 
@@ -131,21 +132,4 @@ final class LayerTests: XCTestCase {
         }
     }
 
-    // MARK: axpby
-
-    func testAxpbyAtOffsets() throws {
-        let x = randomValues(100_003, seed: 6), y = randomValues(100_003, seed: 7)
-        for (alpha, beta): (Float, Float) in [(0.75, -0.5), (1, 1), (-2, 0)] {
-            let expected = zip(x, y).map { Double(alpha) * Double($0) + Double(beta) * Double($1) }
-            for device in testDevices() {
-                let buffer = try device.makeBuffer(padded(y, before: 3))
-                try device.axpby(alpha, try device.makeBuffer(padded(x, before: 5)), at: 5, beta, buffer, at: 3,
-                                 count: x.count)
-                let all = try device.read(buffer)
-                assertSentinels(all, offset: 3, count: x.count, "\(label(device)) axpby")
-                assertClose(Array(all[3..<(3 + x.count)]), expected, tolerance: 1e-7, relative: 1e-6,
-                            "\(label(device)) axpby alpha \(alpha) beta \(beta)")
-            }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
 /// lossGradient on every device against the PyTorch formulas in Double: MSELoss, stable

@@ -112,8 +112,6 @@ final class OpenCLErrorTests: XCTestCase {
             ("matmul C", { try device.matmul(s, alpha: 1, a: x, at: 0, b: y, at: 0, beta: 0, c: x, at: bad) }),
             ("norm x", { try device.norm(.l2, of: x, at: bad, count: 4, into: small, at: 0, scale: 1, accumulate: false) }),
             ("norm result", { try device.norm(.l2, of: x, at: 0, count: 4, into: small, at: bad, scale: 1, accumulate: false) }),
-            ("axpby x", { try device.axpby(1, x, at: bad, 1, y, at: 0, count: 4) }),
-            ("axpby y", { try device.axpby(1, x, at: 0, 1, y, at: bad, count: 4) }),
             ("penaltyGradient", { try device.penaltyGradient(PenaltyCoefficients(l1: 1), weights: x, gradient: y, at: bad,
                                                              count: 4, norms: small, normIndex: 0) }),
             ("penaltyGradient norm", { try device.penaltyGradient(PenaltyCoefficients(l2Norm: 1), weights: x, gradient: y,

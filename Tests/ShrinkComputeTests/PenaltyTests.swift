@@ -1,8 +1,9 @@
 import Foundation
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
-/// penaltyGradient and proximalL1 on every device against the SPEC §3 formulas in Double:
+/// penaltyGradient and proximalL1 on every device against the formulas of Penalty.swift's table in Double:
 /// g += λ₁·sign(w) + 2λ₂·w + λₙ·w/‖w‖₂ (sign(0) = 0; no ‖w‖₂ term where ‖w‖₂ = 0) and
 /// w ← sign(w)·max(|w| − t, 0).
 final class PenaltyTests: XCTestCase {

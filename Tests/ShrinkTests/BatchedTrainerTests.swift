@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 /// K variants trained as one stacked model equal K separate runs: every epoch's metrics and

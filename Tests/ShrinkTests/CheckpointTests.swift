@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 /// N epochs straight equals N/2, a checkpoint, a fresh process-like restore, and N/2 more:

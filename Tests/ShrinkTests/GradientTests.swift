@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 /// The device's gradient of (data loss + penalty) against central finite differences of an
@@ -55,7 +56,7 @@ final class GradientTests: XCTestCase {
 }
 
 /// (data loss, penalty) of a Sequential of Linear/ReLU layers, in Double, written from the
-/// definitions (SPEC §3) and sharing no code with the library's kernels.
+/// definitions and sharing no code with the library's kernels.
 struct ReferenceObjective {
     let layout: ParameterLayout
     let loss: LossKind

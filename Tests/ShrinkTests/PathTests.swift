@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 final class PathTests: XCTestCase {
@@ -36,19 +37,53 @@ final class PathTests: XCTestCase {
         }
     }
 
+    /// glmnet's one-standard-error rule, from fold losses computed here: for each fold (the
+    /// library's seeded assignment, `foldOf`) and α, a plain Double coordinate descent on the
+    /// other folds, scored by the mean squared error on the fold; the curve is the mean over
+    /// folds, the standard error the sample deviation over √K; α_min minimizes the curve and
+    /// α_1se is the largest α whose mean is within one standard error of that minimum.
     func testCrossValidationPicksOneStandardErrorAboveTheMinimum() throws {
         let data = try SyntheticData.make("regression:150:12", seed: 4)
+        let folds = 5
         let path = try RegularizationPath.compute(loss: .mse, l1Ratio: 1, standardize: false, train: data, validation: nil,
-                                                  epsilon: 1e-3, count: 25, folds: 5, seed: 1, device: TrainingDevices.all[0])
+                                                  epsilon: 1e-3, count: 15, folds: folds, seed: 1, device: TrainingDevices.all[0])
         let cv = try XCTUnwrap(path.crossValidation)
-        XCTAssertEqual(cv.meanLoss.count, 25)
-        XCTAssertGreaterThanOrEqual(cv.alpha1SE, cv.alphaMin, "λ_1se is the larger, sparser choice")
-        let best = cv.meanLoss.indices.min { cv.meanLoss[$0] < cv.meanLoss[$1] }!
-        let oneSE = path.points.firstIndex { $0.alpha == cv.alpha1SE }!
-        XCTAssertLessThanOrEqual(cv.meanLoss[oneSE], cv.meanLoss[best] + cv.standardError[best])
-        if oneSE > 0 { XCTAssertGreaterThan(cv.meanLoss[oneSE - 1], cv.meanLoss[best] + cv.standardError[best]) }
-        XCTAssertTrue(path.json.contains("\"alpha_1se\""))
-        XCTAssertEqual(path.csv.split(separator: "\n").count, 26)
+        let alphas = path.points.map(\.alpha)
+        XCTAssertEqual(cv.meanLoss.count, 15)
+
+        let fold = try RegularizationPath.foldOf(data, loss: .mse, folds: folds, seed: 1)
+        var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
+        for k in 0..<folds {
+            let (held, kept) = ((0..<data.rows).filter { fold[$0] == k }, (0..<data.rows).filter { fold[$0] != k })
+            let training = data.subset(kept)
+            for (i, alpha) in alphas.enumerated() {
+                let (w, b) = SolverTests.coordinateDescent(training, alpha: alpha, l1Ratio: 1)
+                let squares = held.map { r -> Double in
+                    let f = b + (0..<data.columns).reduce(0.0) { $0 + w[$1] * Double(data.features[r * data.columns + $1]) }
+                    return (Double(data.targets[r]) - f) * (Double(data.targets[r]) - f)
+                }
+                losses[i].append(squares.reduce(0, +) / Double(held.count))
+            }
+        }
+        let means = losses.map { $0.reduce(0, +) / Double(folds) }
+        var errors: [Double] = []
+        for (values, mean) in zip(losses, means) {
+            var sum = 0.0
+            for v in values { sum += (v - mean) * (v - mean) }
+            errors.append((sum / Double(folds - 1)).squareRoot() / Double(folds).squareRoot())
+        }
+        var best = 0
+        for i in alphas.indices where means[i] < means[best] { best = i }
+        let within = alphas.indices.filter { means[$0] <= means[best] + errors[best] }
+        let oneSE = within.max { alphas[$0] < alphas[$1] }!
+
+        assertClose(cv.meanLoss.map(Float.init), means, tolerance: 0, relative: 1e-4, "CV mean loss")
+        assertClose(cv.standardError.map(Float.init), errors, tolerance: 0, relative: 1e-3, "CV standard error")
+        XCTAssertEqual(cv.alphaMin, alphas[best])
+        XCTAssertEqual(cv.alpha1SE, alphas[oneSE])
+        XCTAssertGreaterThan(cv.alpha1SE, cv.alphaMin, "this data's 1-SE pick is a strictly sparser model")
+        XCTAssertTrue(path.json.contains("\"alpha_1se\":\(alphas[oneSE])"))
+        XCTAssertEqual(path.csv.split(separator: "\n").count, 16)
     }
 
     /// K models solved as one batched problem equal K single solves, on every device.

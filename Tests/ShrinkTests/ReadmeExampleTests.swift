@@ -2,13 +2,79 @@ import Foundation
 import Shrink
 import XCTest
 
-/// The README's library example, verbatim apart from the output folder and the assertions.
+/// README.md's ```swift blocks, compiled and run: each `// --- README ---` … `// --- end ---`
+/// region below is one block, line for line (indentation aside; a block's `import` lines are
+/// this file's), which `testRegionsAreTheReadmeBlocks` checks against README.md.
 final class ReadmeExampleTests: XCTestCase {
+    /// README.md's ```swift blocks, each as lines without its `import` lines and the blank
+    /// lines around them.
+    static func readmeBlocks() throws -> [[String]] {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        var blocks: [[String]] = [], current: [String]?
+        for line in readme.components(separatedBy: "\n") {
+            if current == nil {
+                if line == "```swift" { current = [] }
+            } else if line == "```" {
+                let lines = current!
+                let first = lines.firstIndex { !$0.isEmpty } ?? lines.count
+                let last = lines.lastIndex { !$0.isEmpty } ?? -1
+                blocks.append(first <= last ? Array(lines[first...last]) : [])
+                current = nil
+            } else if !line.hasPrefix("import ") {
+                current!.append(line)
+            }
+        }
+        return blocks
+    }
+
+    /// This file's marked regions, each without the indentation its lines share.
+    static func regions() throws -> [[String]] {
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+        var regions: [[String]] = [], current: [String]?
+        for line in source.components(separatedBy: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed == "// --- README ---" {
+                current = []
+            } else if trimmed == "// --- end ---", let lines = current {
+                let indent = lines.filter { !$0.isEmpty }.map { $0.prefix { $0 == " " }.count }.min() ?? 0
+                regions.append(lines.map { String($0.dropFirst(min(indent, $0.count))) })
+                current = nil
+            } else if current != nil {
+                current!.append(line)
+            }
+        }
+        return regions
+    }
+
+    /// The package root: two folders above this file (Tests/ShrinkTests/).
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The compiled regions are the README's blocks: the examples cannot drift from the code.
+    /// Each block is matched to the region that starts with its first line, then line by line.
+    func testRegionsAreTheReadmeBlocks() throws {
+        let (blocks, regions) = (try Self.readmeBlocks(), try Self.regions())
+        XCTAssertEqual(blocks.count, 3, "README.md's ```swift blocks")
+        XCTAssertEqual(regions.count, blocks.count, "one marked region per README block")
+        for (i, block) in blocks.enumerated() {
+            guard let region = regions.first(where: { $0.first == block.first }) else {
+                XCTFail("README.md's swift block \(i + 1) (\"\(block.first ?? "")\") is in no marked region")
+                continue
+            }
+            if let (ours, readme) = zip(region, block).first(where: { $0 != $1 }) {
+                XCTFail("swift block \(i + 1): README.md has \"\(readme)\" where the test has \"\(ours)\"")
+            }
+            XCTAssertEqual(region.count, block.count, "swift block \(i + 1): lines in README.md vs in the test")
+        }
+    }
+
     func testReadmeExample() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shrink-readme-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var epochs: [EpochMetrics] = []
+        let previous = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.path))  // model.safetensors goes there
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
 
         // --- README ---
         let device = try DeviceSelection.gpu.makeDevice()          // OpenCL GPU, else CPU with a notice
@@ -20,14 +86,13 @@ final class ReadmeExampleTests: XCTestCase {
         let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
         for try await epoch in trainer.epochs() {
             print(epoch.epoch, epoch.loss, epoch.testAccuracy ?? .nan, epoch.nearZero)
-            epochs.append(epoch)
         }
-        try SafeTensors.write(try trainer.model.stateDict(), to: folder.appendingPathComponent("model.safetensors"))
+        try SafeTensors.write(try trainer.model.stateDict(), to: URL(fileURLWithPath: "model.safetensors"))
         // --- end ---
 
-        XCTAssertEqual(epochs.count, 20)
+        XCTAssertEqual(trainer.epoch, 20)
+        XCTAssertFalse(trainer.hasEpochsLeft)
         XCTAssertEqual(train.rows, 800)
-        XCTAssertLessThan(epochs.last!.loss, epochs.first!.loss)
         let saved = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"))
         XCTAssertEqual(saved["0.weight"]?.shape, [50, 10])
         XCTAssertEqual(saved["2.weight"]?.shape, [1, 50])
@@ -50,7 +115,6 @@ final class ReadmeExampleTests: XCTestCase {
             loss: .ce, l1Ratio: 1, standardize: true, train: classes, validation: nil,
             epsilon: 1e-2, count: 20, folds: 5, seed: 0, device: device)
         print(path.crossValidation!.alphaMin, path.crossValidation!.alpha1SE, path.misses.isEmpty)
-        print(path.crossValidation!.alphaMin, path.crossValidation!.alpha1SE)
         let three = try Trainer(device: device, configuration: configuration, variants: [
             ModelVariant(), ModelVariant(penalty: Penalty(l1: 0.01)), ModelVariant(penalty: Penalty(l2: 0.01))],
             train: train, test: test)                                // three models, one stacked model
@@ -76,8 +140,8 @@ final class ReadmeExampleTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(fixtures.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(fixtures.path))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         let device = try DeviceSelection.gpu.makeDevice()
         let saveTo = folder.appendingPathComponent("wine.safetensors")
 

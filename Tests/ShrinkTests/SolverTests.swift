@@ -69,23 +69,39 @@ final class SolverTests: XCTestCase {
         }
     }
 
-    /// --standardize: the solution on columns scaled by s equals the plain solution with the
-    /// penalty on w·s, mapped back — checked by its objective against an unscaled solve.
+    /// --standardize with α > 0, where the scaling changes the solution: the reference is the
+    /// test's own Double coordinate descent on columns standardized here ((x − mean)/σ, σ the
+    /// population deviation), its coefficients mapped back to the original units (w_j/σ_j,
+    /// intercept b − Σ w_j·mean_j). The unstandardized solve differs from it.
     func testStandardizeReportsOriginalUnits() throws {
         var rng = SeededGenerator(seed: 3)
         let (n, p) = (120, 4)
         let scales: [Float] = [1, 10, 0.1, 3]
-        let x = (0..<(n * p)).map { i in Float(rng.normal()) * scales[i % p] }
-        let y = (0..<n).map { r in x[r * p] + 0.2 * x[r * p + 1] + Float(rng.normal()) * 0.1 }
+        let x = (0..<(n * p)).map { i in Float(rng.normal()) * scales[i % p] + Float(i % p) }
+        let y = (0..<n).map { r in x[r * p] + 0.2 * x[r * p + 1] + 5 * x[r * p + 2] + Float(rng.normal()) * 0.1 }
         let data = try Dataset(features: x, targets: y, rows: n, columns: p)
-        let device = TrainingDevices.all[0]
-        let ridge = try ProximalSolver.solve(LinearProblem(loss: .mse, alpha: 0, l1Ratio: 0, standardize: true), data: data, device: device)
-        let plain = try ProximalSolver.solve(LinearProblem(loss: .mse, alpha: 0, l1Ratio: 0), data: data, device: device)
-        for (a, b) in zip(ridge.coefficients, plain.coefficients) {
-            XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, abs(b)), "with α = 0, scaling must not change least squares")
+        let (alpha, rho) = (0.1, 0.5)
+        let means = (0..<p).map { j in (0..<n).reduce(0.0) { $0 + Double(x[$1 * p + j]) } / Double(n) }
+        let deviations = (0..<p).map { j in
+            ((0..<n).reduce(0.0) { $0 + (Double(x[$1 * p + j]) - means[j]) * (Double(x[$1 * p + j]) - means[j]) } / Double(n))
+                .squareRoot()
         }
-        XCTAssertEqual(ridge.coefficients[0], 1, accuracy: 0.05)
-        XCTAssertEqual(ridge.coefficients[1], 0.2, accuracy: 0.01)
+        let z = (0..<(n * p)).map { i in Float((Double(x[i]) - means[i % p]) / deviations[i % p]) }
+        let (scaled, b) = Self.coordinateDescent(try Dataset(features: z, targets: y, rows: n, columns: p),
+                                                 alpha: alpha, l1Ratio: rho)
+        let w = (0..<p).map { scaled[$0] / deviations[$0] }
+        let intercept = b - (0..<p).reduce(0.0) { $0 + w[$1] * means[$1] }
+        for device in TrainingDevices.all {
+            let s = try ProximalSolver.solve(LinearProblem(loss: .mse, alpha: alpha, l1Ratio: rho, standardize: true),
+                                             data: data, device: device, tolerance: 1e-7)
+            for j in 0..<p {
+                XCTAssertEqual(s.coefficients[j], w[j], accuracy: 1e-4 * max(1, abs(w[j])), "\(device.kind) w\(j)")
+            }
+            XCTAssertEqual(s.intercept, intercept, accuracy: 1e-4 * max(1, abs(intercept)), "\(device.kind) intercept")
+            let plain = try ProximalSolver.solve(LinearProblem(loss: .mse, alpha: alpha, l1Ratio: rho), data: data, device: device)
+            let gap = zip(plain.coefficients, w).map { abs($0 - $1) }.max()!
+            XCTAssertGreaterThan(gap, 0.01, "\(device.kind): without --standardize the penalty falls on other units")
+        }
     }
 
     /// Both gradient engines against a plain double-precision coordinate descent (the

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 /// `Standardization` against scikit-learn's `StandardScaler` (numbers precomputed with

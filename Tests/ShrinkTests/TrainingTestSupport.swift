@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shrink
+import ShrinkTestSupport
 import XCTest
 
 /// The devices the training tests run on: the CPU and, when present, the first OpenCL device.
@@ -28,16 +29,6 @@ func makeDataset(rows: Int, columns: Int, loss: LossKind, classes: Int = 3, seed
         }
     }
     return try Dataset(features: x, targets: y, rows: rows, columns: columns)
-}
-
-/// |a − b| ≤ tolerance + |b|·relative, elementwise.
-func assertClose(_ a: [Float], _ b: [Double], tolerance: Double, relative: Double, _ message: String,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
-    for (i, (x, y)) in zip(a, b).enumerated() where !(abs(Double(x) - y) <= tolerance + abs(y) * relative) {
-        XCTFail("\(message): element \(i): \(x) vs \(y)", file: file, line: line)
-        return
-    }
 }
 
 /// One case of a scikit-learn fixture (`Fixtures/sklearn/expected.json`, `Fixtures/realdata/expected.json`).

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The training workloads of the performance issue: the seed's programs, scaled. Each has a
-/// PyTorch twin in Benchmarks/torch_workloads.py (same shapes, optimizer and penalty).
+/// The training workloads benchmarked against PyTorch: small MLP and linear programs. Each has
+/// a PyTorch twin in Benchmarks/torch_workloads.py (same shapes, optimizer and penalty).
 public enum TrainWorkload: String, Sendable, CaseIterable {
     /// linear, mse, SGD 0.01, 1000×10 full batch, 100 epochs, --l1 0.01 --l2-norm 0.01
     case A

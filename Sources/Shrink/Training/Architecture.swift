@@ -1,4 +1,4 @@
-/// A model as a `torch.nn.Sequential` of Linear layers with ReLU between them (SPEC §3):
+/// A model as a `torch.nn.Sequential` of Linear layers with ReLU between them:
 /// `linear` = Linear(p, out); `mlp:H1,H2` = Linear(p,H1), ReLU, Linear(H1,H2), ReLU, Linear(H2,out).
 public enum Architecture: Sendable, Hashable, CustomStringConvertible {
     case linear

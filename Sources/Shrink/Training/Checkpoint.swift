@@ -11,7 +11,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var parameters: [Float]
     public var moment1: [Float]
     public var moment2: [Float]
-    /// The current epoch's per-step statistics (3S + 1 values).
+    /// The current epoch's statistics so far, laid out as `Workspace.StatSlots`: per model the
+    /// data loss, penalty and correct count of each step, then the test correct count and loss.
     public var statistics: [Float]
     /// The current epoch's row order when shuffling.
     public var order: [Int32]?

@@ -1,4 +1,4 @@
-/// What one epoch measured (SPEC §3). Accuracies are nil for regression (`mse`), `testR2`
+/// What one epoch measured. Accuracies are nil for regression (`mse`), `testR2`
 /// is nil for classification, and the test values are nil without a test split.
 public struct EpochMetrics: Sendable, Hashable {
     public var epoch: Int
@@ -19,14 +19,14 @@ public struct EpochMetrics: Sendable, Hashable {
     public var l1: Double
     public var l2: Double
     /// Penalized parameters near zero: |w| < max|w|·sparse threshold (`near_zero`, and `nz`
-    /// as SPEC §3 names it, in the metrics file). Not the count of nonzeros `path` prints.
+    /// as the metrics file also names it). Not the count of nonzeros `path` prints.
     public var nearZero: Int
     /// Penalized parameters exactly 0.
     public var zeros: Int
     public var seconds: Double
 
-    /// One JSON object on one line, keys as SPEC §3 names them (`near_zero` beside its
-    /// `nz`, `test_loss` and `test_r2` added); NaN/Inf as null.
+    /// One JSON object on one line, keyed by the fields' snake_case names (`near_zero` also
+    /// as `nz`); NaN/Inf as null.
     public var jsonLine: String {
         func number(_ x: Double?) -> String {
             guard let x, x.isFinite else { return "null" }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A model as Shrink saves it: the `torch.nn.Sequential` state dict (SPEC §3 names, F32) in a
+/// A model as Shrink saves it: the `torch.nn.Sequential` state dict (`0.weight`, `0.bias`, … names, F32) in a
 /// safetensors file, and in its `__metadata__` (string → string, which PyTorch's loader
 /// ignores) what is needed to use it on new data:
 ///

@@ -1,4 +1,4 @@
-/// The regularization terms added to the data loss at every step (SPEC §3).
+/// The regularization terms added to the data loss at every step.
 ///
 /// | term | added to the loss | gradient | convention |
 /// |---|---|---|---|

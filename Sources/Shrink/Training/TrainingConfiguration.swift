@@ -1,4 +1,4 @@
-/// Everything that defines a training run except the data and the device (SPEC §3–4).
+/// Everything that defines a training run except the data and the device.
 public struct TrainingConfiguration: Sendable, Hashable {
     public var architecture: Architecture
     public var loss: LossKind
