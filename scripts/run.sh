@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: list the devices, then the seed's L1-vs-L2 experiment on the GPU
+# The main job: list the devices, then the reference PyTorch script's L1-vs-L2 experiment on the GPU
 # (or the first OpenCL device, or the CPU, with a notice). Extra arguments go to compare.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,7 +2,7 @@ import Foundation
 import Shrink
 import XCTest
 
-/// Good runs of the built binary: compare (the seed's experiment), synthetic data, CSV,
+/// Good runs of the built binary: compare (the L1-vs-L2 experiment), synthetic data, CSV,
 /// metrics, plots and a model PyTorch's names can load.
 final class CLIGoodRunTests: XCTestCase {
     private var folder: URL!

@@ -4,7 +4,7 @@ import ShrinkTestSupport
 import XCTest
 
 /// K variants trained as one stacked model equal K separate runs: every epoch's metrics and
-/// every model's final state dict, on every device, for the seed's experiment and for
+/// every model's final state dict, on every device, for the L1-vs-L2 experiment and for
 /// deeper models with ce, Adam/AdamW, ‖w‖₂ penalties, the prox and --penalize weights.
 final class BatchedTrainerTests: XCTestCase {
     private func separate(_ device: any Device, _ configuration: TrainingConfiguration, _ variants: [ModelVariant],
@@ -57,7 +57,7 @@ final class BatchedTrainerTests: XCTestCase {
         }
     }
 
-    /// The seed's experiment: mlp:50, bce, SGD lr 0.01, batch 32, shuffled, an 80/20 split;
+    /// The L1-vs-L2 experiment: mlp:50, bce, SGD lr 0.01, batch 32, shuffled, an 80/20 split;
     /// no penalty, L1, L2, elastic net and weight decay side by side.
     func testSeedExperimentBatchedEqualsSeparateRuns() throws {
         let configuration = TrainingConfiguration(architecture: .mlp([50]), loss: .bce, optimizer: .sgd(), learningRate: 0.01,

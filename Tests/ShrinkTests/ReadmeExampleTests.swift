@@ -78,7 +78,7 @@ final class ReadmeExampleTests: XCTestCase {
 
         // --- README ---
         let device = try DeviceSelection.gpu.makeDevice()          // OpenCL GPU, else CPU with a notice
-        let data = SyntheticData.seedDefault()                       // the seed's randn(1000, 10) + labels
+        let data = SyntheticData.seedDefault()                       // the reference PyTorch script's randn(1000, 10) + labels
         let (train, test) = try data.split(testFraction: 0.2, seed: 0)
         let configuration = TrainingConfiguration(
             architecture: .mlp([50]), loss: .bce, optimizer: .sgd(), learningRate: 0.01,

@@ -2,7 +2,7 @@
 public enum SyntheticData {
     /// Parses and generates `classification:N:P[:K]` or `regression:N:P`.
     ///  - classification: X ~ randn(N, P); with K = 2 (default) random labels (randn(N) > 0),
-    ///    as the seed note; with K > 2 labels argmax(X·W + noise) over K classes.
+    ///    as the PyTorch script compare reproduces; with K > 2 labels argmax(X·W + noise) over K classes.
     ///  - regression: X ~ randn(N, P), y = X·w + 0.1·noise with min(5, P) nonzero true
     ///    coefficients ~ 3·N(0, 1) (the rest exactly 0: a case for L1).
     public static func make(_ spec: String, seed: UInt64) throws -> Dataset {
@@ -38,7 +38,7 @@ public enum SyntheticData {
         return (parts[0], n, p, k)
     }
 
-    /// The seed note's data: `randn(1000, 10)` with random binary labels, seed 0.
+    /// The reference PyTorch script's data: `randn(1000, 10)` with random binary labels, seed 0.
     public static func seedDefault() -> Dataset {
         classification(rows: 1000, columns: 10, classes: 2, seed: 0)
     }

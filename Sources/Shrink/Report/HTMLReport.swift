@@ -22,7 +22,7 @@ public struct HTMLReport: Sendable {
             })
         }
         sections.append(Section(heading: "Training loss", chart: chart("Loss per epoch", "Loss (data + penalty)", \.loss),
-                                caption: "Σ over batches of (data loss + penalty) × batch size / n, as the seed's epoch_loss."))
+                                caption: "Σ over batches of (data loss + penalty) × batch size / n, as the reference PyTorch script's epoch_loss."))
         sections.append(Section(heading: "Weight norms", chart: chart("‖w‖₁ per epoch", "‖w‖₁", \.l1),
                                 caption: "L1 norm of the penalized parameters."))
         sections.append(Section(heading: "", chart: chart("‖w‖₂ per epoch", "‖w‖₂", \.l2),

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A line chart as a standalone SVG document: frame, "nice" ticks on both axes, grid, axis
-/// titles, a legend, circle markers on short series (the seed's `plt.plot(..., marker='o')`).
+/// titles, a legend, circle markers on short series (the reference PyTorch script's `plt.plot(..., marker='o')`).
 /// Non-finite points are skipped (the line breaks there); no NaN ever reaches the SVG.
 public struct LineChart: Sendable {
     public struct Series: Sendable {
@@ -28,7 +28,7 @@ public struct LineChart: Sendable {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
     }
 
-    /// Loss curves over epochs 1...n (the seed's `plot_training_loss`).
+    /// Loss curves over epochs 1...n (the reference PyTorch script's `plot_training_loss`).
     public static func lossChart(title: String, curves: [(name: String, losses: [Double])]) -> LineChart {
         LineChart(title: title, xLabel: "Epochs", yLabel: "Loss", series: curves.map {
             Series(name: $0.name, x: (1...max($0.losses.count, 1)).prefix($0.losses.count).map(Double.init), y: $0.losses)

@@ -2,7 +2,7 @@
 /// is nil for classification, and the test values are nil without a test split.
 public struct EpochMetrics: Sendable, Hashable {
     public var epoch: Int
-    /// Σ over batches of (data loss + penalty) × batch size / n — the seed's `epoch_loss`.
+    /// Σ over batches of (data loss + penalty) × batch size / n — the reference PyTorch script's `epoch_loss`.
     public var loss: Double
     public var dataLoss: Double
     public var penalty: Double

@@ -2,9 +2,9 @@
 ///
 /// | term | added to the loss | gradient | convention |
 /// |---|---|---|---|
-/// | `l1` λ₁ | λ₁·Σ\|w\| | λ₁·sign(w), sign(0) = 0 | the seed's `p.abs().sum()` / `torch.norm(p, 1)` |
-/// | `l2` λ₂ | λ₂·Σw² | 2λ₂·w | the seed's `p.pow(2).sum()`, Keras' `l2` (no ½) |
-/// | `l2Norm` λₙ | λₙ·Σ_tensors ‖w‖₂ | λₙ·w/‖w‖₂ (0 where ‖w‖₂ = 0) | the seed's `torch.norm(p, 2)`, not squared |
+/// | `l1` λ₁ | λ₁·Σ\|w\| | λ₁·sign(w), sign(0) = 0 | the reference PyTorch script's `p.abs().sum()` / `torch.norm(p, 1)` |
+/// | `l2` λ₂ | λ₂·Σw² | 2λ₂·w | the reference PyTorch script's `p.pow(2).sum()`, Keras' `l2` (no ½) |
+/// | `l2Norm` λₙ | λₙ·Σ_tensors ‖w‖₂ | λₙ·w/‖w‖₂ (0 where ‖w‖₂ = 0) | the reference PyTorch script's `torch.norm(p, 2)`, not squared |
 ///
 /// Any combination sums; `l1` with `l2` is the elastic net. With `proximal`, the L1 term is
 /// applied as the soft-threshold w ← sign(w)·max(|w| − lr·λ₁, 0) after each optimizer step
@@ -13,7 +13,7 @@
 public struct Penalty: Sendable, Hashable {
     /// Which parameters the terms cover.
     public enum Scope: String, Sendable, CaseIterable {
-        /// Every parameter, biases included (the seed's `model.parameters()`).
+        /// Every parameter, biases included (the reference PyTorch script's `model.parameters()`).
         case all
         /// Weight matrices only, biases excluded.
         case weights

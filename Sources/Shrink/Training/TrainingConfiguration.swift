@@ -12,7 +12,7 @@ public struct TrainingConfiguration: Sendable, Hashable {
     public var shuffle: Bool
     /// Seeds the initialization and the shuffles.
     public var seed: UInt64
-    /// `nz` counts |w| < max|w|·sparseThreshold (the seed's 0.0005).
+    /// `nz` counts |w| < max|w|·sparseThreshold (the reference PyTorch script's 0.0005).
     public var sparseThreshold: Float
 
     public init(architecture: Architecture = .linear, loss: LossKind = .mse, optimizer: Optimizer = .sgd(),
