@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import Shrink
 
-/// `shrink bench compare`: the seed's experiment (or K L1 strengths) trained run by run and
+/// `shrink bench compare`: the L1-vs-L2 experiment (or K L1 strengths) trained run by run and
 /// as one stacked model, timed in the same process; prints the ratio.
 struct CompareBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare", abstract: "Time K penalties trained one by one against the same K as one batched model.")
 
-    @Option(help: "Models: 5 = the seed's five runs (none, L1, L2, elastic net, weight decay); other K = L1 strengths λ·2^-i.")
+    @Option(help: "Models: 5 = the reference PyTorch script's five runs (none, L1, L2, elastic net, weight decay); other K = L1 strengths λ·2^-i.")
     var models: Int = 5
     @Option(help: "Hidden widths.") var model: String = "mlp:50"
     @Option var epochs: Int = 20

@@ -5,9 +5,9 @@ import Shrink
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "The seed's experiment: one model trained with no penalty, L1, L2, elastic net and weight decay.",
+        abstract: "The L1-vs-L2 experiment: one model trained with no penalty, L1, L2, elastic net and weight decay.",
         discussion: """
-            Defaults reproduce the seed note: randn(1000, 10) features with random binary labels (seed 0), \
+            Defaults reproduce the PyTorch L1-vs-L2 script Shrink grew from: randn(1000, 10) features with random binary labels (seed 0), \
             an 80/20 split, mlp:50, bce, sgd lr 0.01, batch 32, 20 epochs, λ = 0.01.
             """)
 
@@ -48,8 +48,8 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let m = modelOptions
         let architecture = try validated { try Architecture(parsing: m.model ?? "mlp:50") }
-        let optimizerName = m.optimizer ?? "sgd"
-        _ = try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: nil) }
+        let optimizerKind = m.optimizer ?? .sgd
+        _ = try validated { try Optimizer(kind: optimizerKind, momentum: m.momentum, weightDecay: nil) }
         try reportingErrors {
             let device = try deviceOptions.open()
             let data = try dataOptions.load(seed: m.seed, loss: m.loss ?? .bce)
@@ -59,11 +59,11 @@ struct CompareCommand: ParsableCommand {
             let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
-                  "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerName) lr \(m.lr ?? 0.01), λ \(lambda)")
+                  "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerKind.rawValue) lr \(m.lr ?? 0.01), λ \(lambda)")
             if let standardization { print(StandardizeOptions.notice(standardization)) }
             let base = TrainingConfiguration(
                 architecture: architecture, loss: m.loss ?? .bce,
-                optimizer: try validated { try Optimizer(name: optimizerName, momentum: m.momentum, weightDecay: 0) },
+                optimizer: try validated { try Optimizer(kind: optimizerKind, momentum: m.momentum, weightDecay: 0) },
                 learningRate: m.lr ?? 0.01, epochs: m.epochs ?? 20, batchSize: m.batchSize ?? 32, shuffle: !m.noShuffle,
                 seed: m.seed, sparseThreshold: m.sparseThreshold)
             let histories = try batched ? Self.trainBatched(base, runs, train, test, device)

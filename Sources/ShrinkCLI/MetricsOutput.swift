@@ -31,7 +31,7 @@ struct MetricsTable {
         return zip(values, columns).map { pad($0, $1.1) }.joined(separator: " ")
     }
 
-    /// Every epoch up to 10, then about ten more rows, and the last (as the seed prints).
+    /// Every epoch up to 10, then about ten more rows, and the last (as the reference PyTorch script prints its epochs).
     func shouldPrint(_ epoch: Int, of total: Int) -> Bool {
         epoch <= 10 || epoch == total || epoch % max(1, total / 10) == 0
     }

@@ -3,6 +3,7 @@ import Foundation
 import Shrink
 
 extension LossKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
 extension Penalty.Scope: ExpressibleByArgument {}
 
 /// `--device cpu|gpu|auto|opencl:P:D` (default: $SHRINK_DEVICE, else cpu).
@@ -35,7 +36,7 @@ struct DeviceOptions: ParsableArguments {
     }
 }
 
-/// Where the rows come from: files, a synthetic kind, or (compare) the seed's data.
+/// Where the rows come from: files, a synthetic kind, or (compare) the reference PyTorch script's data.
 struct DataOptions: ParsableArguments {
     @Option(help: "Features: .npy [n, p] (with --targets) or CSV with a header.")
     var data: String?
@@ -108,7 +109,7 @@ enum TrainDefaults: ModelDefaults {
                         "epochs": "(required)", "batch-size": "(default: 0)"]
 }
 
-/// `compare`: the seed note's settings.
+/// `compare`: the settings of the PyTorch script compare reproduces.
 enum CompareDefaults: ModelDefaults {
     static let notes = ["model": "(default: mlp:50)", "loss": "(default: bce)", "optimizer": "(default: sgd)",
                         "lr": "(default: 0.01)", "epochs": "(default: 20)", "batch-size": "(default: 32)"]
@@ -128,8 +129,8 @@ struct ModelOptions<Defaults: ModelDefaults>: ParsableArguments {
     @Option(help: help("mse | bce | ce", "loss"))
     var loss: LossKind?
 
-    @Option(help: help("sgd | adam | adamw", "optimizer"))
-    var optimizer: String?
+    @Option(help: help("torch.optim's SGD, Adam or AdamW.", "optimizer"))
+    var optimizer: OptimizerKind?
 
     @Option(help: help("Learning rate, > 0.", "lr"))
     var lr: Float?
@@ -157,7 +158,7 @@ struct ModelOptions<Defaults: ModelDefaults>: ParsableArguments {
 
     func validate() throws {
         if let model { _ = try validated { try Architecture(parsing: model) } }
-        if let optimizer { _ = try validated { try Optimizer(name: optimizer, momentum: momentum, weightDecay: weightDecay) } }
+        if let optimizer { _ = try validated { try Optimizer(kind: optimizer, momentum: momentum, weightDecay: weightDecay) } }
         try validatePositive("--lr", lr)
         try validateNonNegative("--weight-decay", weightDecay)
         if let momentum, !(momentum >= 0 && momentum < 1) {

@@ -53,7 +53,7 @@ struct TrainCommand: ParsableCommand {
             return TrainingConfiguration(
                 architecture: try validated { try Architecture(parsing: m.model ?? "linear") },
                 loss: m.loss ?? .mse,
-                optimizer: try validated { try Optimizer(name: m.optimizer ?? "sgd", momentum: m.momentum, weightDecay: m.weightDecay) },
+                optimizer: try validated { try Optimizer(kind: m.optimizer ?? .sgd, momentum: m.momentum, weightDecay: m.weightDecay) },
                 learningRate: m.lr ?? 0.01,
                 penalty: Penalty(l1: l1 ?? 0, l2: l2 ?? 0, l2Norm: l2Norm ?? 0, scope: penalize, proximal: prox),
                 epochs: m.epochs ?? 1, batchSize: m.batchSize ?? 0, shuffle: !m.noShuffle, seed: m.seed,

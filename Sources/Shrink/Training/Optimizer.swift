@@ -12,13 +12,21 @@ public enum Optimizer: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `sgd | adam | adamw`; `weightDecay` nil takes torch's default.
     public init(name: String, momentum: Float?, weightDecay: Float?) throws {
-        switch name {
-        case "sgd": self = .sgd(momentum: momentum ?? 0, weightDecay: weightDecay ?? 0)
-        case "adam": self = .adam(weightDecay: weightDecay ?? 0)
-        case "adamw": self = .adamw(weightDecay: weightDecay ?? 0.01)
-        default: throw TrainingError.invalidConfiguration("unknown optimizer '\(name)': expected sgd, adam or adamw")
+        guard let kind = OptimizerKind(rawValue: name) else {
+            throw TrainingError.invalidConfiguration("unknown optimizer '\(name)': expected sgd, adam or adamw")
         }
-        if momentum != nil, name != "sgd" {
+        try self.init(kind: kind, momentum: momentum, weightDecay: weightDecay)
+    }
+
+    /// The optimizer of `kind` with torch.optim's defaults for what is not given; momentum is
+    /// SGD's only.
+    public init(kind: OptimizerKind, momentum: Float?, weightDecay: Float?) throws {
+        switch kind {
+        case .sgd: self = .sgd(momentum: momentum ?? 0, weightDecay: weightDecay ?? 0)
+        case .adam: self = .adam(weightDecay: weightDecay ?? 0)
+        case .adamw: self = .adamw(weightDecay: weightDecay ?? 0.01)
+        }
+        if momentum != nil, kind != .sgd {
             throw TrainingError.invalidConfiguration("--momentum applies to sgd only")
         }
     }
@@ -65,4 +73,9 @@ public enum Optimizer: Sendable, Hashable, CustomStringConvertible {
             throw TrainingError.invalidConfiguration("--momentum must be in [0, 1), got \(momentum)")
         }
     }
+}
+
+/// The optimizers by name (`--optimizer`).
+public enum OptimizerKind: String, Sendable, CaseIterable {
+    case sgd, adam, adamw
 }
