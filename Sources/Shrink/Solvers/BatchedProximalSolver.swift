@@ -110,7 +110,7 @@ public final class BatchedProximalSolver {
     private var point: (z: Buffer, gradient: Buffer) {
         switch engine {
         case let .gram(_, _, z, gradient, _, _): return (z, gradient)
-        case let .trainer(trainer, _): return (trainer.model.parameters, trainer.workspace.gradients)
+        case let .trainer(trainer, _): return (trainer.gradientBuffers.parameters, trainer.gradientBuffers.gradients)
         }
     }
 
@@ -124,7 +124,7 @@ public final class BatchedProximalSolver {
                               beta: 1, c: gradient, at: 0)
         case let .trainer(trainer, pin):
             try trainer.enqueueGradient(0, firstRow: 0, rows: data.rows)
-            if let pin { try device.reluBackward(trainer.workspace.gradients, activation: pin, count: iterateCount) }
+            if let pin { try device.reluBackward(trainer.gradientBuffers.gradients, activation: pin, count: iterateCount) }
         }
     }
 

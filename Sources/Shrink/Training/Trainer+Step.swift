@@ -18,31 +18,46 @@ extension Trainer {
     /// The objective's gradient for one batch into `workspace.gradients`; for each model m its
     /// batch's mean data loss, penalty and correct count into the stats (`StatSlots`).
     func enqueueGradient(_ s: Int, firstRow: Int, rows: Int) throws {
+        let input = try enqueueBatch(firstRow: firstRow, rows: rows)
+        let logits = try workspace.forward.run(input: input.features, at: input.row, rows: rows)
+        try enqueueLoss(logits: logits, targets: input.targets, at: input.targetOffset, rows: rows)
+        try enqueueBatchStatistics(step: s, rows: rows)
+        try enqueueBackward(input: input.features, row: input.row, rows: rows)
+        if let stacked {
+            try stacked.enqueuePlainPenaltyGradient(parameters: model.parameters, gradients: workspace.gradients,
+                                                    count: model.layout.totalCount)
+            for m in stacked.normModels { try enqueuePenaltyGradient(model: m) }
+        } else {
+            try enqueuePenaltyGradient(model: 0)
+        }
+    }
+
+    /// The gradient seam for solvers that drive the model themselves (FISTA): the parameters
+    /// (the point) and the buffer `enqueueGradient` fills.
+    var gradientBuffers: (parameters: Buffer, gradients: Buffer) { (model.parameters, workspace.gradients) }
+
+    /// The batch's rows: in order they are an offset into the training data; shuffled rows are
+    /// gathered by index into the workspace.
+    private func enqueueBatch(firstRow: Int, rows: Int) throws
+        -> (features: Buffer, row: Int, targets: Buffer, targetOffset: Int) {
+        let w = workspace
+        guard let order = w.order else { return (train.features, firstRow, train.targets, firstRow) }
+        try device.gatherRows(train.features, indices: order, at: firstRow, rows: rows, cols: train.columns,
+                              into: w.batchFeatures)
+        try device.gatherRows(train.targets, indices: order, at: firstRow, rows: rows, cols: 1, into: w.batchTargets)
+        return (w.batchFeatures, 0, w.batchTargets, 0)
+    }
+
+    /// Each model's mean loss, correct count and penalty value for step `s` into the stats.
+    private func enqueueBatchStatistics(step s: Int, rows: Int) throws {
         let w = workspace
         let slots = w.statSlots
-        let layers = model.layout.layers
-        let parameters = model.parameters
-
-        // The batch: rows in order are an offset; shuffled rows are gathered by index.
-        var input = (buffer: train.features, row: firstRow)
-        var targets = (buffer: train.targets, offset: firstRow)
-        if let order = w.order {
-            try device.gatherRows(train.features, indices: order, at: firstRow, rows: rows, cols: train.columns,
-                                  into: w.batchFeatures)
-            try device.gatherRows(train.targets, indices: order, at: firstRow, rows: rows, cols: 1, into: w.batchTargets)
-            input = (w.batchFeatures, 0)
-            targets = (w.batchTargets, 0)
-        }
-
-        // Forward, then each model's mean loss, its gradient and the correct count.
-        let logits = try w.forward.run(input: input.buffer, at: input.row, rows: rows)
-        try enqueueLoss(logits: logits, targets: targets.buffer, at: targets.offset, rows: rows)
         if let stacked {
             try stacked.enqueueRowSums(.dataLoss, of: w.rowLoss, rows: rows, step: s, into: w.stats)
             if configuration.loss != .mse {
                 try stacked.enqueueRowSums(.correct, of: w.rowCorrect, rows: rows, step: s, into: w.stats)
             }
-            try stacked.enqueuePenaltyValues(of: parameters, step: s, stats: w.stats, norms: w.norms)
+            try stacked.enqueuePenaltyValues(of: model.parameters, step: s, stats: w.stats, norms: w.norms)
         } else {
             try device.norm(.sum, of: w.rowLoss, at: 0, count: rows, into: w.stats, at: slots.dataLoss(0, s),
                             scale: 1 / Float(rows), accumulate: false)
@@ -52,35 +67,31 @@ extension Trainer {
             }
             try enqueuePenaltyValue(model: 0, into: slots.penalty(0, s))
         }
+    }
 
-        // Backward: ∂W_l = δ_lᵀ·A_l, ∂b_l = Σ_rows δ_l, δ_{l−1} = (δ_l·W_l) ⊙ [A_l > 0].
+    /// Backward through the layers: ∂W_l = δ_lᵀ·A_l, ∂b_l = Σ_rows δ_l, δ_{l−1} = (δ_l·W_l) ⊙
+    /// [A_l > 0]; stacked models drop the gradient off their diagonal blocks (a ReLU-backward
+    /// against the 0/1 mask), so those weights stay exactly zero.
+    private func enqueueBackward(input: Buffer, row: Int, rows: Int) throws {
+        let w = workspace
+        let layers = model.layout.layers
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
-            let (a, aOffset) = l == 0 ? (input.buffer, input.row * layer.inputs) : (w.forward.activations[l - 1], 0)
+            let (a, aOffset) = l == 0 ? (input, row * layer.inputs) : (w.forward.activations[l - 1], 0)
             try device.matmul(MatmulShape(m: layer.outputs, n: layer.inputs, k: rows, transposeA: true),
                               alpha: 1, a: w.deltas[l], at: 0, b: a, at: aOffset,
                               beta: 0, c: w.gradients, at: layer.weight.offset)
             try device.columnSums(w.deltas[l], rows: rows, cols: layer.outputs, into: w.gradients, at: layer.bias.offset)
             if l > 0 {
                 try device.matmul(MatmulShape(m: rows, n: layer.inputs, k: layer.outputs),
-                                  alpha: 1, a: w.deltas[l], at: 0, b: parameters, at: layer.weight.offset,
+                                  alpha: 1, a: w.deltas[l], at: 0, b: model.parameters, at: layer.weight.offset,
                                   beta: 0, c: w.deltas[l - 1], at: 0)
                 try device.reluBackward(w.deltas[l - 1], activation: w.forward.activations[l - 1],
                                         count: rows * layer.inputs)
             }
         }
-        // Stacked models: the gradient off the diagonal blocks is dropped (a ReLU-backward
-        // against the 0/1 mask), so those weights stay exactly zero.
         if let mask = w.blockMask {
             try device.reluBackward(w.gradients, activation: mask, count: model.layout.totalCount)
-        }
-
-        if let stacked {
-            try stacked.enqueuePlainPenaltyGradient(parameters: parameters, gradients: w.gradients,
-                                                    count: model.layout.totalCount)
-            for m in stacked.normModels { try enqueuePenaltyGradient(model: m) }
-        } else {
-            try enqueuePenaltyGradient(model: 0)
         }
     }
 
