@@ -55,9 +55,7 @@ public struct Checkpoint: Sendable, Equatable {
 
     public static func read(from folder: URL) throws -> Checkpoint {
         let url = Self.url(in: folder)
-        let bytes = try NPY.readBytes(url)
-        let tensors = try SafeTensors.parse(bytes, path: url.path)
-        let metadata = try SafeTensors.metadata(bytes, path: url.path)
+        let (tensors, metadata) = try SafeTensors.parseFile(try NPY.readBytes(url), path: url.path)
         func fail(_ what: String) -> DataError { .malformed(path: url.path, reason: "not a Shrink checkpoint: \(what)") }
         guard metadata["format"] == format else { throw fail("format \(metadata["format"] ?? "missing")") }
         func int(_ key: String) throws -> Int {
