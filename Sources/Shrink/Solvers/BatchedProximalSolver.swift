@@ -138,27 +138,51 @@ public final class BatchedProximalSolver {
             throw TrainingError.invalidConfiguration("\(alphas.count) α values for \(models) models")
         }
         for alpha in alphas { try LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio).validate() }
-        let (p, k) = (data.columns, outputs)
+        let step = try writeProx(alphas: alphas, l1Ratio: l1Ratio)
+        let initial = startingPoint(starts)
+        try device.write(initial, to: point.z)
+        try device.write(initial, to: previous)
+        let run = try iterate(from: initial, step: step, alphas: alphas, l1Ratio: l1Ratio, tolerance: tolerance,
+                              kktTolerance: kktTolerance, maxIterations: maxIterations)
+        return solutions(run.iterate, iterations: run.iterations, converged: run.converged, violations: run.violations,
+                         alphas: alphas, l1Ratio: l1Ratio)
+    }
+
+    /// The step 1/L and, per model and output row, the prox of step·(a‖w‖₁ + b/2·‖w‖²):
+    /// soft-threshold by step·a, then shrink by 1/(1 + step·b), written to the device.
+    private func writeProx(alphas: [Double], l1Ratio: Double) throws -> Double {
+        let k = outputs
         let factor = loss == .mse && !usesGram ? 2.0 : 1.0   // our mse is twice scikit-learn's data term
         let step = lipschitz > 0 ? 1 / (lipschitz * 1.0001) : 1  // L = 0: constant columns, a zero gradient
-        // The prox of step·(a‖w‖₁ + b/2·‖w‖²): soft-threshold by step·a, then shrink by 1/(1 + step·b).
         let rowThresholds = (0..<(models * k)).map { Float(step * factor * alphas[$0 / k] * l1Ratio) }
         let rowShrinks = (0..<(models * k)).map { Float(1 / (1 + step * factor * alphas[$0 / k] * (1 - l1Ratio))) }
         try device.write(rowThresholds, to: thresholds)
         try device.write(rowShrinks, to: shrinks)
+        return step
+    }
 
-        let count = iterateCount, weights = weightCount
-        let (z, gradient) = point
-        var initial = [Float](repeating: 0, count: count)
+    /// The iterate of the warm starts in scaled units (zero without them; ce's intercepts
+    /// relative to the pinned last class).
+    private func startingPoint(_ starts: [LinearSolution]?) -> [Float] {
+        let (p, k) = (data.columns, outputs)
+        var initial = [Float](repeating: 0, count: iterateCount)
         for (m, start) in (starts ?? []).enumerated() where m < models {
             for i in 0..<(k * p) { initial[m * k * p + i] = Float(start.coefficients[i] * scales[i % p]) }
             if !usesGram {
                 let last = loss == .ce ? start.intercepts[k - 1] : 0  // the pinned one is 0
-                for c in 0..<k { initial[weights + m * k + c] = Float(start.intercepts[c] - last) }
+                for c in 0..<k { initial[weightCount + m * k + c] = Float(start.intercepts[c] - last) }
             }
         }
-        try device.write(initial, to: z)
-        try device.write(initial, to: previous)
+        return initial
+    }
+
+    /// FISTA in rounds of 20 iterations on the device, with adaptive restart, until nothing
+    /// moves by more than `tolerance` (or the moves sit at float32's rounding floor) and every
+    /// model's KKT violation is within `kktTolerance`.
+    private func iterate(from initial: [Float], step: Double, alphas: [Double], l1Ratio: Double, tolerance: Double,
+                         kktTolerance: Double, maxIterations: Int) throws
+        -> (iterate: [Float], iterations: Int, converged: Bool, violations: [Double]) {
+        let (z, gradient) = point
         var t = 1.0
         var checkpoint = initial
         var iterations = 0, converged = false
@@ -168,9 +192,9 @@ public final class BatchedProximalSolver {
             for _ in 0..<20 {
                 try enqueueGradient()
                 let tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
-                try device.fistaStep(z: z, gradient: gradient, x: previous, count: count, rows: models * k, cols: p,
-                                     step: Float(step), momentum: Float((t - 1) / tNext), thresholds: thresholds,
-                                     scales: shrinks)
+                try device.fistaStep(z: z, gradient: gradient, x: previous, count: iterateCount, rows: models * outputs,
+                                     cols: data.columns, step: Float(step), momentum: Float((t - 1) / tNext),
+                                     thresholds: thresholds, scales: shrinks)
                 t = tNext
                 iterations += 1
             }
@@ -195,14 +219,22 @@ public final class BatchedProximalSolver {
             }
         }
         if violations.isEmpty { violations = kktViolations(checkpoint, alphas: alphas, l1Ratio: l1Ratio) }
+        return (checkpoint, iterations, converged, violations)
+    }
+
+    /// Each model's solution in original units from the final iterate (ce intercepts
+    /// centered), with its scores and objective.
+    private func solutions(_ iterate: [Float], iterations: Int, converged: Bool, violations: [Double],
+                           alphas: [Double], l1Ratio: Double) -> [LinearSolution] {
+        let (p, k) = (data.columns, outputs)
         let solutions = (0..<models).map { m in
-            let w = (0..<(k * p)).map { Double(checkpoint[m * k * p + $0]) / scales[$0 % p] + 0 }  // + 0: no −0
+            let w = (0..<(k * p)).map { Double(iterate[m * k * p + $0]) / scales[$0 % p] + 0 }  // + 0: no −0
             var b: [Double]
             switch engine {
             case let .gram(_, _, _, _, means, targetMean):
-                b = [(0..<p).reduce(targetMean) { $0 - means[$1] * Double(checkpoint[m * p + $1]) }]
+                b = [(0..<p).reduce(targetMean) { $0 - means[$1] * Double(iterate[m * p + $1]) }]
             case .trainer:
-                b = (0..<k).map { Double(checkpoint[weights + m * k + $0]) }
+                b = (0..<k).map { Double(iterate[weightCount + m * k + $0]) }
             }
             if loss == .ce {  // softmax ignores a shift of every intercept: report them centered
                 let mean = b.reduce(0, +) / Double(k)
