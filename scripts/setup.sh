@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Shrink needs, when missing: the OpenCL ICD loader and
-# headers, PoCL (a CPU OpenCL device), OpenBLAS, and clinfo for diagnostics.
+# headers, PoCL (a CPU OpenCL device), Oclgrind (a GPU-type OpenCL simulator that checks
+# every work-item), OpenBLAS, and clinfo for diagnostics.
 set -euo pipefail
-packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libopenblas-dev clinfo)
+packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libopenblas-dev clinfo oclgrind)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,6 +31,12 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public var counters: DeviceCounters { counterBox.current }
     /// norm_partials' output, reused by every reduction (the queue is in order).
     private var partials: Buffer!
+    /// Host-side stores (fill, write, copy) always cover whole buffers. Oclgrind 21.10's
+    /// uninitialized-memory check forgets a buffer's state on any host store that is not the
+    /// whole buffer (`clEnqueueFillBuffer` stores 4 bytes at a time; a write or copy into
+    /// part of a buffer), then flags every later kernel read of it. The values are right;
+    /// only the check is wrong. Reproducer: Tests/ShrinkComputeTests/HostStoreTests.swift.
+    let wholeBufferHostStores: Bool
 
     /// Opens `info`'s device and builds `source` (by default the embedded Kernels/*.cl).
     /// `notice` hears, before the pause, that the program is compiled because the on-disk
@@ -57,6 +63,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
             throw DeviceError.openCL(call: "clCreateCommandQueue", code: status)
         }
         self.queue = queue
+        wholeBufferHostStores = info.platformName.hasPrefix("Oclgrind")
         do {
             program = try Self.build(source: source, context: context, device: info, options: self.tuning.options,
                                      notice: notice)
@@ -172,6 +179,10 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
             throw memoryError(status, "clCreateBuffer", bytes)
         }
         let buffer = Buffer(count: count, type: type, storage: CLMemory(mem))
+        if wholeBufferHostStores {
+            try [UInt8](repeating: 0, count: bytes).withUnsafeBytes { try write($0, to: buffer, at: 0) }
+            return buffer
+        }
         var zero: UInt32 = 0
         try withLock {
             try check(clEnqueueFillBuffer(queue, mem, &zero, 4, 0, bytes, 0, nil, nil), "clEnqueueFillBuffer", bytes)
@@ -183,6 +194,9 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         let count = values.count / buffer.type.size
         try buffer.checkRange(offset, count, "write")
         guard count > 0, let base = values.baseAddress else { return }
+        if wholeBufferHostStores && count != buffer.count {
+            return try writeWhole(values, to: buffer, at: offset)
+        }
         let mem = try memory(buffer, "write")
         counterBox.transfer()
         try withLock {
@@ -210,12 +224,25 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         try destination.checkRange(destinationOffset, count, "copy destination")
         try destination.checkType(source.type, "copy")
         guard count > 0 else { return }
+        if wholeBufferHostStores {
+            var staged = [UInt8](repeating: 0, count: count * source.type.size)
+            try staged.withUnsafeMutableBytes { try read(source, at: sourceOffset, count: count, into: $0) }
+            return try staged.withUnsafeBytes { try write($0, to: destination, at: destinationOffset) }
+        }
         let (src, dst) = (try memory(source, "copy"), try memory(destination, "copy"))
         let size = source.type.size
         try withLock {
             try check(clEnqueueCopyBuffer(queue, src, dst, sourceOffset * size, destinationOffset * size,
                                           count * size, 0, nil, nil), "clEnqueueCopyBuffer")
         }
+    }
+
+    /// A write into part of `buffer` as one whole-buffer store: read it all, patch, write it all.
+    private func writeWhole(_ values: UnsafeRawBufferPointer, to buffer: Buffer, at offset: Int) throws {
+        var whole = [UInt8](repeating: 0, count: buffer.byteCount)
+        try whole.withUnsafeMutableBytes { try read(buffer, at: 0, count: buffer.count, into: $0) }
+        whole.replaceSubrange(offset * buffer.type.size ..< offset * buffer.type.size + values.count, with: values)
+        try whole.withUnsafeBytes { try write($0, to: buffer, at: 0) }
     }
 
     public func fill(_ buffer: Buffer, at offset: Int, count: Int, with value: Float) throws {

@@ -1,0 +1,43 @@
+@testable import ShrinkCompute
+import XCTest
+
+/// Every matmul kernel forced, on small shapes that still reach each kernel's full-block and
+/// edge paths (nn16: 8×16 blocks; nt: k ≥ 16; tiled: 16×16 tiles), every transpose it accepts,
+/// beta ≠ 0 and beta = 0 over NaN, on every OpenCL device and on the first one opened with the
+/// default (GPU-shaped) tuning. Small enough for a simulator: scripts/oclgrind.sh runs this
+/// under Oclgrind in place of MatmulTests' large sweeps. `SHRINK_TEST_VARIANTS` (comma-separated
+/// kernel names) limits the variants run.
+final class KernelSweepTests: XCTestCase {
+    static let shapes = [(1, 1, 1), (9, 17, 18), (5, 6, 17), (16, 16, 16)]
+
+    static var variants: [MatmulVariant] {
+        guard let names = ProcessInfo.processInfo.environment["SHRINK_TEST_VARIANTS"], !names.isEmpty else {
+            return MatmulVariant.allCases
+        }
+        return names.split(separator: ",").compactMap { MatmulVariant(rawValue: String($0)) }
+    }
+
+    func testEveryMatmulVariantAtSmallSizes() throws {
+        var devices: [OpenCLDevice] = openCLTestDevices()
+        if let tuned = try defaultTunedOpenCLDevice() { devices.append(tuned) }
+        for variant in Self.variants {
+            for (m, n, k) in Self.shapes {
+                for combo in 0..<4 {
+                    let shape = MatmulShape(m: m, n: n, k: k, transposeA: combo & 1 == 1, transposeB: combo & 2 == 2)
+                    guard variant.accepts(shape) else { continue }
+                    for beta: Float in [-0.5, 0] {
+                        var test = MatmulTests.Case(shape, seed: 20)
+                        test.beta = beta
+                        if beta == 0 { test.c = [Float](repeating: .nan, count: m * n) }
+                        let expected = test.expected
+                        for device in devices {
+                            assertClose(try MatmulTests.run(test, on: device, variant: variant), expected,
+                                        tolerance: test.tolerance, relative: 1e-5,
+                                        "\(label(device)) tile \(device.tuning.tile) \(variant) \(shape) beta \(beta)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
