@@ -23,6 +23,7 @@ copy_libraries() {
     ldd "$1" | awk '/=> \// { print $3 }' | while read -r lib; do
         case "$(basename "$lib")" in
             libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|ld-linux*|libresolv.so*|libutil.so*) ;;
+            libstdc++.so*|libgcc_s.so*) ;;  # the machine's: its OpenCL driver is loaded against them
             *) cp -Ln "$lib" "$2/" ;;
         esac
     done
@@ -44,10 +45,13 @@ WRAP
 cat > "$out/run-tests" <<'WRAP'
 #!/bin/sh
 # The compute tests (every kernel and variant against Double loops) on every OpenCL device.
+# Arguments: XCTest specifiers (Module.Class[/test], comma-separated); default every class of
+# ShrinkComputeTests.
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -gt 0 ] || set -- ShrinkComputeTests
-LD_LIBRARY_PATH="$here/lib:$here/test-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    exec "$here/lib/ShrinkPackageTests.xctest" "$@"
+export LD_LIBRARY_PATH="$here/lib:$here/test-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+tests="$here/lib/ShrinkPackageTests.xctest"
+[ $# -gt 0 ] || set -- "$("$tests" --list-tests | grep '^ShrinkComputeTests\.' | cut -d/ -f1 | sort -u | paste -sd, -)"
+exec "$tests" "$@"
 WRAP
 chmod +x "$out/shrink" "$out/run-tests" "$out/gpu-check.sh"
 du -sh "$out"

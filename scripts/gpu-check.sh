@@ -4,7 +4,7 @@
 # compute tests (every kernel and forced variant against Double loops) on every device, trains
 # each PyTorch fixture on the GPU and compares with PyTorch's weights and losses (1e-4, as
 # FixtureTests), and prints `bench matmul` and `bench train` on the GPU next to the CPU device.
-#   ./gpu-check.sh            (DEVICE=opencl:P:D to pick a device; default: gpu)
+#   ./gpu-check.sh      (DEVICE=opencl:P:D picks a device, default gpu; WORKLOADS=A,B bench train's, default all)
 # NVIDIA's OpenCL driver is libnvidia-opencl.so.1; when no ICD file names it, one is made in a
 # temporary vendors folder (OCL_ICD_VENDORS), PoCL's added when present.
 set -uo pipefail
@@ -30,7 +30,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 
 section "compute tests (every OpenCL device)"
 log=$(mktemp)
-"$here/run-tests" ShrinkComputeTests >"$log" 2>&1 || { echo "gpu-check: compute tests FAILED (log: $log)"; status=1; }
+"$here/run-tests" >"$log" 2>&1 || { echo "gpu-check: compute tests FAILED (log: $log)"; status=1; }
 grep -E "error|Executed|skipping" "$log" | tail -40
 
 section "PyTorch fixtures on $device (weights and losses within 1e-4)"
@@ -74,8 +74,9 @@ for shape in "32 50 10" "800 50 10" "10000 100 100" "1024 1024 1024" "10 100 100
 done
 
 section "bench train ($device, then the CPU device; PyTorch CPU when python3 has torch)"
-"$shrink" bench train --device "$device" || status=1
-"$shrink" bench train --device cpu --no-torch || status=1
+workloads="${WORKLOADS:-A,B,C,D}"
+"$shrink" bench train --workload "$workloads" --device "$device" || status=1
+"$shrink" bench train --workload "$workloads" --device cpu --no-torch || status=1
 
 section "result"
 [ "$status" -eq 0 ] && echo "gpu-check: all passed" || echo "gpu-check: FAILURES above"
