@@ -7,7 +7,15 @@
 //   add_bias      x[r, c] += bias[b_off + c]; then max(x, 0) if relu    (rows·cols items)
 //   relu_backward g[i] = 0 where a[i] <= 0 (a = the ReLU's output)      (count items)
 //   column_sums   dst[off + c] = Σ_r x[r, c], r in order                 (cols items)
+//   column_sums_partial  stage 1 of column sums over many rows: item (c, s) of the 2-D NDRange
+//                 (cols, slices) sums rows [s·chunk, (s+1)·chunk) of column c in order into
+//                 partials[s·cols + c] (chunk = ⌈rows/slices⌉).
+//   column_sums_finish   stage 2: dst[off + c] = Σ_s partials[s·cols + c], s in order (cols items).
+//                 A fixed number of slices per shape: the same sum every run, no atomics.
 // NaN propagates through add_bias' ReLU and relu_backward, as in PyTorch.
+
+// a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
+#pragma OPENCL FP_CONTRACT OFF
 
 __kernel void fill_float(__global float *x, const int off, const int count, const float value) {
     const int i = get_global_id(0);
@@ -43,4 +51,24 @@ __kernel void column_sums(__global const float *x, const int rows, const int col
     float s = 0.0f;
     for (int r = 0; r < rows; ++r) s += x[r * cols + c];
     dst[off + c] = s;
+}
+
+__kernel void column_sums_partial(__global const float *x, const int rows, const int cols, const int slices,
+                                  __global float *partials) {
+    const int c = get_global_id(0), s = get_global_id(1);
+    if (c >= cols || s >= slices) return;
+    const int chunk = (rows + slices - 1) / slices;
+    const int end = min((s + 1) * chunk, rows);
+    float sum = 0.0f;
+    for (int r = s * chunk; r < end; ++r) sum += x[r * cols + c];
+    partials[s * cols + c] = sum;
+}
+
+__kernel void column_sums_finish(__global const float *partials, const int cols, const int slices,
+                                 __global float *dst, const int off) {
+    const int c = get_global_id(0);
+    if (c >= cols) return;
+    float sum = 0.0f;
+    for (int s = 0; s < slices; ++s) sum += partials[s * cols + c];
+    dst[off + c] = sum;
 }

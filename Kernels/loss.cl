@@ -13,6 +13,9 @@
 //       2 ce    logsumexp(z) − z_y, grad softmax(z) − onehot(y)     correct = argmax(z) == y
 // A ce label outside 0..width−1 (or not an integer) gives a NaN loss and the gradient softmax·scale.
 
+// a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
+#pragma OPENCL FP_CONTRACT OFF
+
 __kernel void loss_gradient(const int kind, __global const float *z, __global const float *y, const int y_off,
                             const int rows, const int cols, const int width, const float scale,
                             __global float *grad, __global float *row_loss, __global float *row_correct) {

@@ -14,15 +14,28 @@
 //                   A and of B are both contiguous along k, multiplied as float16, summed at the
 //                   end. Edge rows/columns are clamped for loading and masked for storing.
 //                   NDRange (⌈n/4⌉, ⌈m/4⌉), padded to the local size.
+//   matmul_splitk   skinny products with a long k (dW = δᵀ·X with few outputs, GEMV): any
+//                   transposes. Work-group (lx, ly), lx·ly ≤ SK_LOCAL, ly a power of two; group
+//                   (gx, gy) owns C[gy, gx·lx .. gx·lx+lx). Item (tx, ts) sums p = ts, ts+ly, …
+//                   (adjacent items read adjacent p or adjacent j: coalesced on GPUs), then the ly
+//                   slices are added pairwise in __local (a fixed tree: the same order every run;
+//                   no atomics). NDRange (⌈n/lx⌉·lx, m·ly).
 //                   (PoCL keeps named vector variables in registers; private arrays of vectors
 //                   went to the stack and ran 3× slower.)
 //
 // Common arguments: M, N, K; alpha; A, a_off, lda, trans_a; B, b_off, ldb, trans_b; beta; C, c_off, ldc.
 // beta == 0 ignores C's old contents (NaN in C does not leak), as BLAS does.
-// Tuning (-D): TILE (default 16).
+// Tuning (-D): TILE (default 16), SK_LOCAL (default 256, matmul_splitk's largest work-group).
+
+// a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
+#pragma OPENCL FP_CONTRACT OFF
 
 #ifndef TILE
 #define TILE 16
+#endif
+
+#ifndef SK_LOCAL
+#define SK_LOCAL 256
 #endif
 
 #define NN_ROWS 8
@@ -160,4 +173,25 @@ __kernel void matmul_nt(const int M, const int N, const int K, const float alpha
             store_c(C, c_off + (i0 + r) * ldc + j0 + c, sum, alpha, beta);
         }
     }
+}
+
+__kernel void matmul_splitk(const int M, const int N, const int K, const float alpha,
+                            __global const float *A, const int a_off, const int lda, const int trans_a,
+                            __global const float *B, const int b_off, const int ldb, const int trans_b,
+                            const float beta, __global float *C, const int c_off, const int ldc) {
+    __local float slices[SK_LOCAL];
+    const int lx = get_local_size(0), ly = get_local_size(1);
+    const int tx = get_local_id(0), ts = get_local_id(1);
+    const int j = get_group_id(0) * lx + tx;
+    const int i = get_group_id(1);
+    float acc = 0.0f;
+    if (j < N)
+        for (int p = ts; p < K; p += ly) acc = fma(A_AT(i, p), B_AT(p, j), acc);
+    slices[ts * lx + tx] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = ly >> 1; span > 0; span >>= 1) {
+        if (ts < span) slices[ts * lx + tx] += slices[(ts + span) * lx + tx];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (ts == 0 && j < N) store_c(C, c_off + i * ldc + j, slices[tx], alpha, beta);
 }

@@ -20,6 +20,9 @@
 // Precision: compensated float.
 // Tuning (-D): NORM_ITEMS (default 256), NORM_LOCAL (default 64), NORM_ITEMS % NORM_LOCAL == 0.
 
+// a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
+#pragma OPENCL FP_CONTRACT OFF
+
 #ifndef NORM_ITEMS
 #define NORM_ITEMS 256
 #endif

@@ -8,6 +8,9 @@
 //              w −= step_size·m / (√v / sqrt_bc2 + ε), with the host's step_size = lr/(1 − β₁ᵗ)
 //              and sqrt_bc2 = √(1 − β₂ᵗ) computed in double as torch does.
 
+// a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
+#pragma OPENCL FP_CONTRACT OFF
+
 // fista_step: one accelerated proximal-gradient step over count values, the first rows·cols of
 // them weights [rows, cols] whose row r has its own elastic-net prox, the rest plain (intercepts):
 //   x⁺ = prox(z − step·g);  z ← (1 + momentum)·x⁺ − momentum·x;  x ← x⁺

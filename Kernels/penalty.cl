@@ -8,6 +8,9 @@
 //                     (K stacked models' penalties in one launch; a zero coefficient adds no term).
 // sign(0) = 0 and sign(NaN) = NaN, so NaN propagates (the builtin sign() maps NaN to 0).
 
+// a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
+#pragma OPENCL FP_CONTRACT OFF
+
 inline float sign_nan(const float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x * 0.0f); }
 
 __kernel void penalty_gradient(__global const float *w, __global float *g, const int off, const int count,

@@ -55,7 +55,7 @@ large='MatmulTests.test(EverySizeCombinationOnEveryDevice|EveryTransposeCombinat
 # minutes each on the simulator (NormTests' two-stage test 3 min): not run here yet.
 suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|HostStoreTests|LayerTests|LossKernelTests|KernelSweepTests|MatmulTests)'
 echo "oclgrind: compute suites on Oclgrind (all checks)"
-OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_VARIANTS=matmul_general,matmul_tiled,matmul_block,matmul_nn16 \
+OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_VARIANTS=matmul_general,matmul_tiled,matmul_nn16,matmul_splitk \
     swift test --skip-build --filter "$suites" --skip "$large" > "$work/suites.log" 2>&1 \
     || { tail -30 "$work/suites.log" >&2; echo "oclgrind: FAIL: ShrinkComputeTests on Oclgrind" >&2; failed=1; }
 reports "ShrinkComputeTests"

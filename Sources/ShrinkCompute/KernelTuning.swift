@@ -1,56 +1,73 @@
-/// Tuning values for the kernels, passed to the OpenCL compiler as `-D` options.
-/// One table keyed by device type and vendor, with a default entry (STYLE §4).
+/// Tuning values for the kernels: the sizes passed to the OpenCL compiler as `-D` options and
+/// the thresholds the host dispatches by. The table below is data keyed by device type, with a
+/// default entry (as CLBlast keeps its tuning database); the device's own limits — its
+/// work-group size and local memory, and after the build each kernel's
+/// `CL_KERNEL_WORK_GROUP_SIZE` and `CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE` — fit the
+/// entry to the device (`fitted`, `OpenCLDevice.localSize`). No vendor names are matched.
 public struct KernelTuning: Sendable, Hashable {
     /// matmul_tiled's tile edge (local size TILE×TILE).
     public var tile: Int
-    /// matmul_general / matmul_nn16 / matmul_nt local size (x, y).
+    /// matmul_general / matmul_nn16 / matmul_nt local size (x, y); also column_sums_partial's.
     public var matmulLocal: (Int, Int)
     /// norm_partials' work-item count (= partials) and norm_finish's local size.
     public var normItems: Int
     public var normLocal: Int
-    /// Local size of every 1-D kernel.
+    /// Local size of every 1-D kernel (the most; fitted per kernel at launch).
     public var elementwiseLocal: Int
     /// Prefer the register-block kernels matmul_nn16 and matmul_nt (CPU-shaped) over
     /// matmul_tiled (GPU-shaped).
     public var prefersRegisterBlocks: Bool
+    /// matmul_splitk's largest work-group (SK_LOCAL, its __local floats).
+    public var splitKLocal: Int
+    /// matmul_splitk is chosen for skinny shapes with k ≥ splitKMinK, k ≥ max(m, n) and
+    /// m·n ≤ splitKMaxOutputs (see `MatmulVariant.choose`).
+    public var splitKMinK: Int
+    public var splitKMaxOutputs: Int
+    /// Column sums run in two stages with up to this many row slices of at least columnChunk
+    /// rows each (1 slice: the one-stage kernel, one item per column).
+    public var columnSlices: Int
+    public var columnChunk: Int
 
-    public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.options == r.options }
-    public func hash(into h: inout Hasher) { h.combine(options) }
+    /// Everything that tells two entries apart (the tuple field is not Hashable by itself).
+    private var key: String {
+        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk)"
+    }
+    public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.key == r.key }
+    public func hash(into h: inout Hasher) { h.combine(key) }
 
-    /// The default entry: GPU-shaped kernels with conservative sizes.
+    /// The default entry: GPU-shaped kernels (local-memory tiles and reductions).
     public static let `default` = KernelTuning(
         tile: 16, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
-        elementwiseLocal: 64, prefersRegisterBlocks: false)
+        elementwiseLocal: 256, prefersRegisterBlocks: false, splitKLocal: 256, splitKMinK: 64,
+        splitKMaxOutputs: 1 << 16, columnSlices: 256, columnChunk: 64)
 
     /// CPU-type devices such as PoCL: register blocks, few partials, no local-memory tiles.
+    /// matmul_splitk measured slower than the register blocks on every skinny shape on PoCL
+    /// (README, Performance), so it is never chosen there; two-stage column sums only from
+    /// 1024 rows (10000×10: 101 µs against 123 µs; 1000×1 and 800×50 were slower in two).
     public static let cpu = KernelTuning(
         tile: 16, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
-        elementwiseLocal: 64, prefersRegisterBlocks: true)
+        elementwiseLocal: 64, prefersRegisterBlocks: true, splitKLocal: 64, splitKMinK: .max,
+        splitKMaxOutputs: 0, columnSlices: 16, columnChunk: 512)
 
-    /// The table: the entry for a device of `type` made by `vendor`.
-    public static func forDevice(type: OpenCLDeviceType, vendor: String, maxWorkGroupSize: Int) -> KernelTuning {
-        var entry: KernelTuning
-        switch type {
-        case .cpu: entry = .cpu
-        case .gpu where vendor.localizedCaseInsensitiveContains("nvidia"),
-             .gpu where vendor.localizedCaseInsensitiveContains("amd") || vendor.localizedCaseInsensitiveContains("advanced micro"):
-            entry = .default; entry.normItems = 16384; entry.elementwiseLocal = 256
-        case .gpu where vendor.localizedCaseInsensitiveContains("intel"):
-            entry = .default; entry.tile = 8; entry.matmulLocal = (8, 8); entry.elementwiseLocal = 128
-        default: entry = .default
-        }
-        return entry.fitted(to: maxWorkGroupSize)
+    /// The table: the entry for a device type, fitted to the device's limits.
+    public static func forDevice(type: OpenCLDeviceType, maxWorkGroupSize: Int,
+                                 localMemory: Int = 32 * 1024) -> KernelTuning {
+        (type == .cpu ? KernelTuning.cpu : .default).fitted(to: maxWorkGroupSize, localMemory: localMemory)
     }
 
-    /// Shrinks local sizes that exceed the device's work-group limit.
-    func fitted(to maxWorkGroupSize: Int) -> KernelTuning {
+    /// Shrinks local sizes that exceed the device's work-group limit or local memory.
+    func fitted(to maxWorkGroupSize: Int, localMemory: Int = 32 * 1024) -> KernelTuning {
         var t = self
-        while t.tile * t.tile > maxWorkGroupSize && t.tile > 1 { t.tile /= 2 }
+        let floats = localMemory / 4
+        // matmul_tiled holds TILE·TILE + TILE·(TILE + 1) floats in __local.
+        while (t.tile * t.tile > maxWorkGroupSize || 2 * t.tile * t.tile + t.tile > floats) && t.tile > 1 { t.tile /= 2 }
         while t.matmulLocal.0 * t.matmulLocal.1 > maxWorkGroupSize && t.matmulLocal.0 > 1 {
             t.matmulLocal = (t.matmulLocal.0 / 2, t.matmulLocal.1 / 2)
         }
-        t.normLocal = min(t.normLocal, maxWorkGroupSize)
+        t.normLocal = min(t.normLocal, maxWorkGroupSize, floats)
         t.elementwiseLocal = min(t.elementwiseLocal, maxWorkGroupSize)
+        while t.splitKLocal > min(maxWorkGroupSize, floats) && t.splitKLocal > 1 { t.splitKLocal /= 2 }
         return t
     }
 
@@ -63,7 +80,24 @@ public struct KernelTuning: Sendable, Hashable {
     /// The compiler options: the OpenCL C version and one -D per value.
     public var options: String {
         "-cl-std=CL1.2 -DTILE=\(tile) " +
-            "-DNORM_ITEMS=\(normItems) -DNORM_LOCAL=\(normLocal)"
+            "-DNORM_ITEMS=\(normItems) -DNORM_LOCAL=\(normLocal) -DSK_LOCAL=\(splitKLocal)"
+    }
+
+    /// matmul_splitk's work-group (lx, ly) for n columns within `limit` items: lx columns
+    /// (1 for a GEMV, else up to 16), ly a power of two of k-slices.
+    static func splitKGroup(n: Int, limit: Int) -> (Int, Int) {
+        var lx = 1
+        while lx < min(n, 16, limit) { lx *= 2 }
+        var ly = 1
+        while ly * 2 * lx <= limit { ly *= 2 }
+        return (lx, ly)
+    }
+
+    /// Row slices of a two-stage column sum (1 = the one-stage kernel): at least columnChunk
+    /// rows each, at most `columnSlices`, and the partials (slices × cols) must fit `normItems`.
+    func columnSumSlices(rows: Int, cols: Int) -> Int {
+        guard cols > 0 else { return 1 }
+        return max(1, min(columnSlices, rows / columnChunk, normItems / cols))
     }
 }
 
@@ -73,21 +107,29 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
     case tiled = "matmul_tiled"
     case nn16 = "matmul_nn16"
     case nt = "matmul_nt"
+    case splitK = "matmul_splitk"
 
     /// Whether the kernel handles this shape's transposes (nn16: B not transposed; nt: only A·Bᵀ).
     public func accepts(_ shape: MatmulShape) -> Bool {
         switch self {
-        case .general, .tiled: return true
+        case .general, .tiled, .splitK: return true
         case .nn16: return !shape.transposeB
         case .nt: return shape.transposeB && !shape.transposeA
         }
     }
 
-    /// The kernel for a shape. CPU-type devices: float16 register blocks — `nt` for A·Bᵀ,
-    /// `nn16` whenever B is not transposed, `general` for Aᵀ·Bᵀ (no caller asks for it). Others: local-memory tiles when
-    /// every dimension fills at least one tile, else the general kernel.
+    /// The kernel for a shape. A skinny product with a long k (k ≥ splitKMinK and ≥ max(m, n),
+    /// m·n ≤ splitKMaxOutputs, and on GPU-type devices m or n under one tile) takes the
+    /// k-parallel `splitK`. Otherwise CPU-type devices: float16 register
+    /// blocks — `nt` for A·Bᵀ, `nn16` whenever B is not transposed, `general` for Aᵀ·Bᵀ (no caller asks for it). Others:
+    /// local-memory tiles when every dimension fills at least one tile, else the general kernel.
     public static func choose(_ shape: MatmulShape, tuning: KernelTuning) -> MatmulVariant {
         if shape.m == 0 || shape.n == 0 { return .general }
+        let skinny = tuning.prefersRegisterBlocks || min(shape.m, shape.n) < tuning.tile
+        if skinny, shape.k >= tuning.splitKMinK, shape.k >= max(shape.m, shape.n),
+           shape.m * shape.n <= tuning.splitKMaxOutputs {
+            return .splitK
+        }
         if tuning.prefersRegisterBlocks {
             if !shape.transposeB { return .nn16 }
             return shape.transposeA ? .general : .nt

@@ -27,6 +27,10 @@ extension OpenCLDevice {
             (global, local) = ([(n + KernelTuning.ntCols - 1) / KernelTuning.ntCols,
                                 (m + KernelTuning.ntRows - 1) / KernelTuning.ntRows],
                                [tuning.matmulLocal.0, tuning.matmulLocal.1])
+        case .splitK:
+            let (lx, ly) = KernelTuning.splitKGroup(n: n, limit: min(tuning.splitKLocal,
+                                                                     try limits(variant.rawValue).maxItems))
+            (global, local) = ([n, m * ly], [lx, ly])
         }
         try launch(variant.rawValue, global: global, local: local, [
             .int(m), .int(n), .int(k), .float(alpha),
@@ -113,8 +117,29 @@ extension OpenCLDevice {
     }
 
     public func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int) throws {
-        try launch1D("column_sums", count: cols, [
-            .floats(x, 0, rows * cols), .int(rows), .int(cols), .floats(destination, offset, cols), .int(offset),
+        try columnSums(x, rows: rows, cols: cols, into: destination, at: offset,
+                       slices: tuning.columnSumSlices(rows: rows, cols: cols))
+    }
+
+    /// columnSums with a given number of row slices (1: the one-stage kernel; for tests).
+    func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int, slices: Int) throws {
+        guard slices > 1 else {
+            return try launch1D("column_sums", count: cols, [
+                .floats(x, 0, rows * cols), .int(rows), .int(cols), .floats(destination, offset, cols), .int(offset),
+            ])
+        }
+        guard slices * cols <= tuning.normItems else {
+            throw DeviceError.invalidArgument("columnSums: \(slices) slices × \(cols) columns exceed \(tuning.normItems) partials")
+        }
+        // Both stages share the partials buffer, as a norm's do.
+        normLock.lock()
+        defer { normLock.unlock() }
+        try launch("column_sums_partial", global: [cols, slices], local: [tuning.matmulLocal.0, tuning.matmulLocal.1], [
+            .floats(x, 0, rows * cols), .int(rows), .int(cols), .int(slices), .floats(partialsBuffer, 0, slices * cols),
+        ])
+        try launch1D("column_sums_finish", count: cols, [
+            .floats(partialsBuffer, 0, slices * cols), .int(cols), .int(slices), .floats(destination, offset, cols),
+            .int(offset),
         ])
     }
 

@@ -9,6 +9,21 @@ final class CLMemory {
     deinit { clReleaseMemObject(mem) }
 }
 
+/// What the driver says of one kernel on one device.
+struct KernelLimits {
+    /// CL_KERNEL_WORK_GROUP_SIZE: the most work-items in one of its work-groups.
+    var maxItems: Int
+    /// CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE (the warp or wavefront, SIMD width on CPUs).
+    var preferredMultiple: Int
+
+    /// A 1-D local size: at most `wanted` and maxItems, rounded down to the preferred multiple
+    /// when at least one multiple fits.
+    func fit(_ wanted: Int) -> Int {
+        let size = max(1, min(wanted, maxItems))
+        return size >= preferredMultiple ? size / preferredMultiple * preferredMultiple : size
+    }
+}
+
 /// A device behind the OpenCL ICD loader: one context, one in-order queue, one program
 /// built from Kernels/*.cl with the device's tuning options, kernel objects cached.
 ///
@@ -24,6 +39,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     let queue: cl_command_queue
     private let program: cl_program
     private var kernels: [String: cl_kernel] = [:]
+    private var limits: [String: KernelLimits] = [:]
     private let lock = NSLock()
     /// Serializes the two enqueues of each reduction (they share `partials`).
     let normLock = NSLock()
@@ -44,8 +60,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public init(info: OpenCLDeviceInfo, source: String = KernelSources.program, tuning: KernelTuning? = nil,
                 notice: (String) -> Void = { _ in }) throws {
         self.info = info
-        self.tuning = tuning ?? KernelTuning.forDevice(type: info.type, vendor: info.vendor,
-                                                        maxWorkGroupSize: info.maxWorkGroupSize)
+        var tuning = tuning ?? KernelTuning.forDevice(type: info.type, maxWorkGroupSize: info.maxWorkGroupSize,
+                                                       localMemory: info.localMemory)
         var status: cl_int = 0
         var deviceID: cl_device_id? = info.id
         guard let context = clCreateContext(nil, 1, &deviceID, nil, nil, &status) else {
@@ -65,14 +81,26 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         self.queue = queue
         wholeBufferHostStores = info.platformName.hasPrefix("Oclgrind")
         do {
-            program = try Self.build(source: source, context: context, device: info, options: self.tuning.options,
-                                     notice: notice)
+            var built = try Self.build(source: source, context: context, device: info,
+                                       options: Self.buildOptions(tuning, info), notice: notice)
+            // A kernel's own limit (registers, __local use) may be below the device's: refit
+            // the fixed-size work-groups to it and build once more.
+            let limit = Self.fixedGroupLimit(built, info)
+            let refitted = tuning.fitted(to: limit, localMemory: info.localMemory)
+            if refitted != tuning {
+                clReleaseProgram(built)
+                tuning = refitted
+                built = try Self.build(source: source, context: context, device: info,
+                                       options: Self.buildOptions(tuning, info), notice: notice)
+            }
+            program = built
         } catch {
             clReleaseCommandQueue(queue)
             clReleaseContext(context)
             throw error
         }
-        partials = try makeBuffer(count: self.tuning.normItems, type: .float32)
+        self.tuning = tuning
+        partials = try makeBuffer(count: tuning.normItems, type: .float32)
     }
 
     deinit {
@@ -80,6 +108,38 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         clReleaseProgram(program)
         clReleaseCommandQueue(queue)
         clReleaseContext(context)
+    }
+
+    /// The tuning's options, plus correctly rounded `/` and `sqrt` where the device supports
+    /// them (OpenCL 1.2 otherwise allows 2.5 ulp for `/` and 3 ulp for `sqrt`; see Kernels/README.md).
+    static func buildOptions(_ tuning: KernelTuning, _ info: OpenCLDeviceInfo) -> String {
+        tuning.options + (info.correctlyRoundedDivideSqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")
+    }
+
+    /// The smallest CL_KERNEL_WORK_GROUP_SIZE of the kernels whose work-group size is fixed at
+    /// build time (the tiles, the norms) and of matmul_splitk.
+    private static func fixedGroupLimit(_ program: cl_program, _ info: OpenCLDeviceInfo) -> Int {
+        var limit = info.maxWorkGroupSize
+        for name in ["matmul_tiled", "matmul_splitk", "norm_small", "norm_finish", "norm_segments"] {
+            var status: cl_int = 0
+            guard let kernel = clCreateKernel(program, name, &status) else { continue }
+            limit = min(limit, kernelLimits(kernel, info).maxItems)
+            clReleaseKernel(kernel)
+        }
+        return limit
+    }
+
+    /// A kernel's CL_KERNEL_WORK_GROUP_SIZE and CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE on
+    /// the device (the device's limit and 1 when the driver does not say).
+    static func kernelLimits(_ kernel: cl_kernel, _ info: OpenCLDeviceInfo) -> KernelLimits {
+        var items = 0, multiple = 0
+        let query = { (param: Int32, value: inout Int) in
+            if clGetKernelWorkGroupInfo(kernel, info.id, cl_kernel_work_group_info(param), MemoryLayout<Int>.size,
+                                        &value, nil) != CL_SUCCESS { value = 0 }
+        }
+        query(CL_KERNEL_WORK_GROUP_SIZE, &items)
+        query(CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, &multiple)
+        return KernelLimits(maxItems: items > 0 ? items : info.maxWorkGroupSize, preferredMultiple: max(multiple, 1))
     }
 
     /// The program from the on-disk binary cache when present and loadable, else built from
@@ -304,7 +364,17 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     }
 
     func launch1D(_ name: String, count: Int, _ arguments: [Argument]) throws {
-        try launch(name, global: [count], local: [tuning.elementwiseLocal], arguments)
+        try launch(name, global: [count], local: [try limits(name).fit(tuning.elementwiseLocal)], arguments)
+    }
+
+    /// `name`'s work-group limits on this device (queried once).
+    func limits(_ name: String) throws -> KernelLimits {
+        try withLock {
+            if let known = limits[name] { return known }
+            let found = Self.kernelLimits(try kernelLocked(name), info)
+            limits[name] = found
+            return found
+        }
     }
 
     private func kernelLocked(_ name: String) throws -> cl_kernel {

@@ -22,6 +22,11 @@ public struct OpenCLDeviceInfo: Sendable, CustomStringConvertible {
     public let maxWorkGroupSize: Int
     nonisolated(unsafe) let id: cl_device_id
     nonisolated(unsafe) let platform: cl_platform_id
+    /// CL_DEVICE_LOCAL_MEM_SIZE in bytes (OpenCL 1.2 guarantees 32 KiB).
+    public var localMemory: Int = 32 * 1024
+    /// CL_DEVICE_SINGLE_FP_CONFIG has CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT, so the program may be
+    /// built with -cl-fp32-correctly-rounded-divide-sqrt.
+    public var correctlyRoundedDivideSqrt = false
 
     public var selector: String { "opencl:\(platformIndex):\(deviceIndex)" }
 
@@ -79,13 +84,16 @@ public enum OpenCL {
         let memory: cl_ulong = try deviceValue(id, CL_DEVICE_GLOBAL_MEM_SIZE)
         let maxAlloc: cl_ulong = try deviceValue(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE)
         let maxGroup: Int = try deviceValue(id, CL_DEVICE_MAX_WORK_GROUP_SIZE)
+        let localMemory: cl_ulong = try deviceValue(id, CL_DEVICE_LOCAL_MEM_SIZE)
+        let fpConfig: cl_device_fp_config = try deviceValue(id, CL_DEVICE_SINGLE_FP_CONFIG)
         return OpenCLDeviceInfo(
             platformIndex: p, deviceIndex: d, platformName: platformName,
             name: try deviceString(id, CL_DEVICE_NAME), vendor: try deviceString(id, CL_DEVICE_VENDOR),
             type: type, version: try deviceString(id, CL_DEVICE_VERSION),
             driverVersion: try deviceString(id, CL_DRIVER_VERSION), computeUnits: Int(units),
             globalMemory: Int(clamping: memory), maxAllocation: Int(clamping: maxAlloc),
-            maxWorkGroupSize: maxGroup, id: id, platform: platform)
+            maxWorkGroupSize: maxGroup, id: id, platform: platform, localMemory: Int(clamping: localMemory),
+            correctlyRoundedDivideSqrt: fpConfig & cl_device_fp_config(CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0)
     }
 
     private static func platformString(_ id: cl_platform_id, _ param: cl_platform_info) throws -> String {

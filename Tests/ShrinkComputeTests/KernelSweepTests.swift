@@ -1,20 +1,27 @@
 @testable import ShrinkCompute
+import ShrinkTestSupport
 import XCTest
 
 /// Every matmul kernel forced, on small shapes that still reach each kernel's full-block and
-/// edge paths (nn16: 8×16 blocks; nt: k ≥ 16; tiled: 16×16 tiles), every transpose it accepts,
+/// edge paths (nn16: 8×16 blocks; nt: k ≥ 16; tiled: 16×16 tiles; splitk: k split over many work-items), every transpose it accepts,
 /// beta ≠ 0 and beta = 0 over NaN, on every OpenCL device and on the first one opened with the
 /// default (GPU-shaped) tuning. Small enough for a simulator: scripts/oclgrind.sh runs this
 /// under Oclgrind in place of MatmulTests' large sweeps. `SHRINK_TEST_VARIANTS` (comma-separated
 /// kernel names) limits the variants run.
 final class KernelSweepTests: XCTestCase {
-    static let shapes = [(1, 1, 1), (9, 17, 18), (5, 6, 17), (16, 16, 16)]
+    static let shapes = [(1, 1, 1), (9, 17, 18), (5, 6, 17), (16, 16, 16), (1, 3, 300)]
 
     static var variants: [MatmulVariant] {
         guard let names = ProcessInfo.processInfo.environment["SHRINK_TEST_VARIANTS"], !names.isEmpty else {
             return MatmulVariant.allCases
         }
-        return names.split(separator: ",").compactMap { MatmulVariant(rawValue: String($0)) }
+        // An unknown name is a mistake in the caller's list, not a variant to skip quietly.
+        return names.split(separator: ",").map { name in
+            guard let variant = MatmulVariant(rawValue: String(name)) else {
+                preconditionFailure("SHRINK_TEST_VARIANTS: unknown kernel '\(name)'")
+            }
+            return variant
+        }
     }
 
     func testEveryMatmulVariantAtSmallSizes() throws {

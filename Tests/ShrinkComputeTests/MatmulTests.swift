@@ -245,8 +245,9 @@ final class MatmulTests: XCTestCase {
     // MARK: Variant choice (a pure function)
 
     /// At the boundary sizes 1, 7, 61, 64, 65 (and the tile edge 16): the cpu tuning picks the
-    /// float16 register-block kernels by transpose; the default (GPU) tuning picks matmul_tiled
-    /// exactly when every dimension fills a 16-wide tile, else matmul_general.
+    /// float16 register-block kernels by transpose; the default (GPU) tuning picks matmul_splitk
+    /// for a dimension under 16 with k ≥ 64 and ≥ max(m, n), else matmul_tiled exactly when every
+    /// dimension fills a 16-wide tile, else matmul_general.
     func testVariantChoiceAtBoundarySizes() {
         let sizes = [1, 7, 61, 64, 65]
         for m in sizes {
@@ -257,7 +258,8 @@ final class MatmulTests: XCTestCase {
                         let shape = MatmulShape(m: m, n: n, k: k, transposeA: ta, transposeB: tb)
                         let cpu: MatmulVariant = !tb ? .nn16 : (ta ? .general : .nt)
                         XCTAssertEqual(MatmulVariant.choose(shape, tuning: .cpu), cpu, "cpu \(shape)")
-                        let gpu: MatmulVariant = m >= 16 && n >= 16 && k >= 16 ? .tiled : .general
+                        let skinnyLongK = min(m, n) < 16 && k >= 64 && k >= max(m, n)
+                        let gpu: MatmulVariant = skinnyLongK ? .splitK : m >= 16 && n >= 16 && k >= 16 ? .tiled : .general
                         XCTAssertEqual(MatmulVariant.choose(shape, tuning: .default), gpu, "default \(shape)")
                         XCTAssertTrue(MatmulVariant.choose(shape, tuning: .cpu).accepts(shape), "cpu \(shape)")
                     }
@@ -266,8 +268,10 @@ final class MatmulTests: XCTestCase {
         }
         for size in [15, 16] {
             let expected: MatmulVariant = size >= 16 ? .tiled : .general
-            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: size, n: 64, k: 64), tuning: .default), expected)
-            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: 64, n: size, k: 64), tuning: .default), expected)
+            let skinny: MatmulVariant = size >= 16 ? .tiled : .splitK  // m or n under a tile, k = 64
+            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: size, n: 64, k: 64), tuning: .default), skinny)
+            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: 64, n: size, k: 64), tuning: .default), skinny)
+            XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: size, n: 64, k: 63), tuning: .default), expected)
             XCTAssertEqual(MatmulVariant.choose(MatmulShape(m: 64, n: 64, k: size), tuning: .default), expected)
         }
         // An empty C takes the general kernel (which launches nothing) on every tuning.

@@ -1,0 +1,96 @@
+import Foundation
+@testable import ShrinkCompute
+import ShrinkTestSupport
+import XCTest
+
+/// The kernels for skinny shapes — matmul_splitk (k-parallel work-group reduction) and the
+/// two-stage column sums — forced on every OpenCL device, with both the device's own tuning
+/// and the default (GPU) tuning, against plain Double loops written here.
+final class SkinnyKernelTests: XCTestCase {
+    /// The devices: each OpenCL device as opened, and the first one with the GPU tuning
+    /// (a different SK_LOCAL, column slices and partials count).
+    private func devices() throws -> [OpenCLDevice] {
+        openCLTestDevices() + [try defaultTunedOpenCLDevice()].compactMap { $0 }
+    }
+
+    /// Skinny shapes with edge sizes: one output, odd sizes, n not a multiple of the group's
+    /// 16 columns, k not a multiple of the slices, k below the slice count, and long k.
+    static let skinnyShapes = [(1, 1, 1), (1, 1, 10_000), (1, 100, 10_000), (10, 100, 4097), (3, 17, 1000),
+                               (1, 33, 63), (65, 1, 777), (10, 10, 3), (2, 1000, 517)]
+
+    func testSplitKAgainstTheReferenceAtSkinnyShapes() throws {
+        for device in try devices() {
+            for (m, n, k) in Self.skinnyShapes {
+                for combo in 0..<4 {
+                    let shape = MatmulShape(m: m, n: n, k: k, transposeA: combo & 1 == 1, transposeB: combo & 2 == 2)
+                    for beta: Float in [-0.5, 0] {
+                        var test = MatmulTests.Case(shape, seed: UInt64(m * 7 + n * 3 + k + combo))
+                        test.beta = beta
+                        if beta == 0 { test.c = [Float](repeating: .nan, count: m * n) }
+                        assertClose(try MatmulTests.run(test, on: device, variant: .splitK), test.expected,
+                                    tolerance: test.tolerance, relative: 1e-5,
+                                    "\(label(device)) SK_LOCAL \(device.tuning.splitKLocal) splitk \(shape) beta \(beta)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same inputs give the same bits on every call (a fixed reduction tree, no atomics).
+    func testSplitKIsReproducible() throws {
+        for device in try devices() {
+            let test = MatmulTests.Case(MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), seed: 3)
+            let first = try MatmulTests.run(test, on: device, variant: .splitK)
+            for _ in 0..<3 {
+                XCTAssertEqual(try MatmulTests.run(test, on: device, variant: .splitK), first, "\(label(device))")
+            }
+        }
+    }
+
+    /// NaN in A poisons its row of C through the reduction tree.
+    func testSplitKPropagatesNaN() throws {
+        for device in try devices() {
+            var test = MatmulTests.Case(MatmulShape(m: 3, n: 5, k: 1000, transposeA: true), seed: 4)
+            test.a[517 * 3 + 1] = .nan  // A is stored k×m: row 1 of op(A), p = 517
+            let c = try MatmulTests.run(test, on: device, variant: .splitK)
+            for j in 0..<5 {
+                XCTAssertTrue(c[5 + j].isNaN, "\(label(device)) C[1, \(j)] = \(c[5 + j])")
+                XCTAssertFalse(c[j].isNaN || c[10 + j].isNaN, "\(label(device)) rows 0 and 2 stay finite")
+            }
+        }
+    }
+
+    // MARK: Column sums in two stages
+
+    func testTwoStageColumnSumsAgainstTheReference() throws {
+        for device in try devices() {
+            for (rows, cols) in [(1, 1), (2, 1), (10_000, 10), (1023, 3), (65, 17), (4097, 1), (700, 13)] {
+                let x = randomValues(rows * cols, seed: UInt64(rows * 31 + cols))
+                var expected = [Double](repeating: 0, count: cols)
+                for r in 0..<rows {
+                    for c in 0..<cols { expected[c] += Double(x[r * cols + c]) }
+                }
+                let input = try device.makeBuffer(x)
+                for slices in [2, 3, 7, 16] where slices * cols <= device.tuning.normItems {
+                    let out = try device.makeBuffer(padded([Float](repeating: .nan, count: cols), before: 3))
+                    try device.columnSums(input, rows: rows, cols: cols, into: out, at: 3, slices: slices)
+                    let all = try device.read(out)
+                    assertSentinels(all, offset: 3, count: cols, "\(label(device)) columnSums \(slices) slices")
+                    assertClose(Array(all[3..<(3 + cols)]), expected, tolerance: 1e-6 * Double(rows), relative: 1e-6,
+                                "\(label(device)) columnSums \(rows)×\(cols) in \(slices) slices")
+                }
+            }
+        }
+    }
+
+    /// More partials than the shared buffer holds is refused, not written past its end.
+    func testTwoStageColumnSumsRefuseTooManyPartials() throws {
+        for device in try devices() {
+            let cols = device.tuning.normItems / 2 + 1
+            let x = try device.makeBuffer(count: 4 * cols), out = try device.makeBuffer(count: cols)
+            assertDeviceError("\(label(device)) 2 slices × \(cols) columns", {
+                try device.columnSums(x, rows: 4, cols: cols, into: out, at: 0, slices: 2)
+            }) { if case .invalidArgument = $0 { return true } else { return false } }
+        }
+    }
+}
