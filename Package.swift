@@ -23,12 +23,14 @@ let package = Package(
             name: "ShrinkKernels", path: "Kernels",
             exclude: ["README.md"],
             resources: [
+                .embedInCode("common.cl"),
                 .embedInCode("matmul.cl"),
                 .embedInCode("norm.cl"),
                 .embedInCode("penalty.cl"),
                 .embedInCode("elementwise.cl"),
                 .embedInCode("loss.cl"),
                 .embedInCode("optimizer.cl"),
+                .embedInCode("proximal.cl"),
             ]),
         // Compute layer: Device, CPUDevice, OpenCLDevice. Knows nothing of training.
         .target(name: "ShrinkCompute", dependencies: ["COpenCL", "CBLAS", "ShrinkKernels"]),

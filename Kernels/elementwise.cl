@@ -5,14 +5,15 @@
 //   gather_rows   dst[r, :] = src[idx[idx_off + r], :]                   (rows·cols items)
 //                 an index outside 0..<src_rows gives a row of NaN (never a read outside src)
 //   add_bias      x[r, c] += bias[b_off + c]; then max(x, 0) if relu    (rows·cols items)
-//   relu_backward g[i] = 0 where a[i] <= 0 (a = the ReLU's output)      (count items)
+//   apply_mask    x[i] = 0 where mask[i] <= 0: ReLU backward through its   (count items)
+//                 output, or a 0/1 mask of parameters held fixed
 //   column_sums   dst[off + c] = Σ_r x[r, c], r in order                 (cols items)
 //   column_sums_partial  stage 1 of column sums over many rows: item (c, s) of the 2-D NDRange
 //                 (cols, slices) sums rows [s·chunk, (s+1)·chunk) of column c in order into
 //                 partials[s·cols + c] (chunk = ⌈rows/slices⌉).
 //   column_sums_finish   stage 2: dst[off + c] = Σ_s partials[s·cols + c], s in order (cols items).
 //                 A fixed number of slices per shape: the same sum every run, no atomics.
-// NaN propagates through add_bias' ReLU and relu_backward, as in PyTorch.
+// NaN propagates through add_bias' ReLU and apply_mask, as in PyTorch.
 
 // a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
 #pragma OPENCL FP_CONTRACT OFF
@@ -39,9 +40,9 @@ __kernel void add_bias(__global float *x, __global const float *bias, const int 
     x[t] = (relu && v <= 0.0f) ? 0.0f : v;
 }
 
-__kernel void relu_backward(__global float *g, __global const float *a, const int count) {
+__kernel void apply_mask(__global float *x, __global const float *mask, const int count) {
     const int i = get_global_id(0);
-    if (i < count && a[i] <= 0.0f) g[i] = 0.0f;
+    if (i < count && mask[i] <= 0.0f) x[i] = 0.0f;
 }
 
 __kernel void column_sums(__global const float *x, const int rows, const int cols,

@@ -11,27 +11,6 @@
 // a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
 #pragma OPENCL FP_CONTRACT OFF
 
-// fista_step: one accelerated proximal-gradient step over count values, the first rows·cols of
-// them weights [rows, cols] whose row r has its own elastic-net prox, the rest plain (intercepts):
-//   x⁺ = prox(z − step·g);  z ← (1 + momentum)·x⁺ − momentum·x;  x ← x⁺
-// prox(v) = sign(v)·max(|v| − thresholds[r], 0)·scales[r]. sign_or_nan keeps NaN a NaN.
-
-inline float sign_or_nan(const float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x * 0.0f); }
-
-__kernel void fista_step(__global float *z, __global const float *g, __global float *x, const int count,
-                         const int rows, const int cols, const float step, const float momentum,
-                         __global const float *thresholds, __global const float *scales) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
-    float next = -step * g[i] + z[i];
-    if (i < rows * cols) {
-        const int r = i / cols;
-        next = sign_or_nan(next) * fmax(fabs(next) - thresholds[r], 0.0f) * scales[r];
-    }
-    z[i] = -momentum * x[i] + (1.0f + momentum) * next;
-    x[i] = next;
-}
-
 __kernel void sgd_step(__global float *w, __global const float *g, __global float *buf,
                        const int off, const int count, const float lr, const float momentum,
                        const float dampening, const float wd, const int nesterov, const int first) {

@@ -234,13 +234,13 @@ public final class CPUDevice: Device {
         }
     }
 
-    public func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws {
+    public func applyMask(_ values: Buffer, mask: Buffer, count: Int) throws {
         counterBox.launch()
-        let g = try floats(gradient, 0, count, "reluBackward gradient")
-        let a = try floats(activation, 0, count, "reluBackward activation")
+        let g = try floats(values, 0, count, "applyMask values")
+        let a = try floats(mask, 0, count, "applyMask mask")
         parallelFor(count, grain: 65_536) { range in
             // Eight lanes at a time, without a branch (a random sign pattern mispredicts one per
-            // element); NaN activations keep their gradient (NaN <= 0 is false).
+            // element); a NaN mask keeps its value (NaN <= 0 is false).
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
                 let ga = UnsafeMutableRawPointer(g + i), aa = UnsafeRawPointer(a + i)

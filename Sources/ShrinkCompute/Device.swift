@@ -79,8 +79,9 @@ public protocol Device: AnyObject, Sendable {
                     into destination: Buffer) throws
     /// x[r, c] += bias[biasOffset + c], then x ← max(x, 0) when `relu`.
     func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws
-    /// gradient[i] = 0 where activation[i] ≤ 0 (ReLU backward through its output).
-    func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws
+    /// values[i] = 0 where mask[i] ≤ 0: ReLU's backward pass through its output, or a 0/1 mask
+    /// of parameters held fixed. A NaN mask keeps the value.
+    func applyMask(_ values: Buffer, mask: Buffer, count: Int) throws
     /// destination[offset + c] = Σ_r x[r, c] (bias gradient).
     func columnSums(_ x: Buffer, rows: Int, cols: Int, into destination: Buffer, at offset: Int) throws
 

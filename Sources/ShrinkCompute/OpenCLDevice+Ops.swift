@@ -110,9 +110,9 @@ extension OpenCLDevice {
         ])
     }
 
-    public func reluBackward(_ gradient: Buffer, activation: Buffer, count: Int) throws {
-        try launch1D("relu_backward", count: count, [
-            .floats(gradient, 0, count), .floats(activation, 0, count), .int(count),
+    public func applyMask(_ values: Buffer, mask: Buffer, count: Int) throws {
+        try launch1D("apply_mask", count: count, [
+            .floats(values, 0, count), .floats(mask, 0, count), .int(count),
         ])
     }
 

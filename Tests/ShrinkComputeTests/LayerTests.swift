@@ -3,7 +3,7 @@ import Foundation
 import ShrinkTestSupport
 import XCTest
 
-/// The layer and elementwise kernels — gatherRows, addBias (+ReLU), reluBackward, columnSums —
+/// The layer and elementwise kernels — gatherRows, addBias (+ReLU), applyMask, columnSums —
 /// on every device against plain loops.
 final class LayerTests: XCTestCase {
     // MARK: gatherRows
@@ -77,19 +77,19 @@ final class LayerTests: XCTestCase {
         }
     }
 
-    // MARK: reluBackward
+    // MARK: applyMask
 
-    func testReluBackward() throws {
+    func testApplyMask() throws {
         var a: [Float] = [0, 1, -1, 2, .nan, 0.5, -0.0, 1e-38, -.infinity]
         a += randomValues(100_000, seed: 4)
         let g = randomValues(a.count, seed: 5)
-        let expected = zip(a, g).map { a, g in a <= 0 ? 0 : Double(g) }  // NaN activations keep their gradient
+        let expected = zip(a, g).map { a, g in a <= 0 ? 0 : Double(g) }  // a NaN mask keeps the value
         for device in testDevices() {
             let buffer = try device.makeBuffer(padded(g, before: 0))
-            try device.reluBackward(buffer, activation: try device.makeBuffer(a), count: a.count)
+            try device.applyMask(buffer, mask: try device.makeBuffer(a), count: a.count)
             let out = try device.read(buffer)
-            assertSentinels(out, offset: 0, count: a.count, "\(label(device)) reluBackward")
-            assertClose(Array(out.prefix(a.count)), expected, tolerance: 0, relative: 0, "\(label(device)) reluBackward")
+            assertSentinels(out, offset: 0, count: a.count, "\(label(device)) applyMask")
+            assertClose(Array(out.prefix(a.count)), expected, tolerance: 0, relative: 0, "\(label(device)) applyMask")
         }
     }
 

@@ -134,7 +134,7 @@ final class OpenCLErrorTests: XCTestCase {
             ("matmul", { try device.matmul(MatmulShape(m: 4, n: 4, k: 4), a: small, b: small, c: small) }),
             ("gatherRows destination", { try device.gatherRows(x, indices: indices, at: 0, rows: 4, cols: 2, into: small) }),
             ("addBias x", { try device.addBias(small, bias: x, at: 0, rows: 3, cols: 2, relu: true) }),
-            ("reluBackward", { try device.reluBackward(small, activation: x, count: 5) }),
+            ("applyMask", { try device.applyMask(small, mask: x, count: 5) }),
             ("columnSums x", { try device.columnSums(small, rows: 3, cols: 2, into: x, at: 0) }),
             ("columnSums destination", { try device.columnSums(x, rows: 2, cols: 4, into: small, at: 1) }),
             ("lossGradient logits", { try device.lossGradient(.ce, logits: small, targets: x, at: 0, rows: 2, cols: 3,

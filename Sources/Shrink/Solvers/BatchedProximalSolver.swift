@@ -124,7 +124,7 @@ public final class BatchedProximalSolver {
                               beta: 1, c: gradient, at: 0)
         case let .trainer(trainer, pin):
             try trainer.enqueueGradient(0, firstRow: 0, rows: data.rows)
-            if let pin { try device.reluBackward(trainer.gradientBuffers.gradients, activation: pin, count: iterateCount) }
+            if let pin { try device.applyMask(trainer.gradientBuffers.gradients, mask: pin, count: iterateCount) }
         }
     }
 

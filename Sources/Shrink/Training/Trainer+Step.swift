@@ -86,12 +86,12 @@ extension Trainer {
                 try device.matmul(MatmulShape(m: rows, n: layer.inputs, k: layer.outputs),
                                   alpha: 1, a: w.deltas[l], at: 0, b: model.parameters, at: layer.weight.offset,
                                   beta: 0, c: w.deltas[l - 1], at: 0)
-                try device.reluBackward(w.deltas[l - 1], activation: w.forward.activations[l - 1],
+                try device.applyMask(w.deltas[l - 1], mask: w.forward.activations[l - 1],
                                         count: rows * layer.inputs)
             }
         }
         if let mask = w.blockMask {
-            try device.reluBackward(w.gradients, activation: mask, count: model.layout.totalCount)
+            try device.applyMask(w.gradients, mask: mask, count: model.layout.totalCount)
         }
     }
 
