@@ -32,7 +32,10 @@ let package = Package(
                 .embedInCode("optimizer.cl"),
                 .embedInCode("proximal.cl"),
             ]),
-        // Compute layer: Device, CPUDevice, OpenCLDevice. Knows nothing of training.
+        // Compute layer: buffers and five op families (linear algebra, reductions, elementwise
+        // maps, loss gradients, update rules) on CPUDevice and OpenCLDevice. Its ops are named by
+        // their formulas (sgemm, a norm, BCE's gradient, torch's Adam rule, a proximal-gradient
+        // step); it knows nothing of models, data sets, epochs, schedules or files.
         .target(name: "ShrinkCompute", dependencies: ["COpenCL", "CBLAS", "ShrinkKernels"]),
         // Training layer: models, losses, penalties, optimizers, data, trainer.
         .target(name: "Shrink", dependencies: ["ShrinkCompute", "CBLAS"]),

@@ -68,7 +68,7 @@ final class FallbackTests: XCTestCase {
         try fm.createDirectory(at: vendors, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: folder) }
         let log = folder.appendingPathComponent("child.log")
-        fm.createFile(atPath: log.path, contents: nil)
+        _ = fm.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
 

@@ -1,0 +1,82 @@
+// The five op families a `Device` runs, as typed descriptors. Each case names its math; the
+// argument conventions are the same everywhere:
+//   - every buffer operand is followed by its element offset where the op reads or writes a
+//     part of it (`at:`), and a count or shape says how far;
+//   - m, n, k: C is m×n, op(A) m×k, op(B) k×n; rows × cols: a batch of activations or logits;
+//     count: elements of a flat vector. All matrices are row-major.
+// A new feature composes these ops, or adds one case to the family it belongs to (and its
+// implementation on each device, which the compiler then asks for) — never a new protocol
+// requirement.
+
+/// Products of matrices.
+public enum LinearAlgebraOp: Sendable {
+    /// C = alpha·op(A)·op(B) + beta·C (BLAS sgemm, row-major, contiguous rows). Leading
+    /// dimensions follow from the shape: A is m×k (k×m when transposed), B is k×n (n×k when
+    /// transposed), C is m×n. beta = 0 ignores C's old contents.
+    case matmul(MatmulShape, alpha: Float, a: Buffer, aOffset: Int, b: Buffer, bOffset: Int,
+                beta: Float, c: Buffer, cOffset: Int)
+}
+
+/// Reductions of many values to few, left on the device.
+public enum ReductionOp: Sendable {
+    /// result[index] = scale·N(x[offset..<offset+count]) (+ result[index] when accumulating), N
+    /// the reduction `kind`.
+    case norm(NormKind, x: Buffer, offset: Int, count: Int, result: Buffer, index: Int, scale: Float,
+              accumulate: Bool)
+    /// Many reductions in one launch: `segments` holds `segmentCount` int32 triples (offset, count,
+    /// destination); segment i sets result[base + destination] = scales[i]·N(x[offset..<offset+count])
+    /// (added to it with `accumulate`).
+    case segmentNorms(NormKind, x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
+                      result: Buffer, base: Int, accumulate: Bool)
+    /// destination[offset + c] = Σ_r x[r, c] over rows × cols (a bias gradient), rows in order.
+    case columnSums(x: Buffer, rows: Int, cols: Int, destination: Buffer, offset: Int)
+}
+
+/// Maps over elements (in place unless a destination is named).
+public enum ElementwiseOp: Sendable {
+    /// destination[r, :] = source[indices[indexOffset + r], :] for r < rows (int32 indices).
+    case gatherRows(source: Buffer, indices: Buffer, indexOffset: Int, rows: Int, cols: Int, destination: Buffer)
+    /// x[r, c] += bias[biasOffset + c], then x ← max(x, 0) when `relu`.
+    case addBias(x: Buffer, bias: Buffer, biasOffset: Int, rows: Int, cols: Int, relu: Bool)
+    /// values[i] = 0 where mask[i] ≤ 0: ReLU's backward pass through its output, or a 0/1 mask
+    /// of parameters held fixed. A NaN mask keeps the value.
+    case applyMask(values: Buffer, mask: Buffer, count: Int)
+    /// gradient += l1·sign(w) + 2·l2·w + l2Norm·w/‖w‖₂ over w = weights[offset..<offset+count],
+    /// ‖w‖₂ read from norms[normIndex] (the term is 0 where ‖w‖₂ = 0; unread when l2Norm = 0).
+    /// sign(0) = 0; NaN propagates; an absent term adds nothing (not 0·w).
+    case penaltyGradient(PenaltyCoefficients, weights: Buffer, gradient: Buffer, offset: Int, count: Int,
+                         norms: Buffer, normIndex: Int)
+    /// gradient[i] += l1[i]·sign(w[i]) + 2·l2[i]·w[i] for i < count, each parameter with its own
+    /// coefficients (a zero coefficient adds no term).
+    case penaltyGradientPerElement(l1: Buffer, l2: Buffer, weights: Buffer, gradient: Buffer, count: Int)
+    /// The L1 proximal map w ← sign(w)·max(|w| − threshold, 0) over weights[offset..<offset+count].
+    case proximalL1(weights: Buffer, offset: Int, count: Int, threshold: Float)
+}
+
+/// The gradient of a mean data loss with respect to the logits.
+public enum LossOp: Sendable {
+    /// For logits [rows, cols] and targets[targetOffset..<targetOffset+rows]: the gradient of the
+    /// mean loss w.r.t. the logits into `gradient` [rows, cols]. The columns are cols/classes
+    /// independent models of `classes` outputs each (1 for mse and bce, the class count for
+    /// ce), all sharing the row's target. Model b's loss for row r goes to rowLoss[b·rows + r]
+    /// and 1 or 0 to rowCorrect[b·rows + r] (bce: logit > 0 predicts 1; ce: the first argmax;
+    /// mse: 0), block-major.
+    case gradient(LossKind, logits: Buffer, targets: Buffer, targetOffset: Int, rows: Int, cols: Int,
+                  classes: Int, gradient: Buffer, rowLoss: Buffer, rowCorrect: Buffer)
+}
+
+/// Update rules: one step of an iterative method over parameters in place.
+public enum UpdateOp: Sendable {
+    /// torch.optim.SGD's rule on weights[offset..<offset+count] (see `SGDHyperparameters`).
+    case sgd(SGDHyperparameters, weights: Buffer, gradient: Buffer, momentum: Buffer, offset: Int, count: Int,
+             isFirstStep: Bool)
+    /// torch.optim.Adam / AdamW's rule on weights[offset..<offset+count], `step` counting from 1.
+    case adam(AdamHyperparameters, weights: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer,
+              offset: Int, count: Int, step: Int)
+    /// One accelerated proximal-gradient (FISTA) step over z, gradient and x [count]:
+    /// x⁺ = prox(z − step·g), then z ← (1 + momentum)·x⁺ − momentum·x and x ← x⁺. The first
+    /// rows·cols values are weights [rows, cols] whose row r gets the elastic-net prox
+    /// sign(v)·max(|v| − thresholds[r], 0)·scales[r]; the rest (intercepts) take the plain step.
+    case proximalGradient(z: Buffer, gradient: Buffer, x: Buffer, count: Int, rows: Int, cols: Int, step: Float,
+                          momentum: Float, thresholds: Buffer, scales: Buffer)
+}
