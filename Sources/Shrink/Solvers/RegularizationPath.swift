@@ -84,80 +84,125 @@ public struct RegularizationPath: Sendable {
                                maxIterations: Int = 100_000, batched: Bool = false, modelsPerBatch: Int? = nil,
                                progress: (@Sendable (Progress) -> Void)? = nil) throws -> RegularizationPath {
         try train.requireClasses(for: loss)
-        let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
-        let alphas: [Double]
-        if let explicit {
-            guard !explicit.isEmpty, explicit.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw TrainingError.invalidConfiguration("the α grid must be finite numbers ≥ 0")
-            }
-            alphas = explicit.sorted(by: >)  // largest first, as LassoCV: warm starts and the 1-SE rule assume it
-        } else {
-            alphas = grid(alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss),
-                          epsilon: epsilon, count: count)
-        }
-        var misses: [Miss] = []
-        func walk(_ data: Dataset, scoring: Dataset?, fold: Int?) throws -> [Point] {
-            var solutions: [LinearSolution] = []
-            func report(_ done: Int) {
-                progress?(Progress(fold: fold, folds: folds, alphaIndex: done, alphaCount: alphas.count))
-            }
-            if batched {
-                // Consecutive α in batches, each batch warm-started from the last solution of the
-                // one before: the whole grid at once for mse (its Gram iterations converge from
-                // zero in tens), batches of 4 for the logistic losses, whose small-α problems
-                // take thousands of iterations from zero but hundreds from a neighbour.
-                let size = max(1, min(modelsPerBatch ?? (loss == .mse ? alphas.count : 4), alphas.count))
-                let solver = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: size,
-                                                       device: device, classes: classes)
-                for start in stride(from: 0, to: alphas.count, by: size) {
-                    let batch = Array(alphas[start..<min(start + size, alphas.count)])
-                    let padded = batch + Array(repeating: batch[batch.count - 1], count: size - batch.count)
-                    let warm = solutions.last.map { Array(repeating: $0, count: size) }
-                    solutions += try solver.solve(alphas: padded, l1Ratio: l1Ratio, tolerance: tolerance,
-                                                  kktTolerance: kktTolerance, maxIterations: maxIterations, starts: warm)
-                        .prefix(batch.count)
-                    report(solutions.count)
-                }
-            } else {
-                let solver = try CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
-                                                         classes: classes)
-                for alpha in alphas {
-                    solutions.append(try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
-                                                      kktTolerance: kktTolerance, maxIterations: maxIterations,
-                                                      start: solutions.last))
-                    report(solutions.count)
-                }
-            }
-            for (alpha, s) in zip(alphas, solutions) where !s.converged {
-                misses.append(Miss(fold: fold, alpha: alpha, kktViolation: s.kktViolation, iterations: s.iterations))
-            }
-            let validation = scoring.map { LinearSolution.evaluate(loss, $0, solutions) }  // each solve scored its own rows
-            return alphas.indices.map { i in
-                Point(alpha: alphas[i], solution: solutions[i], trainLoss: solutions[i].dataLoss,
-                      validationLoss: validation?[i].loss, trainScore: solutions[i].score, validationScore: validation?[i].score)
-            }
-        }
-        let points = try walk(train, scoring: validation, fold: nil)
+        let alphas = try explicit.map(validatedGrid) ?? grid(
+            alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss), epsilon: epsilon, count: count)
+        let walker = PathWalker(loss: loss, l1Ratio: l1Ratio, standardize: standardize, alphas: alphas,
+                                classes: loss == .ce ? try train.outputCount(for: .ce) : nil, device: device,
+                                tolerance: tolerance, kktTolerance: kktTolerance, maxIterations: maxIterations,
+                                batched: batched, modelsPerBatch: modelsPerBatch, folds: folds, progress: progress)
+        let (points, mainMisses) = try walker.walk(train, scoring: validation, fold: nil)
+        var misses = mainMisses
         var crossValidation: CrossValidation?
         if folds >= 2 {
-            guard folds <= train.rows else {
-                throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
-            }
-            let fold = try foldOf(train, loss: loss, folds: folds, seed: seed)
-            var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
-            for k in 0..<folds {
-                let held = (0..<train.rows).filter { fold[$0] == k }
-                let kept = (0..<train.rows).filter { fold[$0] != k }
-                for (i, point) in try walk(train.subset(kept), scoring: train.subset(held), fold: k).enumerated() {
-                    losses[i].append(point.validationLoss ?? .nan)
-                }
-            }
-            crossValidation = CrossValidation(alphas: alphas, foldLosses: losses)
+            let (cv, foldMisses) = try walker.crossValidate(train, seed: seed)
+            crossValidation = cv
+            misses += foldMisses
         }
         var path = RegularizationPath(points: points, crossValidation: crossValidation)
         path.misses = misses
         path.featureNames = train.featureNames
         path.classNames = train.classNames
         return path
+    }
+
+    /// An explicit grid, sorted largest first as LassoCV sorts it (warm starts and the 1-SE rule
+    /// assume it).
+    private static func validatedGrid(_ explicit: [Double]) throws -> [Double] {
+        guard !explicit.isEmpty, explicit.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw TrainingError.invalidConfiguration("the α grid must be finite numbers ≥ 0")
+        }
+        return explicit.sorted(by: >)
+    }
+}
+
+/// One walk down the α grid on some rows, and the cross-validation made of such walks.
+private struct PathWalker {
+    let loss: LossKind
+    let l1Ratio: Double
+    let standardize: Bool
+    let alphas: [Double]
+    let classes: Int?
+    let device: any Device
+    let tolerance: Double
+    let kktTolerance: Double
+    let maxIterations: Int
+    let batched: Bool
+    let modelsPerBatch: Int?
+    let folds: Int
+    let progress: (@Sendable (RegularizationPath.Progress) -> Void)?
+
+    /// The path on `data`, each point scored on `scoring` when given, and the solutions that
+    /// missed the KKT tolerance.
+    func walk(_ data: Dataset, scoring: Dataset?, fold: Int?) throws
+        -> (points: [RegularizationPath.Point], misses: [RegularizationPath.Miss]) {
+        let report = { (done: Int) -> Void in
+            progress?(RegularizationPath.Progress(fold: fold, folds: folds, alphaIndex: done, alphaCount: alphas.count))
+        }
+        let solutions = batched ? try solveInBatches(data, report: report) : try solveOneByOne(data, report: report)
+        let misses = zip(alphas, solutions).filter { !$0.1.converged }.map { alpha, s in
+            RegularizationPath.Miss(fold: fold, alpha: alpha, kktViolation: s.kktViolation, iterations: s.iterations)
+        }
+        let validation = scoring.map { LinearSolution.evaluate(loss, $0, solutions) }  // each solve scored its own rows
+        let points = alphas.indices.map { i in
+            RegularizationPath.Point(alpha: alphas[i], solution: solutions[i], trainLoss: solutions[i].dataLoss,
+                                     validationLoss: validation?[i].loss, trainScore: solutions[i].score,
+                                     validationScore: validation?[i].score)
+        }
+        return (points, misses)
+    }
+
+    /// Coordinate descent, each α warm-started from the one before.
+    private func solveOneByOne(_ data: Dataset, report: (Int) -> Void) throws -> [LinearSolution] {
+        let solver = try CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
+                                                 classes: classes)
+        var solutions: [LinearSolution] = []
+        for alpha in alphas {
+            solutions.append(try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
+                                              kktTolerance: kktTolerance, maxIterations: maxIterations,
+                                              start: solutions.last))
+            report(solutions.count)
+        }
+        return solutions
+    }
+
+    /// FISTA on the device, consecutive α in batches, each batch warm-started from the last
+    /// solution of the one before: the whole grid at once for mse (its Gram iterations converge
+    /// from zero in tens), batches of 4 for the logistic losses, whose small-α problems take
+    /// thousands of iterations from zero but hundreds from a neighbour.
+    private func solveInBatches(_ data: Dataset, report: (Int) -> Void) throws -> [LinearSolution] {
+        let size = max(1, min(modelsPerBatch ?? (loss == .mse ? alphas.count : 4), alphas.count))
+        let solver = try BatchedProximalSolver(loss: loss, data: data, standardize: standardize, models: size,
+                                               device: device, classes: classes)
+        var solutions: [LinearSolution] = []
+        for start in stride(from: 0, to: alphas.count, by: size) {
+            let batch = Array(alphas[start..<min(start + size, alphas.count)])
+            let padded = batch + Array(repeating: batch[batch.count - 1], count: size - batch.count)
+            let warm = solutions.last.map { Array(repeating: $0, count: size) }
+            solutions += try solver.solve(alphas: padded, l1Ratio: l1Ratio, tolerance: tolerance,
+                                          kktTolerance: kktTolerance, maxIterations: maxIterations, starts: warm)
+                .prefix(batch.count)
+            report(solutions.count)
+        }
+        return solutions
+    }
+
+    /// K-fold cross-validation over seeded folds of `train`: each fold's path scored on its
+    /// held-out rows.
+    func crossValidate(_ train: Dataset, seed: UInt64) throws
+        -> (RegularizationPath.CrossValidation, [RegularizationPath.Miss]) {
+        guard folds <= train.rows else {
+            throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
+        }
+        let fold = try RegularizationPath.foldOf(train, loss: loss, folds: folds, seed: seed)
+        var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
+        var misses: [RegularizationPath.Miss] = []
+        for k in 0..<folds {
+            let held = (0..<train.rows).filter { fold[$0] == k }
+            let kept = (0..<train.rows).filter { fold[$0] != k }
+            let (points, foldMisses) = try walk(train.subset(kept), scoring: train.subset(held), fold: k)
+            for (i, point) in points.enumerated() { losses[i].append(point.validationLoss ?? .nan) }
+            misses += foldMisses
+        }
+        return (RegularizationPath.CrossValidation(alphas: alphas, foldLosses: losses), misses)
     }
 }
