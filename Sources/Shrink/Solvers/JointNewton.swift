@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import ShrinkCompute
 
 extension CoordinateDescentSolver.State {
     /// A proximal-Newton step for ce over every class at once, on the working set's nonzeros
@@ -10,30 +11,59 @@ extension CoordinateDescentSolver.State {
     /// this step then converges quadratically where they, coupled through the softmax,
     /// converge slowly. False when skipped (too large, singular) or no better.
     mutating func jointNewtonStep(working: [Int]) -> Bool {
-        let (n, p, k) = (design.rows, design.columns, design.outputs)
-        var variables: [(output: Int, column: Int?)] = []   // column nil: the intercept
+        let variables = newtonVariables(working: working)
+        guard !variables.isEmpty, variables.count <= 400 else { return false }
+        sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
+        let z = variableColumns(variables)
+        var (hessian, rhs) = newtonSystem(variables, z: z)
+        guard choleskySolve(&hessian, &rhs, size: variables.count) else { return false }
+        return lineSearch(variables, z: z, direction: rhs, working: working)
+    }
+
+    /// A variable of the joint step: class `output`'s coefficient of `column`, or its intercept
+    /// (column nil).
+    typealias NewtonVariable = (output: Int, column: Int?)
+
+    /// The working set's nonzeros of every class, and every intercept but the last (pinned:
+    /// softmax ignores a common shift).
+    private func newtonVariables(working: [Int]) -> [NewtonVariable] {
+        let (p, k) = (design.columns, design.outputs)
+        var variables: [NewtonVariable] = []
         for c in 0..<k {
             for j in working where w[c * p + j] != 0 { variables.append((c, j)) }
             if c < k - 1 { variables.append((c, nil)) }
         }
-        let m = variables.count
-        guard m > 0, m <= 400 else { return false }
-        sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
-        var shares = [Double](repeating: 0, count: n * k)   // P, row-major [n, k]
-        for i in 0..<n {
-            var top = -Double.infinity
-            for c in 0..<k { top = max(top, eta[c * n + i]) }
-            var total = 0.0
-            for c in 0..<k { shares[i * k + c] = exp(eta[c * n + i] - top); total += shares[i * k + c] }
-            for c in 0..<k { shares[i * k + c] /= total }
-        }
-        // Z = [z_u] column-major [n, m]: each variable's column (x̃_j, or 1s for an intercept).
-        var z = [Double](repeating: 1, count: n * m)
+        return variables
+    }
+
+    /// Z = [z_u] column-major [n, m]: each variable's column (x̃_j, or 1s for an intercept).
+    private func variableColumns(_ variables: [NewtonVariable]) -> [Double] {
+        let n = design.rows
+        var z = [Double](repeating: 1, count: n * variables.count)
         for (u, variable) in variables.enumerated() {
             if let j = variable.column { for i in 0..<n { z[u * n + i] = design.x[j * n + i] } }
         }
+        return z
+    }
+
+    /// The softmax probabilities P, row-major [n, k], at the current logits.
+    private func classShares() -> [Double] {
+        let (n, k) = (design.rows, design.outputs)
+        var shares = [Double](repeating: 0, count: n * k)
+        for i in 0..<n {
+            let row = LossFormula.softmax((0..<k).map { eta[$0 * n + i] })
+            for c in 0..<k { shares[i * k + c] = row[c] }
+        }
+        return shares
+    }
+
+    /// The Newton system H·δ = −(g + penalty gradient) over the variables, with
+    /// g = Zᵀ(P − Y)/n per class and H block (c, d) = Z_cᵀ diag(P_c(δcd − P_d)/n) Z_d (dgemm), plus
+    /// λ₂ on the coefficients' diagonal and a 10⁻⁹ relative damping.
+    private func newtonSystem(_ variables: [NewtonVariable], z: [Double]) -> (hessian: [Double], rhs: [Double]) {
+        let (n, p, k, m) = (design.rows, design.columns, design.outputs, variables.count)
+        let shares = classShares()
         let inverse = 1 / Double(n)
-        // g = Zᵀ(P − Y)/n per class's variables; H block (c, d) = Z_cᵀ diag(P_c(δ − P_d)/n) Z_d by dgemm.
         var rhs = [Double](repeating: 0, count: m)
         let first = (0..<k).map { c in variables.firstIndex { $0.output == c } ?? m }
         let counts = (0..<k).map { c in variables.filter { $0.output == c }.count }
@@ -80,14 +110,22 @@ extension CoordinateDescentSolver.State {
         // that reaches zero (where the L1 term's kink sits), as an active-set step should.
         let damping = 1e-9 * ((0..<m).map { hessian[$0 * m + $0] }.max() ?? 0)
         for u in 0..<m { hessian[u * m + u] += damping }
-        guard choleskySolve(&hessian, &rhs, size: m) else { return false }
+        return (hessian, rhs)
+    }
+
+    /// Moves along `direction` up to the first sign change of a coefficient (that one lands on
+    /// zero), halving the step until the objective decreases; restores the iterate and returns
+    /// false when no step of at least 10⁻⁶ of it does.
+    private mutating func lineSearch(_ variables: [NewtonVariable], z: [Double], direction: [Double],
+                                     working: [Int]) -> Bool {
+        let (n, p, k, m) = (design.rows, design.columns, design.outputs, variables.count)
         let coefficientIndices = (0..<m).filter { variables[$0].column != nil }
         let (limit, blocking) = stepToBoundary(coefficientIndices.map { w[variables[$0].output * p + variables[$0].column!] },
-                                               coefficientIndices.map { rhs[$0] })
+                                               coefficientIndices.map { direction[$0] })
         var delta = [Double](repeating: 0, count: k * n)      // Δη per class for the full step
         for u in 0..<m {
             let c = variables[u].output
-            for i in 0..<n { delta[c * n + i] += rhs[u] * z[u * n + i] }
+            for i in 0..<n { delta[c * n + i] += direction[u] * z[u * n + i] }
         }
         let start = objective(working: working)
         let (savedW, savedB, savedEta) = (w, b, eta)
@@ -95,9 +133,9 @@ extension CoordinateDescentSolver.State {
         while t > 1e-6 {
             for (position, u) in coefficientIndices.enumerated() {
                 let index = variables[u].output * p + variables[u].column!
-                w[index] = position == blocking && t == limit ? 0 : savedW[index] + t * rhs[u]
+                w[index] = position == blocking && t == limit ? 0 : savedW[index] + t * direction[u]
             }
-            for u in 0..<m where variables[u].column == nil { b[variables[u].output] = savedB[variables[u].output] + t * rhs[u] }
+            for u in 0..<m where variables[u].column == nil { b[variables[u].output] = savedB[variables[u].output] + t * direction[u] }
             for a in 0..<(k * n) { eta[a] = savedEta[a] + t * delta[a] }
             if objective(working: working) < start { return true }
             t /= 2
