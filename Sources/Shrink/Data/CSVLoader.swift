@@ -29,13 +29,35 @@ public enum CSVLoader {
 
     static func parse(_ text: String, path: String, features wanted: [String]?, targetColumn: String?,
                       targetRequired: Bool) throws -> (data: Dataset, hasTargets: Bool) {
-        func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
-        let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)  // Excel's UTF-8 byte-order mark
+        let fail = { (reason: String) in DataError.malformed(path: path, reason: reason) }
+        let lines = textLines(text)
+        guard let headerLine = lines.first else { throw fail("empty CSV file") }
+        let header = try checkedHeader(headerLine, fail: fail)
+        let (featureIndices, target) = try columns(of: header, features: wanted, targetColumn: targetColumn,
+                                                   targetRequired: targetRequired, fail: fail)
+        guard lines.count > 1 else { throw fail("no data rows after the header") }
+        let (features, labels) = try readRows(lines.dropFirst(), header: header, features: featureIndices,
+                                              target: target, fail: fail)
+        var dataset = try dataset(features: features, labels: target == nil ? nil : labels, rows: lines.count - 1,
+                                  columns: featureIndices.count)
+        dataset.featureNames = featureIndices.map { header[$0] }
+        if let target { dataset.targetName = header[target] }
+        return (dataset, target != nil)
+    }
+
+    /// The text's lines without line ends, a leading byte-order mark (Excel's UTF-8) or trailing
+    /// blank lines.
+    private static func textLines(_ text: String) -> [Substring] {
+        let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard let headerLine = lines.first else { throw fail("empty CSV file") }
-        let header = fields(headerLine).map { $0.trimmingCharacters(in: .whitespaces) }
+        return lines
+    }
+
+    /// The header's names: each present and once.
+    private static func checkedHeader(_ line: Substring, fail: (String) -> DataError) throws -> [String] {
+        let header = fields(line).map { $0.trimmingCharacters(in: .whitespaces) }
         if let empty = header.firstIndex(of: "") {
             throw fail("column \(empty + 1) has no name in the header" +
                        (empty == 0 ? " (a pandas index? write the CSV with index=False)" : "") +
@@ -45,6 +67,13 @@ public enum CSVLoader {
         if let duplicate = header.first(where: { !seen.insert($0).inserted }) {
             throw fail("the header names the column '\(duplicate)' twice")
         }
+        return header
+    }
+
+    /// Which columns are features (`wanted` by name, else all but the target) and which is the
+    /// target (`targetColumn`, else the last when targets are required and no features named).
+    private static func columns(of header: [String], features wanted: [String]?, targetColumn: String?,
+                                targetRequired: Bool, fail: (String) -> DataError) throws -> ([Int], Int?) {
         var target: Int?
         if let targetColumn {
             if let index = header.firstIndex(of: targetColumn) {
@@ -70,15 +99,19 @@ public enum CSVLoader {
             featureIndices = header.indices.filter { $0 != target }
         }
         guard !featureIndices.isEmpty else { throw fail("the header has \(header.count) column; need features and a target") }
-        guard lines.count > 1 else { throw fail("no data rows after the header") }
+        return (featureIndices, target)
+    }
+
+    /// The feature values (row-major) and the target cells as written.
+    private static func readRows(_ lines: ArraySlice<Substring>, header: [String], features featureIndices: [Int],
+                                 target: Int?, fail: (String) -> DataError) throws -> ([Float], [String]) {
         var features = [Float]()
         var labels = [String]()
-        features.reserveCapacity((lines.count - 1) * featureIndices.count)
-        labels.reserveCapacity(lines.count - 1)
-        var cells = [String]()
-        for (offset, line) in lines.dropFirst().enumerated() {
+        features.reserveCapacity(lines.count * featureIndices.count)
+        labels.reserveCapacity(lines.count)
+        for (offset, line) in lines.enumerated() {
             let row = offset + 2  // 1-based, counting the header
-            cells = fields(line)
+            let cells = fields(line)
             guard cells.count == header.count else {
                 throw fail("row \(row) has \(cells.count) fields, the header has \(header.count)")
             }
@@ -95,22 +128,24 @@ public enum CSVLoader {
                 labels.append(trimmed)
             }
         }
-        let rows = lines.count - 1
-        let names = featureIndices.map { header[$0] }
-        var dataset: Dataset
-        let numbers = labels.map { Float($0) }
-        if target == nil || numbers.allSatisfy({ $0 != nil }) {
-            dataset = try Dataset(features: features, targets: target == nil ? [Float](repeating: 0, count: rows) : numbers.map { $0! },
-                                  rows: rows, columns: names.count)
-        } else {
-            let classes = Array(Set(labels)).sorted()
-            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Float($0)) })
-            dataset = try Dataset(features: features, targets: labels.map { index[$0]! }, rows: rows, columns: names.count)
-            dataset.classNames = classes
+        return (features, labels)
+    }
+
+    /// The data set: numeric targets as numbers, text labels as LabelEncoder's sorted classes
+    /// (their names kept), no targets as zeros.
+    private static func dataset(features: [Float], labels: [String]?, rows: Int, columns: Int) throws -> Dataset {
+        guard let labels else {
+            return try Dataset(features: features, targets: [Float](repeating: 0, count: rows), rows: rows, columns: columns)
         }
-        dataset.featureNames = names
-        if let target { dataset.targetName = header[target] }
-        return (dataset, target != nil)
+        let numbers = labels.compactMap { Float($0) }
+        if numbers.count == labels.count {
+            return try Dataset(features: features, targets: numbers, rows: rows, columns: columns)
+        }
+        let classes = Array(Set(labels)).sorted()
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Float($0)) })
+        var dataset = try Dataset(features: features, targets: labels.map { index[$0]! }, rows: rows, columns: columns)
+        dataset.classNames = classes
+        return dataset
     }
 
     /// A field as CSV writes it: quoted when it holds a comma, a quote or a line break.
