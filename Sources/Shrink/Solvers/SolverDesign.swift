@@ -41,6 +41,33 @@ final class SolverDesign {
         self.device = device
         let outputs = loss == .ce ? (classes ?? max(Int(data.targets.max() ?? 0) + 1, 2)) : 1
         self.outputs = outputs
+        var (x, means, squares) = Self.centeredColumns(data)
+        self.means = means
+        // Population standard deviations (1 for a constant column), as `Standardization`.
+        let scales = standardize ? squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
+            : [Double](repeating: 1, count: p)
+        self.scales = scales
+        if standardize {
+            for j in 0..<p where scales[j] != 1 {
+                let inverse = 1 / scales[j]
+                x.withUnsafeMutableBufferPointer { cblas_dscal(Int32(n), inverse, $0.baseAddress! + j * n, 1) }
+            }
+        }
+        let y = data.targets.map(Double.init)
+        let targetMean = y.reduce(0, +) / Double(n)
+        self.targetMean = targetMean
+        let targets = loss == .mse ? y.map { $0 - targetMean } : y
+        self.targets = targets
+        self.x = x
+        let correlation: [Double]
+        (scale, correlation) = Self.gradientAtZero(x, rows: n, columns: p, loss: loss, y: y, targets: targets,
+                                                   outputs: outputs)
+        gram = loss == .mse && n > p && p <= Self.gramLimit ? (Self.gram(x, rows: n, columns: p), correlation) : nil
+    }
+
+    /// X − X̄ column-major [n, p] in Double, the column means and the sums of squared deviations.
+    private static func centeredColumns(_ data: Dataset) -> (x: [Double], means: [Double], squares: [Double]) {
+        let (n, p) = (data.rows, data.columns)
         var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
         data.features.withUnsafeBufferPointer { f in
             for r in 0..<n {
@@ -48,7 +75,6 @@ final class SolverDesign {
             }
         }
         let means = sums.map { $0 / Double(n) }
-        self.means = means
         var x = [Double](repeating: 0, count: n * p)
         data.features.withUnsafeBufferPointer { f in
             x.withUnsafeMutableBufferPointer { out in
@@ -67,23 +93,13 @@ final class SolverDesign {
                 }
             }
         }
-        // Population standard deviations (1 for a constant column), as `Standardization`.
-        let scales = standardize ? squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
-            : [Double](repeating: 1, count: p)
-        self.scales = scales
-        if standardize {
-            for j in 0..<p where scales[j] != 1 {
-                let inverse = 1 / scales[j]
-                x.withUnsafeMutableBufferPointer { cblas_dscal(Int32(n), inverse, $0.baseAddress! + j * n, 1) }
-            }
-        }
-        let y = data.targets.map(Double.init)
-        let targetMean = y.reduce(0, +) / Double(n)
-        self.targetMean = targetMean
-        let targets = loss == .mse ? y.map { $0 - targetMean } : y
-        self.targets = targets
-        self.x = x
-        // ∇f(0) = −X̃ᵀ(Y − Ȳ)/n = −X̃ᵀY/n (X̃'s columns sum to 0).
+        return (x, means, squares)
+    }
+
+    /// ‖∇f(0)‖∞ = max over outputs of |X̃ᵀY|/n (X̃'s columns sum to 0, so Ȳ drops out), and the
+    /// last output's X̃ᵀY/n (for mse, the one output's X̃ᵀỹ/n, which the Gram route keeps).
+    private static func gradientAtZero(_ x: [Double], rows n: Int, columns p: Int, loss: LossKind, y: [Double],
+                                       targets: [Double], outputs: Int) -> (Double, [Double]) {
         var best = 0.0
         var correlation = [Double](repeating: 0, count: p)
         for c in 0..<outputs {
@@ -92,17 +108,17 @@ final class SolverDesign {
                         &correlation, 1)
             best = max(best, correlation.map(abs).max() ?? 0)
         }
-        scale = best
-        if loss == .mse, n > p, p <= Self.gramLimit {
-            var g = [Double](repeating: 0, count: p * p)
-            // Column-major X̃ [n, p] is row-major X̃ᵀ [p, n]: G = X̃ᵀ(X̃ᵀ)ᵀ/n, upper triangle.
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(p), Int32(n), 1 / Double(n), x, Int32(n), 0,
-                        &g, Int32(p))
-            for i in 0..<p { for j in 0..<i { g[i * p + j] = g[j * p + i] } }
-            gram = (g, correlation)  // correlation holds X̃ᵀỹ/n from the loop above (one output)
-        } else {
-            gram = nil
-        }
+        return (best, correlation)
+    }
+
+    /// G = X̃ᵀX̃/n, p×p row-major (dsyrk, then mirrored).
+    private static func gram(_ x: [Double], rows n: Int, columns p: Int) -> [Double] {
+        var g = [Double](repeating: 0, count: p * p)
+        // Column-major X̃ [n, p] is row-major X̃ᵀ [p, n]: G = X̃ᵀ(X̃ᵀ)ᵀ/n, upper triangle.
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(p), Int32(n), 1 / Double(n), x, Int32(n), 0,
+                    &g, Int32(p))
+        for i in 0..<p { for j in 0..<i { g[i * p + j] = g[j * p + i] } }
+        return g
     }
 
     /// X̃ᵀR for R = `residuals` [k, n] (output-major): [k, p], on the device in float32. The
