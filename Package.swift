@@ -9,6 +9,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SciPy's sparse .npz files are ZIP archives.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries: the OpenCL ICD loader and OpenBLAS' CBLAS interface.
@@ -38,7 +40,7 @@ let package = Package(
         // step); it knows nothing of models, data sets, epochs, schedules or files.
         .target(name: "ShrinkCompute", dependencies: ["COpenCL", "CBLAS", "ShrinkKernels"]),
         // Training layer: models, losses, penalties, optimizers, data, trainer.
-        .target(name: "Shrink", dependencies: ["ShrinkCompute", "CBLAS"]),
+        .target(name: "Shrink", dependencies: ["ShrinkCompute", "CBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // The command-line tool.
         .executableTarget(
             name: "ShrinkCLI",

@@ -29,6 +29,88 @@ public enum NPY {
 
     /// Parses a whole `.npy` file held in memory.
     public static func parse(_ bytes: [UInt8], path: String) throws -> NPYArray {
+        let layout = try layout(bytes, path: path)
+        let (count, dataStart) = (layout.count, layout.dataStart)
+        let values: [Float]
+        if layout.descr == "<f4" {  // the common case, copied as it is (this loader only runs on little-endian hosts)
+            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                bytes.withUnsafeBytes { raw in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + count * 4)]))
+                }
+                initialized = count
+            }
+        } else {
+            let convert = try decoder(for: layout.descr, path: path)
+            values = bytes.withUnsafeBytes { raw in
+                (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[(dataStart + $0 * layout.width)...])) }
+            }
+        }
+        return NPYArray(shape: layout.shape, values: values)
+    }
+
+    /// An integer array exactly (int32, int64, or unsigned 8/32/64-bit that fit an Int): index
+    /// arrays, which a Float would round above 2²⁴.
+    static func parseIntegers(_ bytes: [UInt8], path: String) throws -> (shape: [Int], values: [Int]) {
+        let layout = try layout(bytes, path: path)
+        let read: (UnsafeRawBufferPointer) -> Int?
+        switch layout.descr {
+        case "<i4": read = { Int(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) }
+        case "<i8": read = { Int(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
+        case "<u4": read = { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        case "<u8": read = { Int(exactly: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        case "|u1", "<u1": read = { Int($0[0]) }
+        default:
+            throw DataError.malformed(path: path, reason: "dtype \(layout.descr) is not an integer type (expected <i4 or <i8)")
+        }
+        var values = [Int]()
+        values.reserveCapacity(layout.count)
+        try bytes.withUnsafeBytes { raw in
+            for i in 0..<layout.count {
+                guard let value = read(UnsafeRawBufferPointer(rebasing: raw[(layout.dataStart + i * layout.width)...])) else {
+                    throw DataError.malformed(path: path, reason: "element \(i) does not fit a 64-bit integer")
+                }
+                values.append(value)
+            }
+        }
+        return (layout.shape, values)
+    }
+
+    /// A 0-d (or 1-element) byte-string or Unicode array (`|S3`, `<U3`) as text, NULs dropped.
+    static func parseText(_ bytes: [UInt8], path: String) throws -> String {
+        let layout = try layout(bytes, path: path)
+        guard layout.count == 1 else {
+            throw DataError.malformed(path: path, reason: "expected one string, got shape \(layout.shape)")
+        }
+        let item = bytes[layout.dataStart..<(layout.dataStart + layout.width)]
+        if layout.descr.hasPrefix("|S") {
+            return String(decoding: item.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        guard layout.descr.hasPrefix("<U") else {
+            throw DataError.malformed(path: path, reason: "dtype \(layout.descr) is not a string type (expected |S or <U)")
+        }
+        var text = ""
+        for start in stride(from: item.startIndex, to: item.endIndex, by: 4) {
+            let code = (0..<4).reduce(UInt32(0)) { $0 | UInt32(item[start + $1]) << (8 * UInt32($1)) }
+            guard code != 0 else { break }
+            guard let scalar = Unicode.Scalar(code) else {
+                throw DataError.malformed(path: path, reason: "bad UTF-32 code point \(code)")
+            }
+            text.unicodeScalars.append(scalar)
+        }
+        return text
+    }
+
+    /// Where a `.npy` file's elements are: every header rule and the data's size checked.
+    private struct Layout {
+        var descr: String
+        var shape: [Int]
+        var count: Int
+        var width: Int
+        var dataStart: Int
+    }
+
+    private static func layout(_ bytes: [UInt8], path: String) throws -> Layout {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (bad magic)") }
         let major = bytes[6]
@@ -59,7 +141,7 @@ public enum NPY {
             return p
         }
         let dataStart = headerStart + headerLength
-        let (width, convert) = try decoder(for: descr, path: path)
+        let width = try itemWidth(descr, path: path)
         let (needed, overflow) = count.multipliedReportingOverflow(by: width)
         guard !overflow, needed <= bytes.count - dataStart else {
             throw fail("truncated data: shape \(shape) of \(descr) needs \(count) × \(width) bytes, the file has \(bytes.count - dataStart)")
@@ -67,20 +149,20 @@ public enum NPY {
         guard needed == bytes.count - dataStart else {
             throw fail("\(bytes.count - dataStart - needed) trailing bytes after the data")
         }
-        let values: [Float]
-        if descr == "<f4" {  // the common case, copied as it is (this loader only runs on little-endian hosts)
-            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                bytes.withUnsafeBytes { raw in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + needed)]))
-                }
-                initialized = count
-            }
-        } else {
-            values = bytes.withUnsafeBytes { raw in
-                (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[(dataStart + $0 * width)...])) }
-            }
+        return Layout(descr: descr, shape: shape, count: count, width: width, dataStart: dataStart)
+    }
+
+    /// Bytes per element of a supported dtype.
+    private static func itemWidth(_ descr: String, path: String) throws -> Int {
+        switch descr {
+        case "<f4", "<i4", "<u4": return 4
+        case "<f8", "<i8", "<u8": return 8
+        case "|u1", "<u1", "|b1": return 1
+        default:
+            if descr.hasPrefix("|S"), let n = Int(descr.dropFirst(2)), n > 0, n <= 1 << 20 { return n }
+            if descr.hasPrefix("<U"), let n = Int(descr.dropFirst(2)), n > 0, n <= 1 << 20 { return 4 * n }
+            throw DataError.malformed(path: path, reason: "unsupported dtype \(descr) (expected <f4, <f8, <i4, <i8, |u1 or |b1)")
         }
-        return NPYArray(shape: shape, values: values)
     }
 
     /// The text of `'key': value` in the header dict (value up to the next top-level comma).
@@ -111,14 +193,14 @@ public enum NPY {
         return shape
     }
 
-    private static func decoder(for descr: String, path: String) throws -> (Int, (UnsafeRawBufferPointer) -> Float) {
+    private static func decoder(for descr: String, path: String) throws -> (UnsafeRawBufferPointer) -> Float {
         switch descr {
-        case "<f4": return (4, { Float(bitPattern: $0.loadUnaligned(as: UInt32.self).littleEndian) })
-        case "<f8": return (8, { Float(Double(bitPattern: $0.loadUnaligned(as: UInt64.self).littleEndian)) })
-        case "<i4": return (4, { Float(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) })
-        case "<i8": return (8, { Float(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) })
-        case "|u1", "<u1": return (1, { Float($0[0]) })
-        case "|b1": return (1, { $0[0] != 0 ? 1 : 0 })
+        case "<f4": return { Float(bitPattern: $0.loadUnaligned(as: UInt32.self).littleEndian) }
+        case "<f8": return { Float(Double(bitPattern: $0.loadUnaligned(as: UInt64.self).littleEndian)) }
+        case "<i4": return { Float(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) }
+        case "<i8": return { Float(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
+        case "|u1", "<u1": return { Float($0[0]) }
+        case "|b1": return { $0[0] != 0 ? 1 : 0 }
         default:
             throw DataError.malformed(path: path, reason: "unsupported dtype \(descr) (expected <f4, <f8, <i4, <i8, |u1 or |b1)")
         }

@@ -1,0 +1,191 @@
+import Foundation
+
+/// The svmlight / libsvm text format as scikit-learn's `load_svmlight_file` reads it: one row
+/// per line, `label [qid:n] index:value index:value … [# comment]`. Blank and comment-only
+/// lines are skipped; `qid:` is read and ignored (scikit-learn's default, query_id=False);
+/// indices must be sorted and unique within a line. Every broken rule is one
+/// `DataError.malformed` naming the file and the line.
+public enum SVMLight {
+    /// Whether indices count from 0 or from 1; `auto` decides as scikit-learn does: one-based
+    /// unless some index is 0.
+    public enum IndexBase: String, Sendable, CaseIterable {
+        case auto
+        case zero = "true"
+        case one = "false"
+    }
+
+    public struct File: Sendable, Equatable {
+        public var matrix: SparseMatrix
+        /// The label of each row as written (numbers; class labels are mapped later, as
+        /// `LabelEncoder` maps them).
+        public var targets: [Float]
+        /// Whether the file's indices were read as zero-based.
+        public var zeroBased: Bool
+    }
+
+    public static func read(_ url: URL, indexBase: IndexBase = .auto, features: Int? = nil) throws -> File {
+        try parse(try NPY.readBytes(url), path: url.path, indexBase: indexBase, features: features)
+    }
+
+    /// Parses a whole file held in memory. `features` fixes the width (an index at or beyond it
+    /// is an error); by default it is the largest index + 1.
+    public static func parse(_ bytes: [UInt8], path: String, indexBase: IndexBase = .auto,
+                             features: Int? = nil) throws -> File {
+        if let features, features < 1 {
+            throw DataError.invalid("--n-features must be at least 1, got \(features)")
+        }
+        var rowStarts = [0]
+        var indices = [Int]()
+        var values = [Float]()
+        var targets = [Float]()
+        var smallest = Int.max
+        var firstZeroLine: Int?
+        var terminated = bytes
+        terminated.append(0)  // strtod stops at it at the latest
+        try terminated.withUnsafeBufferPointer { text in
+            var start = 0
+            var line = 0
+            while start < bytes.count {
+                line += 1
+                var end = start
+                while end < bytes.count, text[end] != UInt8(ascii: "\n") { end += 1 }
+                var reader = LineReader(text: text, position: start, end: end, path: path, line: line)
+                if let label = try reader.label() {
+                    targets.append(label)
+                    try reader.features { index, value in
+                        indices.append(index)
+                        values.append(value)
+                        smallest = min(smallest, index)
+                        if index == 0, firstZeroLine == nil { firstZeroLine = line }
+                    }
+                    rowStarts.append(indices.count)
+                }
+                start = end + 1
+            }
+        }
+        let zeroBased: Bool
+        switch indexBase {
+        case .zero: zeroBased = true
+        case .one: zeroBased = false
+        case .auto: zeroBased = smallest == 0 || indices.isEmpty
+        }
+        if !zeroBased, let firstZeroLine {
+            throw DataError.malformed(path: path, reason: "line \(firstZeroLine): index 0 in a one-based file " +
+                                      "(--zero-based false); use --zero-based true or auto")
+        }
+        let shift = zeroBased ? 0 : 1
+        let width = (indices.max() ?? (shift - 1)) + 1 - shift
+        if let features, width > features {
+            throw DataError.malformed(path: path, reason: "an index reaches feature \(width - 1) (counting from 0), " +
+                                      "beyond --n-features \(features)")
+        }
+        let columns = features ?? max(width, 1)
+        guard columns <= Int(Int32.max) else {
+            throw DataError.malformed(path: path, reason: "\(columns) features do not fit 32-bit indices")
+        }
+        guard !targets.isEmpty else { throw DataError.malformed(path: path, reason: "no rows (every line is blank or a comment)") }
+        let matrix = try SparseMatrix(rows: targets.count, columns: columns, rowStarts: rowStarts,
+                                      columnIndices: indices.map { Int32($0 - shift) }, values: values,
+                                      describe: { DataError.malformed(path: path, reason: $0) })
+        return File(matrix: matrix, targets: targets, zeroBased: zeroBased)
+    }
+
+    /// One line's tokens, read in place.
+    private struct LineReader {
+        let text: UnsafeBufferPointer<UInt8>
+        var position: Int
+        var end: Int
+        let path: String
+        let line: Int
+
+        init(text: UnsafeBufferPointer<UInt8>, position: Int, end: Int, path: String, line: Int) {
+            self.text = text
+            self.position = position
+            // A comment runs to the end of the line; a CR before the line feed is a line end too.
+            var stop = position
+            while stop < end, text[stop] != UInt8(ascii: "#") { stop += 1 }
+            self.end = stop
+            self.path = path
+            self.line = line
+        }
+
+        func fail(_ reason: String) -> DataError { .malformed(path: path, reason: "line \(line): \(reason)") }
+
+        private func isSpace(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+        }
+
+        /// The next whitespace-separated token's range, or nil at the end of the line.
+        private mutating func token() -> Range<Int>? {
+            while position < end, isSpace(text[position]) { position += 1 }
+            guard position < end else { return nil }
+            let start = position
+            while position < end, !isSpace(text[position]) { position += 1 }
+            return start..<position
+        }
+
+        private func string(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: text[range]), as: UTF8.self)
+        }
+
+        /// A finite number filling exactly `range`.
+        private func number(_ range: Range<Int>, _ what: String) throws -> Double {
+            var stop: UnsafeMutablePointer<CChar>?
+            let first = UnsafeMutableRawPointer(mutating: text.baseAddress! + range.lowerBound)
+                .assumingMemoryBound(to: CChar.self)
+            let value = strtod(first, &stop)
+            guard let stop, stop == first + range.count, !range.isEmpty, value.isFinite,
+                  !isSpace(text[range.lowerBound]) else {
+                throw fail("\(what) '\(string(range))' is not a finite number")
+            }
+            return value
+        }
+
+        /// The row's label, or nil for a blank or comment-only line.
+        mutating func label() throws -> Float? {
+            guard let range = token() else { return nil }
+            if text[range].contains(UInt8(ascii: ":")) { throw fail("the line starts with '\(string(range))', not a label") }
+            if text[range].contains(UInt8(ascii: ",")) {
+                throw fail("multi-label rows ('\(string(range))') are not supported: one label per row")
+            }
+            let label = Float(try number(range, "the label"))
+            guard label.isFinite else {
+                throw fail("the label '\(string(range))' does not fit a 32-bit float")
+            }
+            return label
+        }
+
+        /// Each `index:value` pair in order (a leading `qid:n` is skipped), indices as written.
+        mutating func features(_ body: (Int, Float) -> Void) throws {
+            var previous = -1
+            var first = true
+            while let range = token() {
+                guard let colon = text[range].firstIndex(of: UInt8(ascii: ":")) else {
+                    throw fail("'\(string(range))' is not index:value")
+                }
+                let key = range.lowerBound..<colon
+                if first, string(key) == "qid" {
+                    first = false
+                    guard (colon + 1..<range.upperBound).allSatisfy({ (48...57).contains(text[$0]) }), colon + 1 < range.upperBound else {
+                        throw fail("bad query id '\(string(range))'")
+                    }
+                    continue
+                }
+                first = false
+                guard !key.isEmpty, key.count <= 10, key.allSatisfy({ (48...57).contains(text[$0]) }),
+                      let index = Int(string(key)), index <= Int(Int32.max) else {
+                    throw fail("bad feature index '\(string(key))' in '\(string(range))' (a whole number ≥ 0)")
+                }
+                guard index > previous else {
+                    throw fail(index == previous ? "feature index \(index) appears twice"
+                               : "feature indices are not sorted (\(previous) before \(index))")
+                }
+                previous = index
+                let value = try number(colon + 1..<range.upperBound, "the value of feature \(index)")
+                let single = Float(value)
+                guard single.isFinite else { throw fail("the value of feature \(index) does not fit a 32-bit float") }
+                body(index, single)
+            }
+        }
+    }
+}
