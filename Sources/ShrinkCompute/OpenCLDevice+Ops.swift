@@ -70,6 +70,7 @@ extension OpenCLDevice {
         try launch("norm_segments", global: [segmentCount * tuning.normLocal], local: [tuning.normLocal], [
             .floats(x, 0, x.count), .int(x.count), .ints(segments, 0, 3 * segmentCount), .floats(scales, 0, segmentCount),
             .int(code), .float(threshold), .floats(result, 0, result.count), .int(result.count), .int(base), .bool(accumulate),
+            .failureRecord,
         ])
     }
 
@@ -99,7 +100,7 @@ extension OpenCLDevice {
                            into destination: Buffer) throws {
         try launch1D("gather_rows", count: rows * cols, [
             .floats(source, 0, source.count), .int(source.count / max(cols, 1)), .ints(indices, indexOffset, rows),
-            .int(indexOffset), .int(rows), .int(cols), .floats(destination, 0, rows * cols),
+            .int(indexOffset), .int(rows), .int(cols), .floats(destination, 0, rows * cols), .failureRecord,
         ])
     }
 
@@ -146,7 +147,7 @@ extension OpenCLDevice {
     public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
                              rows: Int, cols: Int, classes: Int, gradient: Buffer, rowLoss: Buffer,
                              rowCorrect: Buffer) throws {
-        let code = switch loss { case .mse: 0; case .bce: 1; case .ce: 2 }
+        let code = loss.kernelCode
         let blocks = try lossBlocks(loss, cols: cols, classes: classes)
         try launch1D("loss_gradient", count: rows, [
             .int(code), .floats(logits, 0, rows * cols), .floats(targets, targetOffset, rows), .int(targetOffset),
