@@ -115,11 +115,7 @@ public enum KernelReference {
 
     public static func column_sums_finish(_ partials: UnsafePointer<Float>, _ cols: Int, _ slices: Int,
                                           _ dst: UnsafeMutablePointer<Float>, _ off: Int) {
-        for c in 0..<cols {
-            var sum: Float = 0
-            for s in 0..<slices { sum += partials[s * cols + c] }
-            dst[off + c] = sum
-        }
+        column_sums(partials, slices, cols, dst, off)  // the slices are rows of partials
     }
 
     // MARK: matmul.cl
@@ -144,40 +140,18 @@ public enum KernelReference {
         }
     }
 
-    public static func matmul_general(_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
-                                      _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
-                                      _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
-                                      _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
-        matmul(M, N, K, alpha, A, a_off, lda, trans_a, B, b_off, ldb, trans_b, beta, C, c_off, ldc)
-    }
+    /// The signature every matmul kernel shares.
+    public typealias MatmulKernel = @Sendable (_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
+                                               _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
+                                               _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
+                                               _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int,
+                                               _ ldc: Int) -> Void
 
-    public static func matmul_tiled(_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
-                                    _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
-                                    _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
-                                    _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
-        matmul(M, N, K, alpha, A, a_off, lda, trans_a, B, b_off, ldb, trans_b, beta, C, c_off, ldc)
-    }
-
-    public static func matmul_nn16(_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
-                                   _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
-                                   _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
-                                   _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
-        matmul(M, N, K, alpha, A, a_off, lda, trans_a, B, b_off, ldb, trans_b, beta, C, c_off, ldc)
-    }
-
-    public static func matmul_nt(_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
-                                 _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
-                                 _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
-                                 _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
-        matmul(M, N, K, alpha, A, a_off, lda, trans_a, B, b_off, ldb, trans_b, beta, C, c_off, ldc)
-    }
-
-    public static func matmul_splitk(_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
-                                     _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
-                                     _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
-                                     _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
-        matmul(M, N, K, alpha, A, a_off, lda, trans_a, B, b_off, ldb, trans_b, beta, C, c_off, ldc)
-    }
+    public static let matmul_general: MatmulKernel = matmul
+    public static let matmul_tiled: MatmulKernel = matmul
+    public static let matmul_nn16: MatmulKernel = matmul
+    public static let matmul_nt: MatmulKernel = matmul
+    public static let matmul_splitk: MatmulKernel = matmul
 
     // MARK: norm.cl (kind: 0 sum, 1 L1, 2 L2, 3 squared L2; NormKind.kernelCode)
 

@@ -195,11 +195,8 @@ final class ReferenceTwinTests: XCTestCase {
 
     // MARK: matmul.cl
 
-    typealias MatmulKernel = (Int, Int, Int, Float, UnsafePointer<Float>, Int, Int, Bool, UnsafePointer<Float>, Int, Int,
-                              Bool, Float, UnsafeMutablePointer<Float>, Int, Int) -> Void
-
     /// The reference of the kernel a variant names.
-    static func referenceKernel(_ variant: MatmulVariant) -> MatmulKernel {
+    static func referenceKernel(_ variant: MatmulVariant) -> KernelReference.MatmulKernel {
         switch variant {
         case .general: KernelReference.matmul_general
         case .tiled: KernelReference.matmul_tiled
