@@ -140,7 +140,11 @@ final class ReferenceTwinTests: XCTestCase {
 
     func testAddBias() throws {
         let (rows, cols) = (5, 19)
-        let x = Self.edgy(rows * cols, seed: 3), bias = Self.edgy(cols + 3, seed: 4, edges: [.nan, -0.0, .infinity])
+        var x = Self.edgy(rows * cols, seed: 3), bias = Self.edgy(cols + 3, seed: 4, edges: [.nan, -0.0, .infinity])
+        for c in [4, cols - 1] {  // −0 + −0 = −0: ReLU must give +0
+            x[2 * cols + c] = -0.0
+            bias[3 + c] = -0.0
+        }
         for relu in [false, true] {
             let want = Host(x)
             KernelReference.add_bias(want.p, Host(bias).p, 3, rows, cols, relu)
