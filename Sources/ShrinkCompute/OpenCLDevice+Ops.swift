@@ -1,5 +1,6 @@
 // The Device operations of OpenCLDevice: argument checks, then one enqueue per kernel
-// (two for a norm). Kernel semantics are documented in each Kernels/*.cl header.
+// (two for a norm). Kernel semantics are documented in each Kernels/*.cl header; each kernel's
+// scalar twin, with the same name and argument order, is in KernelReference.swift.
 
 extension OpenCLDevice {
     public func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
@@ -64,6 +65,10 @@ extension OpenCLDevice {
         ])
     }
 
+    /// The table stays on the device: a segment outside x, or a destination outside result, is
+    /// NaN / skipped by norm_segments and recorded in the failure record, so the next `read` or
+    /// `synchronize` throws `DeviceError.outOfBounds` ("norms segment i" / "norms result
+    /// (segment i)"), as the CPU device does at the call.
     public func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
                       into result: Buffer, at base: Int, accumulate: Bool) throws {
         let (code, threshold) = kind.kernelCode
@@ -96,6 +101,10 @@ extension OpenCLDevice {
         ])
     }
 
+    /// The indices stay on the device: an index outside the source's rows gives a NaN row (never a
+    /// read outside the source) and is recorded in the failure record, so the next `read` or
+    /// `synchronize` throws `DeviceError.outOfBounds` ("gatherRows row index (row r)"), as the
+    /// CPU device does at the call.
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
         try launch1D("gather_rows", count: rows * cols, [
