@@ -4,6 +4,7 @@
 //   fill_float    x[off+i] = value                                      (count items)
 //   gather_rows   dst[r, :] = src[idx[idx_off + r], :]                   (rows·cols items)
 //                 an index outside 0..<src_rows gives a row of NaN (never a read outside src)
+//                 and is recorded in `failure` (below)
 //   add_bias      x[r, c] += bias[b_off + c]; then max(x, 0) if relu    (rows·cols items)
 //   apply_mask    x[i] = 0 where mask[i] <= 0: ReLU backward through its   (count items)
 //                 output, or a 0/1 mask of parameters held fixed
@@ -14,6 +15,10 @@
 //   column_sums_finish   stage 2: dst[off + c] = Σ_s partials[s·cols + c], s in order (cols items).
 //                 A fixed number of slices per shape: the same sum every run, no atomics.
 // NaN propagates through add_bias' ReLU and apply_mask, as in PyTorch.
+//
+// failure: a __global int[5], zero when clear (OpenCLDevice reads and clears it when the host
+// next waits, and throws). The first failing work-item since then stores
+// (code, item, offset, count, bound) = (1, r, idx[idx_off + r], 1, src_rows); later ones leave it.
 
 // a·b + c stays two roundings unless written fma(): the CPU reference and PyTorch do not contract.
 #pragma OPENCL FP_CONTRACT OFF
@@ -24,12 +29,16 @@ __kernel void fill_float(__global float *x, const int off, const int count, cons
 }
 
 __kernel void gather_rows(__global const float *src, const int src_rows, __global const int *idx, const int idx_off,
-                          const int rows, const int cols, __global float *dst) {
+                          const int rows, const int cols, __global float *dst, __global int *failure) {
     const int t = get_global_id(0);
     if (t >= rows * cols) return;
     const int r = t / cols, c = t - r * cols;
     const int s = idx[idx_off + r];
-    dst[t] = (s >= 0 && s < src_rows) ? src[s * cols + c] : NAN;
+    const int valid = s >= 0 && s < src_rows;
+    dst[t] = valid ? src[s * cols + c] : NAN;
+    if (!valid && c == 0 && atomic_cmpxchg(failure, 0, 1) == 0) {
+        failure[1] = r; failure[2] = s; failure[3] = 1; failure[4] = src_rows;
+    }
 }
 
 __kernel void add_bias(__global float *x, __global const float *bias, const int b_off,

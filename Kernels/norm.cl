@@ -14,7 +14,12 @@
 //   norm_segments  many norm_small reductions in one launch, one work-group per segment: segment
 //                  g is the int triple segments[3g..3g+2] = (offset, count, destination) and writes
 //                  result[base + destination] (+)= scales[g]·norm; a segment outside x gives NaN, a
-//                  destination outside result is skipped (K stacked models' losses and penalties).
+//                  destination outside result is skipped (K stacked models' losses and penalties),
+//                  and either is recorded in `failure`: a __global int[5], zero when clear
+//                  (OpenCLDevice reads and clears it when the host next waits, and throws). The
+//                  first failing group since then stores (code, g, offset, count, bound):
+//                  (2, g, off, count, x_count) for a segment, (3, g, base + destination, 1,
+//                  result_count) for a destination; later ones leave it.
 // kind: 0 sum, 1 L1 (Σ|x|), 2 L2 (√Σx²), 3 squared L2. NaN in x gives NaN. (`threshold` is
 // unused by these kinds.)
 // Precision: compensated float.
@@ -104,7 +109,8 @@ __kernel void norm_small(__global const float *x, const int off, const int count
 
 __kernel void norm_segments(__global const float *x, const int x_count, __global const int *segments,
                             __global const float *scales, const int kind, const float threshold,
-                            __global float *result, const int result_count, const int base, const int accumulate) {
+                            __global float *result, const int result_count, const int base, const int accumulate,
+                            __global int *failure) {
     __local float slices[NORM_LOCAL];
     const int g = get_group_id(0), t = get_local_id(0);
     const int off = segments[3 * g], count = segments[3 * g + 1], index = base + segments[3 * g + 2];
@@ -114,5 +120,12 @@ __kernel void norm_segments(__global const float *x, const int x_count, __global
     const int begin = min(t * chunk, n);
     slices[t] = valid ? norm_chunk(x, off, begin, min(begin + chunk, n), kind, threshold) : NAN;
     barrier(CLK_LOCAL_MEM_FENCE);
-    if (t == 0 && index >= 0 && index < result_count) norm_store(slices, kind, result, index, scales[g], accumulate);
+    if (t != 0) return;
+    if (!valid && atomic_cmpxchg(failure, 0, 2) == 0) {
+        failure[1] = g; failure[2] = off; failure[3] = count; failure[4] = x_count;
+    }
+    if (index >= 0 && index < result_count) norm_store(slices, kind, result, index, scales[g], accumulate);
+    else if (atomic_cmpxchg(failure, 0, 3) == 0) {
+        failure[1] = g; failure[2] = index; failure[3] = 1; failure[4] = result_count;
+    }
 }

@@ -10,8 +10,10 @@ final class HostStorage {
     func floats(_ count: Int) -> UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
 }
 
-/// The reference device: OpenBLAS `cblas_sgemm` for products, plain loops for the rest.
-/// Every operation runs synchronously on the calling thread (OpenBLAS uses its own threads).
+/// The host device: OpenBLAS `cblas_sgemm` for products, Double-accumulated reductions, and
+/// for the rest the scalar kernel twins of `KernelReference` (each formula written once), with
+/// SIMD bodies where they pay (penalties, masks). Every operation runs synchronously on the
+/// calling thread or in chunks over the cores (OpenBLAS uses its own threads).
 public final class CPUDevice: Device {
     public let name: String
     public var kind: DeviceKind { .cpu }
@@ -69,8 +71,7 @@ public final class CPUDevice: Device {
 
     public func fill(_ buffer: Buffer, at offset: Int, count: Int, with value: Float) throws {
         counterBox.launch()
-        let x = try floats(buffer, offset, count, "fill")
-        for i in 0..<count { x[i] = value }
+        KernelReference.fill_float(try floats(buffer, offset, count, "fill"), 0, count, value)
     }
 
     public func synchronize() throws {}
@@ -105,6 +106,9 @@ public final class CPUDevice: Device {
         out[0] = Float((accumulate ? Double(out[0]) : 0) + Double(scale) * value)
     }
 
+    /// A segment outside x or a destination outside result throws `DeviceError.outOfBounds`
+    /// ("norms segment i" / "norms result (segment i)", as OpenCL's failure record), before
+    /// that segment is written; the segments before it are written.
     public func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
                       into result: Buffer, at base: Int, accumulate: Bool) throws {
         counterBox.launch()
@@ -112,12 +116,17 @@ public final class CPUDevice: Device {
         try segments.checkRange(0, 3 * segmentCount, "norms segments")
         let table = try host(segments, "norms segments").assumingMemoryBound(to: Int32.self)
         let scale = try floats(scales, 0, segmentCount, "norms scales")
+        let px = try floats(x, 0, x.count, "norms x"), out = try floats(result, 0, result.count, "norms result")
         for i in 0..<segmentCount {
-            let (offset, count, destination) = (Int(table[3 * i]), Int(table[3 * i + 1]), Int(table[3 * i + 2]))
-            let values = try floats(x, offset, count, "norms segment \(i)")
-            let out = try floats(result, base + destination, 1, "norms result")
-            let value = HostReduction.reduce(kind, UnsafeBufferPointer(start: values, count: count))
-            out[0] = Float((accumulate ? Double(out[0]) : 0) + Double(scale[i]) * value)
+            let (offset, count, index) = (Int(table[3 * i]), Int(table[3 * i + 1]), base + Int(table[3 * i + 2]))
+            guard KernelReference.segment_valid(offset, count, x.count) else {
+                throw KernelFailure.error(.normsSegment, item: i, offset: offset, count: count, bound: x.count)
+            }
+            guard index >= 0, index < result.count else {
+                throw KernelFailure.error(.normsResult, item: i, offset: index, count: 1, bound: result.count)
+            }
+            let value = HostReduction.reduce(kind, UnsafeBufferPointer(start: px + offset, count: count))
+            out[index] = Float((accumulate ? Double(out[index]) : 0) + Double(scale[i]) * value)
         }
     }
 
@@ -128,11 +137,8 @@ public final class CPUDevice: Device {
         counterBox.launch()
         let w = try floats(weights, offset, count, "penaltyGradient weights")
         let g = try floats(gradient, offset, count, "penaltyGradient gradient")
-        var normScale: Float = 0
-        if penalty.l2Norm != 0 {
-            let n = try floats(norms, normIndex, 1, "penaltyGradient norms")[0]
-            normScale = n > 0 || n.isNaN ? penalty.l2Norm / n : 0
-        }
+        let n = penalty.l2Norm != 0 ? UnsafePointer(try floats(norms, normIndex, 1, "penaltyGradient norms")) : nil
+        let normScale = n.map { KernelReference.penalty_norm_scale(penalty.l2Norm, $0[0]) } ?? 0
         let twoL2 = 2 * penalty.l2
         let l1 = penalty.l1
         parallelFor(count, grain: 65_536) { range in
@@ -152,13 +158,8 @@ public final class CPUDevice: Device {
                 target.storeBytes(of: target.loadUnaligned(as: SIMD8<Float>.self) + d, as: SIMD8<Float>.self)
                 i += 8
             }
-            for j in i..<range.upperBound {
-                var d: Float = 0
-                if l1 != 0 { d += l1 * signum(w[j]) }
-                if twoL2 != 0 { d += twoL2 * w[j] }
-                if normScale != 0 { d += normScale * w[j] }
-                g[j] += d
-            }
+            KernelReference.penalty_gradient(w, g, 0, count, l1, penalty.l2, penalty.l2Norm, n, 0,
+                                             items: i..<range.upperBound)
         }
     }
 
@@ -181,41 +182,31 @@ public final class CPUDevice: Device {
                 target.storeBytes(of: target.loadUnaligned(as: SIMD8<Float>.self) + d, as: SIMD8<Float>.self)
                 i += 8
             }
-            for j in i..<range.upperBound {
-                var d: Float = 0
-                if a[j] != 0 { d += a[j] * signum(w[j]) }
-                if b[j] != 0 { d += 2 * b[j] * w[j] }
-                g[j] += d
-            }
+            KernelReference.penalty_vector(w, g, a, b, count, items: i..<range.upperBound)
         }
     }
 
     public func proximalL1(_ weights: Buffer, at offset: Int, count: Int, threshold: Float) throws {
         counterBox.launch()
         let w = try floats(weights, offset, count, "proximalL1")
-        for i in 0..<count {
-            w[i] = signum(w[i]) * max(abs(w[i]) - threshold, 0)
-        }
+        parallelFor(count, grain: 65_536) { range in KernelReference.proximal_l1(w, 0, count, threshold, items: range) }
     }
 
     // MARK: Layers
 
+    /// An index outside the source's rows throws `DeviceError.outOfBounds` ("gatherRows row
+    /// index (row r)", as OpenCL's failure record) after the gather, whose row r is then NaN.
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
         counterBox.launch()
         try indices.checkType(.int32, "gatherRows indices")
         try indices.checkRange(indexOffset, rows, "gatherRows indices")
-        let index = try host(indices, "gatherRows").assumingMemoryBound(to: Int32.self) + indexOffset
+        let index = try host(indices, "gatherRows").assumingMemoryBound(to: Int32.self)
         let src = try floats(source, 0, source.count, "gatherRows source")
         let dst = try floats(destination, 0, rows * cols, "gatherRows destination")
-        let sourceRows = source.count / max(cols, 1)
-        for r in 0..<rows {
-            let s = Int(index[r])
-            guard s >= 0, s < sourceRows else {
-                throw DeviceError.outOfBounds(what: "gatherRows row index", offset: s, count: 1, bufferCount: sourceRows)
-            }
-            (dst + r * cols).update(from: src + s * cols, count: cols)
-        }
+        var failure = [Int32](repeating: 0, count: KernelFailure.length)
+        KernelReference.gather_rows(src, source.count / max(cols, 1), index, indexOffset, rows, cols, dst, &failure)
+        if let error = KernelFailure.error(failure) { throw error }
     }
 
     public func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws {
@@ -226,9 +217,9 @@ public final class CPUDevice: Device {
             for r in range {
                 let row = px + r * cols
                 if relu {
-                    for c in 0..<cols { row[c] = max(row[c] + pb[c], 0) }  // max keeps NaN, as torch.relu
+                    for c in 0..<cols { row[c] = KernelReference.add_bias_element(row[c], pb[c], true) }
                 } else {
-                    for c in 0..<cols { row[c] += pb[c] }
+                    for c in 0..<cols { row[c] = KernelReference.add_bias_element(row[c], pb[c], false) }
                 }
             }
         }
@@ -249,7 +240,7 @@ public final class CPUDevice: Device {
                               as: SIMD8<Float>.self)
                 i += 8
             }
-            for j in i..<range.upperBound where a[j] <= 0 { g[j] = 0 }
+            KernelReference.apply_mask(g, a, count, items: i..<range.upperBound)
         }
     }
 
@@ -283,16 +274,7 @@ public final class CPUDevice: Device {
         guard rows > 0 else { return }
         let invRows = 1 / Float(rows)
         parallelFor(rows, grain: max(64, 8_192 / max(cols, 1))) { range in
-            for r in range {
-                for b in 0..<blocks {
-                    let first = r * cols + b * classes
-                    let row = HostLoss.row(loss, logits: UnsafeBufferPointer(start: z + first, count: classes), target: y[r],
-                                           gradient: UnsafeMutableBufferPointer(start: g + first, count: classes),
-                                           scale: invRows)
-                    l[b * rows + r] = row.loss
-                    ok[b * rows + r] = row.correct ? 1 : 0
-                }
-            }
+            KernelReference.loss_gradient(loss.kernelCode, z, y, 0, rows, cols, classes, invRows, g, l, ok, items: range)
         }
     }
 
@@ -304,18 +286,10 @@ public final class CPUDevice: Device {
         let w = try floats(weights, offset, count, "sgdStep weights")
         let g = try floats(gradient, offset, count, "sgdStep gradient")
         let b = hyper.momentum != 0 ? try floats(momentum, offset, count, "sgdStep momentum") : nil
+        let h = hyper
         parallelFor(count, grain: 65_536) { range in
-            if let b {
-                for i in range {
-                    w[i] = HostOptimizer.sgd(hyper, weight: w[i], gradient: g[i], momentum: b + i, isFirstStep: isFirstStep)
-                }
-            } else if hyper.weightDecay != 0 {  // the same formula as HostOptimizer.sgd, in a loop that vectorizes
-                let (lr, decay) = (hyper.learningRate, hyper.weightDecay)
-                for i in range { w[i] = w[i] - lr * (g[i] + decay * w[i]) }
-            } else {
-                let lr = hyper.learningRate
-                for i in range { w[i] = w[i] - lr * g[i] }
-            }
+            KernelReference.sgd_step(w, g, b, 0, count, h.learningRate, h.momentum, h.dampening, h.weightDecay,
+                                     h.nesterov, isFirstStep, items: range)
         }
     }
 
@@ -328,17 +302,8 @@ public final class CPUDevice: Device {
         let pz = try floats(z, 0, count, "fistaStep z"), g = try floats(gradient, 0, count, "fistaStep gradient")
         let px = try floats(x, 0, count, "fistaStep x")
         let t = try floats(thresholds, 0, rows, "fistaStep thresholds"), s = try floats(scales, 0, rows, "fistaStep scales")
-        let weights = rows * cols
         parallelFor(count, grain: 65_536) { range in
-            for i in range {
-                var next = -step * g[i] + pz[i]
-                if i < weights {
-                    let r = i / cols
-                    next = signum(next) * max(abs(next) - t[r], 0) * s[r]
-                }
-                pz[i] = -momentum * px[i] + (1 + momentum) * next
-                px[i] = next
-            }
+            KernelReference.fista_step(pz, g, px, count, rows, cols, step, momentum, t, s, items: range)
         }
     }
 
@@ -350,11 +315,10 @@ public final class CPUDevice: Device {
         let m = try floats(firstMoment, offset, count, "adamStep first moment")
         let v = try floats(secondMoment, offset, count, "adamStep second moment")
         let (stepSize, sqrtCorrection2) = hyper.biasCorrections(step: step)
+        let h = hyper
         parallelFor(count, grain: 65_536) { range in
-            for i in range {
-                w[i] = HostOptimizer.adam(hyper, weight: w[i], gradient: g[i], m: m + i, v: v + i,
-                                          stepSize: stepSize, sqrtCorrection2: sqrtCorrection2)
-            }
+            KernelReference.adam_step(w, g, m, v, 0, count, h.learningRate, h.beta1, h.beta2, h.epsilon, h.weightDecay,
+                                      h.decoupled, stepSize, sqrtCorrection2, items: range)
         }
     }
 
@@ -395,9 +359,4 @@ private let cores = ProcessInfo.processInfo.activeProcessorCount
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-/// sign(x) with sign(0) = 0 and sign(NaN) = NaN.
-@inline(__always) func signum(_ x: Float) -> Float {
-    x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x))
 }

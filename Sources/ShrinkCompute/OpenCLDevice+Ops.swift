@@ -1,5 +1,6 @@
 // The Device operations of OpenCLDevice: argument checks, then one enqueue per kernel
-// (two for a norm). Kernel semantics are documented in each Kernels/*.cl header.
+// (two for a norm). Kernel semantics are documented in each Kernels/*.cl header; each kernel's
+// scalar twin, with the same name and argument order, is in KernelReference.swift.
 
 extension OpenCLDevice {
     public func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
@@ -64,12 +65,17 @@ extension OpenCLDevice {
         ])
     }
 
+    /// The table stays on the device: a segment outside x, or a destination outside result, is
+    /// NaN / skipped by norm_segments and recorded in the failure record, so the next `read` or
+    /// `synchronize` throws `DeviceError.outOfBounds` ("norms segment i" / "norms result
+    /// (segment i)"), as the CPU device does at the call.
     public func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
                       into result: Buffer, at base: Int, accumulate: Bool) throws {
         let (code, threshold) = kind.kernelCode
         try launch("norm_segments", global: [segmentCount * tuning.normLocal], local: [tuning.normLocal], [
             .floats(x, 0, x.count), .int(x.count), .ints(segments, 0, 3 * segmentCount), .floats(scales, 0, segmentCount),
             .int(code), .float(threshold), .floats(result, 0, result.count), .int(result.count), .int(base), .bool(accumulate),
+            .failureRecord,
         ])
     }
 
@@ -95,11 +101,15 @@ extension OpenCLDevice {
         ])
     }
 
+    /// The indices stay on the device: an index outside the source's rows gives a NaN row (never a
+    /// read outside the source) and is recorded in the failure record, so the next `read` or
+    /// `synchronize` throws `DeviceError.outOfBounds` ("gatherRows row index (row r)"), as the
+    /// CPU device does at the call.
     public func gatherRows(_ source: Buffer, indices: Buffer, at indexOffset: Int, rows: Int, cols: Int,
                            into destination: Buffer) throws {
         try launch1D("gather_rows", count: rows * cols, [
             .floats(source, 0, source.count), .int(source.count / max(cols, 1)), .ints(indices, indexOffset, rows),
-            .int(indexOffset), .int(rows), .int(cols), .floats(destination, 0, rows * cols),
+            .int(indexOffset), .int(rows), .int(cols), .floats(destination, 0, rows * cols), .failureRecord,
         ])
     }
 
@@ -146,7 +156,7 @@ extension OpenCLDevice {
     public func lossGradient(_ loss: LossKind, logits: Buffer, targets: Buffer, at targetOffset: Int,
                              rows: Int, cols: Int, classes: Int, gradient: Buffer, rowLoss: Buffer,
                              rowCorrect: Buffer) throws {
-        let code = switch loss { case .mse: 0; case .bce: 1; case .ce: 2 }
+        let code = loss.kernelCode
         let blocks = try lossBlocks(loss, cols: cols, classes: classes)
         try launch1D("loss_gradient", count: rows, [
             .int(code), .floats(logits, 0, rows * cols), .floats(targets, targetOffset, rows), .int(targetOffset),

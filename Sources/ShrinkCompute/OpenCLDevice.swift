@@ -47,6 +47,13 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public var counters: DeviceCounters { counterBox.current }
     /// norm_partials' output, reused by every reduction (the queue is in order).
     private var partials: Buffer!
+    /// The failure record (KernelFailure) of the kernels that find a bad index or segment
+    /// (gather_rows, norm_segments): they never read outside their source, store NaN and
+    /// record the failure here; `read` and `synchronize` read and clear it and throw.
+    private var failureRecord: Buffer!
+    /// Whether a recording kernel was enqueued since the record was last read (so the record
+    /// is read only after such a kernel: one small read when the host next waits).
+    private var failurePending = false
     /// Host-side stores (fill, write, copy) always cover whole buffers. Oclgrind 21.10's
     /// uninitialized-memory check forgets a buffer's state on any host store that is not the
     /// whole buffer (`clEnqueueFillBuffer` stores 4 bytes at a time; a write or copy into
@@ -101,6 +108,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
         self.tuning = tuning
         partials = try makeBuffer(count: tuning.normItems, type: .float32)
+        failureRecord = try makeBuffer(count: KernelFailure.length, type: .int32)
     }
 
     deinit {
@@ -265,7 +273,14 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
     }
 
+    /// Waits for the queue, reads, then throws the failure a kernel recorded since the host last
+    /// waited (a bad gatherRows index or norms segment), if any, once.
     public func read(_ buffer: Buffer, at offset: Int, count: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        try read(buffer, at: offset, count: count, into: destination, checkingFailures: true)
+    }
+
+    private func read(_ buffer: Buffer, at offset: Int, count: Int, into destination: UnsafeMutableRawBufferPointer,
+                      checkingFailures: Bool) throws {
         try buffer.checkRange(offset, count, "read")
         guard destination.count >= count * buffer.type.size else {
             throw DeviceError.invalidArgument("read: destination holds \(destination.count) bytes, \(count * buffer.type.size) needed")
@@ -273,10 +288,28 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         guard count > 0, let base = destination.baseAddress else { return }
         let mem = try memory(buffer, "read")
         counterBox.transfer()
-        try withLock {
+        let failure: DeviceError? = try withLock {
             try check(clEnqueueReadBuffer(queue, mem, cl_bool(CL_TRUE), offset * buffer.type.size,
                                           count * buffer.type.size, base, 0, nil, nil), "clEnqueueReadBuffer")
+            return checkingFailures ? try takeFailureLocked() : nil
         }
+        if let failure { throw failure }
+    }
+
+    /// The recorded failure, cleared (nil without one, and without a read when no recording
+    /// kernel was enqueued since the last look). Call with the lock held, after the queue drained.
+    /// The record's read is not counted as a transfer: it rides on a wait the host already made.
+    private func takeFailureLocked() throws -> DeviceError? {
+        guard failurePending else { return nil }
+        failurePending = false
+        let mem = try memory(failureRecord, "failure record")
+        let bytes = KernelFailure.length * 4
+        var record = [Int32](repeating: 0, count: KernelFailure.length)
+        try check(clEnqueueReadBuffer(queue, mem, cl_bool(CL_TRUE), 0, bytes, &record, 0, nil, nil), "clEnqueueReadBuffer")
+        guard record[0] != 0 else { return nil }
+        var zero = [Int32](repeating: 0, count: KernelFailure.length)
+        try check(clEnqueueWriteBuffer(queue, mem, cl_bool(CL_TRUE), 0, bytes, &zero, 0, nil, nil), "clEnqueueWriteBuffer")
+        return KernelFailure.error(record)
     }
 
     public func copy(_ source: Buffer, at sourceOffset: Int, to destination: Buffer, at destinationOffset: Int, count: Int) throws {
@@ -286,7 +319,9 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         guard count > 0 else { return }
         if wholeBufferHostStores {
             var staged = [UInt8](repeating: 0, count: count * source.type.size)
-            try staged.withUnsafeMutableBytes { try read(source, at: sourceOffset, count: count, into: $0) }
+            try staged.withUnsafeMutableBytes {
+                try read(source, at: sourceOffset, count: count, into: $0, checkingFailures: false)
+            }
             return try staged.withUnsafeBytes { try write($0, to: destination, at: destinationOffset) }
         }
         let (src, dst) = (try memory(source, "copy"), try memory(destination, "copy"))
@@ -300,7 +335,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     /// A write into part of `buffer` as one whole-buffer store: read it all, patch, write it all.
     private func writeWhole(_ values: UnsafeRawBufferPointer, to buffer: Buffer, at offset: Int) throws {
         var whole = [UInt8](repeating: 0, count: buffer.byteCount)
-        try whole.withUnsafeMutableBytes { try read(buffer, at: 0, count: buffer.count, into: $0) }
+        try whole.withUnsafeMutableBytes { try read(buffer, at: 0, count: buffer.count, into: $0, checkingFailures: false) }
         whole.replaceSubrange(offset * buffer.type.size ..< offset * buffer.type.size + values.count, with: values)
         try whole.withUnsafeBytes { try write($0, to: buffer, at: 0) }
     }
@@ -309,16 +344,23 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         try launch1D("fill_float", count: count, [.floats(buffer, offset, count), .int(offset), .int(count), .float(value)])
     }
 
+    /// Waits for the queue, then throws a recorded failure as `read` does.
     public func synchronize() throws {
-        try withLock { try check(clFinish(queue), "clFinish") }
+        let failure: DeviceError? = try withLock {
+            try check(clFinish(queue), "clFinish")
+            return try takeFailureLocked()
+        }
+        if let failure { throw failure }
     }
 
     // MARK: Launching
 
-    /// A kernel argument. `floats`/`ints` also carry the range the kernel touches, checked first.
+    /// A kernel argument. `floats`/`ints` also carry the range the kernel touches, checked first;
+    /// `failureRecord` is the device's failure record (KernelFailure), looked at when the host next waits.
     enum Argument {
         case floats(Buffer, Int, Int)
         case ints(Buffer, Int, Int)
+        case failureRecord
         case int(Int)
         case float(Float)
         case bool(Bool)
@@ -342,8 +384,10 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
                 return .int32(v)
             case let .float(value): return .float(value)
             case let .bool(value): return .int32(value ? 1 : 0)
+            case .failureRecord: return .mem(try memory(failureRecord, name))
             }
         }
+        let records = arguments.contains { if case .failureRecord = $0 { true } else { false } }
         if global.contains(0) { return }
         let padded = zip(global, local).map { g, l in (g + l - 1) / l * l }
         counterBox.launch()
@@ -360,6 +404,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
             }
             try check(clEnqueueNDRangeKernel(queue, kernel, cl_uint(padded.count), nil, padded, local, 0, nil, nil),
                       "clEnqueueNDRangeKernel(\(name))")
+            if records { failurePending = true }
         }
     }
 

@@ -161,7 +161,7 @@ final class NormTests: XCTestCase {
 
     /// Many segments in one launch: each (offset, count, destination) reduced as `norm` would,
     /// scaled by its own factor, written or accumulated at base + destination, others untouched;
-    /// a segment outside x is an error on the CPU and NaN on OpenCL.
+    /// a segment outside x or a destination outside result is the same error on every device.
     func testSegmentsInOneLaunch() throws {
         let x = Self.data(5000, offset: 0, seed: 21)
         let table: [(Int, Int, Int)] = [(0, 7, 3), (7, 1000, 0), (1007, 0, 5), (1500, 3493, 1), (2, 1, 6)]
@@ -184,16 +184,21 @@ final class NormTests: XCTestCase {
                     assertClose(out, expected, tolerance: 1e-5, relative: 1e-6, "\(label(device)) \(kind) accumulate \(accumulate)")
                 }
             }
-            let bad = try device.makeBuffer(count: 3, type: .int32)
-            try device.write([Int32(4990), 20, 0], to: bad)  // past the end of x
+            // A segment outside x, or a destination outside result: the same error on every device
+            // (at the op on the CPU, at the next read on OpenCL), once.
             let result = try device.makeBuffer([Float](repeating: 0, count: 1))
-            if device.kind == .cpu {
-                XCTAssertThrowsError(try device.norms(.sum, of: buffer, segments: bad, scales: factors, segmentCount: 1,
-                                                      into: result, at: 0, accumulate: false))
-            } else {
-                try device.norms(.sum, of: buffer, segments: bad, scales: factors, segmentCount: 1, into: result, at: 0,
-                                 accumulate: false)
-                XCTAssertTrue(try device.read(result)[0].isNaN, "\(label(device)): a segment outside x gives NaN")
+            let cases: [([Int32], DeviceError)] = [
+                ([4990, 20, 0], .outOfBounds(what: "norms segment 1", offset: 4990, count: 20, bufferCount: x.count)),
+                ([0, 3, 1], .outOfBounds(what: "norms result (segment 1)", offset: 1, count: 1, bufferCount: 1)),
+            ]
+            for (triple, expected) in cases {
+                let bad = try device.makeBuffer([0, 5, 0] + triple)
+                assertDeviceError("\(label(device)) segment \(triple)", {
+                    try device.norms(.sum, of: buffer, segments: bad, scales: factors, segmentCount: 2, into: result, at: 0,
+                                     accumulate: false)
+                    _ = try device.read(result)
+                }, matches: { $0 == expected })
+                XCTAssertNoThrow(try device.read(result), "\(label(device)): reported once")
             }
         }
     }

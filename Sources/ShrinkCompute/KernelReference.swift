@@ -1,0 +1,471 @@
+import Foundation
+
+// KernelReference — the plain scalar twin of every OpenCL kernel in Kernels/*.cl.
+//
+// One static function per `__kernel`, named as the kernel and taking the kernel's arguments in
+// the kernel's order (`__global` pointers become Unsafe(Mutable)Pointers, `int` flags Int or
+// Bool), run as plain loops over the work-items in the kernel's Float arithmetic order: this is
+// the exactness reference the tests hold the CPU fast paths and every OpenCL variant to
+// (Tests/ShrinkComputeTests/ReferenceTwinTests.swift). Where a kernel's result depends on a
+// build-time constant (-D NORM_ITEMS, NORM_LOCAL) or on its NDRange (norm_segments' group count),
+// that value is an extra argument after the kernel's own. Elementwise kernels take an optional
+// `items` range: the work-items to run (all by default), so the CPU device runs the reference
+// on its own chunks and SIMD tails.
+//
+// Layout (in file order):
+//   common.cl       sign_nan, soft_threshold (+ fmax, OpenCL's fmax: a NaN operand loses)
+//   elementwise.cl  fill_float, gather_rows, add_bias (+ add_bias_element), apply_mask,
+//                   column_sums, column_sums_partial, column_sums_finish
+//   matmul.cl       matmul_general, matmul_tiled, matmul_nn16, matmul_nt, matmul_splitk: all
+//                   compute C = alpha·op(A)·op(B) + beta·C and delegate to one loop, `matmul`
+//                   (fma over p in order, then store_c). matmul_general, matmul_tiled and
+//                   matmul_nn16 accumulate in that order too (bitwise equal); matmul_nt and
+//                   matmul_splitk sum in another order (equal within rounding).
+//   norm.cl         norm_term, kahan_add, norm_chunk, norm_store and the four kernels, stage by
+//                   stage, bitwise (the CPU device's `norm` is a Double fast path: within rounding)
+//   penalty.cl      elastic_net_gradient, penalty_norm_scale, penalty_gradient, penalty_vector
+//   proximal.cl     proximal_l1, fista_element, fista_step
+//   loss.cl         loss_row (one model's row, calling LossFormula), loss_gradient
+//   optimizer.cl    sgd_update, sgd_step, adam_update, adam_step
+// plus the failure record gather_rows and norm_segments write (KernelFailure).
+//
+// Each formula is written here once in Swift (and once in OpenCL C); CPUDevice calls these for
+// its scalar ops and SIMD tails and keeps only its vector bodies and OpenBLAS as fast paths.
+public enum KernelReference {
+    // MARK: common.cl
+
+    /// sign with sign(0) = 0 (keeping the zero's sign) and sign(NaN) = NaN: x·0 for both.
+    @inline(__always) public static func sign_nan(_ x: Float) -> Float {
+        x > 0 ? 1 : (x < 0 ? -1 : x * 0)
+    }
+
+    /// OpenCL's fmax: the larger operand, and the other one when one is NaN.
+    @inline(__always) public static func fmax(_ a: Float, _ b: Float) -> Float {
+        Float.maximum(a, b)
+    }
+
+    /// sign(v)·max(|v| − t, 0): the L1 proximal map, with exact zeros.
+    @inline(__always) public static func soft_threshold(_ v: Float, _ t: Float) -> Float {
+        sign_nan(v) * fmax(abs(v) - t, 0)
+    }
+
+    // MARK: elementwise.cl
+
+    public static func fill_float(_ x: UnsafeMutablePointer<Float>, _ off: Int, _ count: Int, _ value: Float,
+                                  items: Range<Int>? = nil) {
+        for i in items ?? 0..<count { x[off + i] = value }
+    }
+
+    /// dst[r, :] = src[idx[idx_off + r], :]; an index outside 0..<src_rows gives a row of NaN
+    /// (never a read outside src) and is recorded in `failure` (KernelFailure).
+    public static func gather_rows(_ src: UnsafePointer<Float>, _ src_rows: Int, _ idx: UnsafePointer<Int32>,
+                                   _ idx_off: Int, _ rows: Int, _ cols: Int, _ dst: UnsafeMutablePointer<Float>,
+                                   _ failure: UnsafeMutablePointer<Int32>) {
+        for r in 0..<rows {
+            let s = Int(idx[idx_off + r])
+            if s >= 0 && s < src_rows {
+                (dst + r * cols).update(from: src + s * cols, count: cols)
+            } else {
+                (dst + r * cols).update(repeating: .nan, count: cols)
+                KernelFailure.record(failure, .gatherRowIndex, item: r, offset: s, count: 1, bound: src_rows)
+            }
+        }
+    }
+
+    /// One element of add_bias: v + bias, then 0 where relu and v + bias ≤ 0 (NaN stays).
+    @inline(__always) public static func add_bias_element(_ x: Float, _ bias: Float, _ relu: Bool) -> Float {
+        let v = x + bias
+        return relu && v <= 0 ? 0 : v
+    }
+
+    public static func add_bias(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ b_off: Int,
+                                _ rows: Int, _ cols: Int, _ relu: Bool) {
+        for r in 0..<rows {
+            for c in 0..<cols { x[r * cols + c] = add_bias_element(x[r * cols + c], bias[b_off + c], relu) }
+        }
+    }
+
+    /// x[i] = 0 where mask[i] ≤ 0 (a NaN mask keeps the value).
+    @inline(__always) public static func apply_mask(_ x: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>,
+                                                    _ count: Int, items: Range<Int>? = nil) {
+        for i in items ?? 0..<count where mask[i] <= 0 { x[i] = 0 }
+    }
+
+    public static func column_sums(_ x: UnsafePointer<Float>, _ rows: Int, _ cols: Int,
+                                   _ dst: UnsafeMutablePointer<Float>, _ off: Int) {
+        for c in 0..<cols {
+            var s: Float = 0
+            for r in 0..<rows { s += x[r * cols + c] }
+            dst[off + c] = s
+        }
+    }
+
+    public static func column_sums_partial(_ x: UnsafePointer<Float>, _ rows: Int, _ cols: Int, _ slices: Int,
+                                           _ partials: UnsafeMutablePointer<Float>) {
+        let chunk = (rows + slices - 1) / slices
+        for s in 0..<slices {
+            for c in 0..<cols {
+                var sum: Float = 0
+                var r = s * chunk
+                while r < min((s + 1) * chunk, rows) { sum += x[r * cols + c]; r += 1 }
+                partials[s * cols + c] = sum
+            }
+        }
+    }
+
+    public static func column_sums_finish(_ partials: UnsafePointer<Float>, _ cols: Int, _ slices: Int,
+                                          _ dst: UnsafeMutablePointer<Float>, _ off: Int) {
+        column_sums(partials, slices, cols, dst, off)  // the slices are rows of partials
+    }
+
+    // MARK: matmul.cl
+
+    /// C = alpha·op(A)·op(B) + beta·C: acc = fma(op(A)[i, p], op(B)[p, j], acc) for p in order,
+    /// then C = beta == 0 ? alpha·acc : alpha·acc + beta·C (NaN in C does not leak when beta = 0).
+    public static func matmul(_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
+                              _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
+                              _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
+                              _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
+        for i in 0..<M {
+            for j in 0..<N {
+                var acc: Float = 0
+                for p in 0..<K {
+                    let a = trans_a ? A[a_off + p * lda + i] : A[a_off + i * lda + p]
+                    let b = trans_b ? B[b_off + j * ldb + p] : B[b_off + p * ldb + j]
+                    acc = acc.addingProduct(a, b)
+                }
+                let idx = c_off + i * ldc + j
+                C[idx] = beta == 0 ? alpha * acc : alpha * acc + beta * C[idx]
+            }
+        }
+    }
+
+    /// The signature every matmul kernel shares.
+    public typealias MatmulKernel = @Sendable (_ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
+                                               _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
+                                               _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool,
+                                               _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int,
+                                               _ ldc: Int) -> Void
+
+    public static let matmul_general: MatmulKernel = matmul
+    public static let matmul_tiled: MatmulKernel = matmul
+    public static let matmul_nn16: MatmulKernel = matmul
+    public static let matmul_nt: MatmulKernel = matmul
+    public static let matmul_splitk: MatmulKernel = matmul
+
+    // MARK: norm.cl (kind: 0 sum, 1 L1, 2 L2, 3 squared L2; NormKind.kernelCode)
+
+    @inline(__always) static func norm_term(_ kind: Int, _ v: Float, _ threshold: Float) -> Float {
+        switch kind {
+        case 0: return v
+        case 1: return abs(v)
+        default: return v * v
+        }
+    }
+
+    /// Kahan step; once the sum is Inf or NaN the compensation is dropped.
+    @inline(__always) static func kahan_add(_ sum: inout Float, _ c: inout Float, _ v: Float) {
+        let y = v - c
+        let t = sum + y
+        c = t.isFinite ? (t - sum) - y : 0
+        sum = t
+    }
+
+    static func norm_chunk(_ x: UnsafePointer<Float>, _ off: Int, _ begin: Int, _ end: Int, _ kind: Int,
+                           _ threshold: Float) -> Float {
+        var sum: Float = 0, c: Float = 0
+        var i = begin
+        while i < end { kahan_add(&sum, &c, norm_term(kind, x[off + i], threshold)); i += 1 }
+        return sum
+    }
+
+    static func norm_store(_ slices: [Float], _ kind: Int, _ result: UnsafeMutablePointer<Float>, _ index: Int,
+                           _ scale: Float, _ accumulate: Bool) {
+        var sum: Float = 0, c: Float = 0
+        for v in slices { kahan_add(&sum, &c, v) }
+        if kind == 2 { sum = sum.squareRoot() }
+        let value = scale * sum
+        result[index] = accumulate ? result[index] + value : value
+    }
+
+    /// Stage 1 (`normItems` = NORM_ITEMS work-items, each a contiguous chunk).
+    public static func norm_partials(_ x: UnsafePointer<Float>, _ off: Int, _ count: Int, _ kind: Int,
+                                     _ threshold: Float, _ partials: UnsafeMutablePointer<Float>, normItems: Int) {
+        let chunk = (count + normItems - 1) / normItems
+        for t in 0..<normItems {
+            let begin = min(t * chunk, count)
+            partials[t] = norm_chunk(x, off, begin, min(begin + chunk, count), kind, threshold)
+        }
+    }
+
+    /// Stage 2 (`normLocal` = NORM_LOCAL items, each a slice of the NORM_ITEMS partials).
+    public static func norm_finish(_ partials: UnsafePointer<Float>, _ kind: Int, _ result: UnsafeMutablePointer<Float>,
+                                   _ index: Int, _ scale: Float, _ accumulate: Bool, normItems: Int, normLocal: Int) {
+        let per = normItems / normLocal
+        let slices = (0..<normLocal).map { t in norm_chunk(partials, 0, t * per, (t + 1) * per, 0, 0) }
+        norm_store(slices, kind, result, index, scale, accumulate)
+    }
+
+    public static func norm_small(_ x: UnsafePointer<Float>, _ off: Int, _ count: Int, _ kind: Int, _ threshold: Float,
+                                  _ result: UnsafeMutablePointer<Float>, _ index: Int, _ scale: Float,
+                                  _ accumulate: Bool, normLocal: Int) {
+        let chunk = (count + normLocal - 1) / normLocal
+        let slices = (0..<normLocal).map { t in
+            let begin = min(t * chunk, count)
+            return norm_chunk(x, off, begin, min(begin + chunk, count), kind, threshold)
+        }
+        norm_store(slices, kind, result, index, scale, accumulate)
+    }
+
+    /// Whether x[off..<off+count] lies inside x's x_count values.
+    @inline(__always) public static func segment_valid(_ off: Int, _ count: Int, _ x_count: Int) -> Bool {
+        off >= 0 && count >= 0 && off <= x_count - count
+    }
+
+    /// `segmentCount` work-groups (the NDRange), each a norm_small over its segment. A segment
+    /// outside x gives NaN, a destination outside result is skipped; both are recorded in `failure`.
+    public static func norm_segments(_ x: UnsafePointer<Float>, _ x_count: Int, _ segments: UnsafePointer<Int32>,
+                                     _ scales: UnsafePointer<Float>, _ kind: Int, _ threshold: Float,
+                                     _ result: UnsafeMutablePointer<Float>, _ result_count: Int, _ base: Int,
+                                     _ accumulate: Bool, _ failure: UnsafeMutablePointer<Int32>,
+                                     segmentCount: Int, normLocal: Int) {
+        for g in 0..<segmentCount {
+            let off = Int(segments[3 * g]), count = Int(segments[3 * g + 1]), index = base + Int(segments[3 * g + 2])
+            let valid = segment_valid(off, count, x_count)
+            if !valid { KernelFailure.record(failure, .normsSegment, item: g, offset: off, count: count, bound: x_count) }
+            let n = valid ? count : 0
+            let chunk = (n + normLocal - 1) / normLocal
+            let slices = (0..<normLocal).map { t -> Float in
+                let begin = min(t * chunk, n)
+                return valid ? norm_chunk(x, off, begin, min(begin + chunk, n), kind, threshold) : .nan
+            }
+            if index >= 0 && index < result_count {
+                norm_store(slices, kind, result, index, scales[g], accumulate)
+            } else {
+                KernelFailure.record(failure, .normsResult, item: g, offset: index, count: 1, bound: result_count)
+            }
+        }
+    }
+
+    // MARK: penalty.cl
+
+    /// The elastic-net terms l1·sign(v) + 2·l2·v, only those present (an absent term's 0·v
+    /// would turn an infinite v into NaN).
+    @inline(__always) public static func elastic_net_gradient(_ v: Float, _ l1: Float, _ l2: Float) -> Float {
+        var d: Float = 0
+        if l1 != 0 { d += l1 * sign_nan(v) }
+        if l2 != 0 { d += 2 * l2 * v }
+        return d
+    }
+
+    /// penalty_gradient's l2n/‖w‖₂ (0 where ‖w‖₂ = 0 or l2n = 0; NaN stays).
+    @inline(__always) public static func penalty_norm_scale(_ l2n: Float, _ norm: Float) -> Float {
+        norm > 0 || norm.isNaN ? l2n / norm : 0
+    }
+
+    /// g[off+i] += elastic_net_gradient(w) + l2n·w/‖w‖₂, ‖w‖₂ = norms[norm_index] (unread when l2n = 0).
+    public static func penalty_gradient(_ w: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ off: Int,
+                                        _ count: Int, _ l1: Float, _ l2: Float, _ l2n: Float,
+                                        _ norms: UnsafePointer<Float>?, _ norm_index: Int, items: Range<Int>? = nil) {
+        let norm_scale = l2n != 0 ? penalty_norm_scale(l2n, norms![norm_index]) : 0
+        for i in items ?? 0..<count {
+            let v = w[off + i]
+            var d = elastic_net_gradient(v, l1, l2)
+            if norm_scale != 0 { d += norm_scale * v }
+            g[off + i] += d
+        }
+    }
+
+    public static func penalty_vector(_ w: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                      _ l1: UnsafePointer<Float>, _ l2: UnsafePointer<Float>, _ count: Int,
+                                      items: Range<Int>? = nil) {
+        for i in items ?? 0..<count { g[i] += elastic_net_gradient(w[i], l1[i], l2[i]) }
+    }
+
+    // MARK: proximal.cl
+
+    public static func proximal_l1(_ w: UnsafeMutablePointer<Float>, _ off: Int, _ count: Int, _ threshold: Float,
+                                   items: Range<Int>? = nil) {
+        for i in items ?? 0..<count { w[off + i] = soft_threshold(w[off + i], threshold) }
+    }
+
+    /// One value of fista_step: x⁺ = prox(z − step·g), z ← (1 + μ)·x⁺ − μ·x, x ← x⁺.
+    @inline(__always) public static func fista_element(_ z: inout Float, _ g: Float, _ x: inout Float,
+                                                       _ step: Float, _ momentum: Float,
+                                                       prox: (threshold: Float, scale: Float)?) {
+        var next = -step * g + z
+        if let prox { next = soft_threshold(next, prox.threshold) * prox.scale }
+        z = -momentum * x + (1 + momentum) * next
+        x = next
+    }
+
+    public static func fista_step(_ z: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                                  _ x: UnsafeMutablePointer<Float>, _ count: Int, _ rows: Int, _ cols: Int,
+                                  _ step: Float, _ momentum: Float, _ thresholds: UnsafePointer<Float>,
+                                  _ scales: UnsafePointer<Float>, items: Range<Int>? = nil) {
+        for i in items ?? 0..<count {
+            let r = i < rows * cols ? i / cols : -1
+            fista_element(&z[i], g[i], &x[i], step, momentum, prox: r >= 0 ? (thresholds[r], scales[r]) : nil)
+        }
+    }
+
+    // MARK: loss.cl (kind: 0 mse, 1 bce, 2 ce; LossKind.kernelCode)
+
+    /// One model's row (`width` logits zr): writes scale·∂loss/∂z into gr and returns the loss
+    /// and 1 or 0 for a correct prediction (mse: 0).
+    @inline(__always) public static func loss_row(_ kind: Int, _ zr: UnsafePointer<Float>, _ target: Float, _ width: Int,
+                                                  _ scale: Float, _ gr: UnsafeMutablePointer<Float>) -> (loss: Float, correct: Float) {
+        switch kind {
+        case 0:
+            let d = zr[0] - target
+            gr[0] = 2 * d * scale
+            return (d * d, 0)
+        case 1:
+            let x = zr[0]
+            gr[0] = (LossFormula.sigmoid(x) - target) * scale
+            return (LossFormula.binaryCrossEntropy(logit: x, target: target), (x > 0) == (target > 0.5) ? 1 : 0)
+        default:
+            var best = 0
+            var top = -Float.infinity
+            for c in 0..<width where zr[c] > top || zr[c].isNaN {
+                top = zr[c]; best = c
+                if top.isNaN { break }
+            }
+            var total: Float = 0
+            for c in 0..<width {  // e^{z−max} once, kept in the gradient slot
+                gr[c] = exp(zr[c] - top)
+                total += gr[c]
+            }
+            let inverse = 1 / total
+            let label = Int(exactly: target) ?? -1
+            let valid = label >= 0 && label < width
+            for c in 0..<width { gr[c] = (gr[c] * inverse - (valid && c == label ? 1 : 0)) * scale }
+            // logsumexp − z_y as log Σ e^{z−max} − (z_y − max): no rounding at the logits' magnitude.
+            let loss = valid ? log(total) - (zr[label] - top) : .nan
+            return (loss, valid && best == label ? 1 : 0)
+        }
+    }
+
+    public static func loss_gradient(_ kind: Int, _ z: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ y_off: Int,
+                                     _ rows: Int, _ cols: Int, _ width: Int, _ scale: Float,
+                                     _ grad: UnsafeMutablePointer<Float>, _ row_loss: UnsafeMutablePointer<Float>,
+                                     _ row_correct: UnsafeMutablePointer<Float>, items: Range<Int>? = nil) {
+        for r in items ?? 0..<rows {
+            for b in 0..<(cols / width) {
+                let first = r * cols + b * width
+                let row = loss_row(kind, z + first, y[y_off + r], width, scale, grad + first)
+                row_loss[b * rows + r] = row.loss
+                row_correct[b * rows + r] = row.correct
+            }
+        }
+    }
+
+    // MARK: optimizer.cl
+
+    /// torch.optim.SGD for one parameter; `buf` (the momentum buffer) is unread when momentum = 0.
+    @inline(__always) public static func sgd_update(_ w: Float, _ g: Float, _ buf: UnsafeMutablePointer<Float>?,
+                                                    _ lr: Float, _ momentum: Float, _ dampening: Float, _ wd: Float,
+                                                    _ nesterov: Bool, _ first: Bool) -> Float {
+        var d = g
+        if wd != 0 { d += wd * w }
+        if momentum != 0, let buf {
+            let b = first ? d : momentum * buf.pointee + (1 - dampening) * d
+            buf.pointee = b
+            d = nesterov ? d + momentum * b : b
+        }
+        return w - lr * d
+    }
+
+    public static func sgd_step(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                                _ buf: UnsafeMutablePointer<Float>?, _ off: Int, _ count: Int, _ lr: Float,
+                                _ momentum: Float, _ dampening: Float, _ wd: Float, _ nesterov: Bool, _ first: Bool,
+                                items: Range<Int>? = nil) {
+        for i in items ?? 0..<count {
+            let k = off + i
+            w[k] = sgd_update(w[k], g[k], buf.map { $0 + k }, lr, momentum, dampening, wd, nesterov, first)
+        }
+    }
+
+    /// torch.optim.Adam (decoupled = false) / AdamW (true) for one parameter, updating m and v.
+    @inline(__always) public static func adam_update(_ w: Float, _ g: Float, _ m: UnsafeMutablePointer<Float>,
+                                                     _ v: UnsafeMutablePointer<Float>, _ lr: Float, _ beta1: Float,
+                                                     _ beta2: Float, _ eps: Float, _ wd: Float, _ decoupled: Bool,
+                                                     _ step_size: Float, _ sqrt_bc2: Float) -> Float {
+        var p = w
+        var grad = g
+        if wd != 0 {
+            if decoupled { p *= 1 - lr * wd } else { grad += wd * p }
+        }
+        let mk = m.pointee + (1 - beta1) * (grad - m.pointee)
+        let vk = beta2 * v.pointee + (1 - beta2) * grad * grad
+        m.pointee = mk
+        v.pointee = vk
+        return p - step_size * mk / (vk.squareRoot() / sqrt_bc2 + eps)
+    }
+
+    public static func adam_step(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                                 _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ off: Int,
+                                 _ count: Int, _ lr: Float, _ beta1: Float, _ beta2: Float, _ eps: Float, _ wd: Float,
+                                 _ decoupled: Bool, _ step_size: Float, _ sqrt_bc2: Float, items: Range<Int>? = nil) {
+        for i in items ?? 0..<count {
+            let k = off + i
+            w[k] = adam_update(w[k], g[k], m + k, v + k, lr, beta1, beta2, eps, wd, decoupled, step_size, sqrt_bc2)
+        }
+    }
+}
+
+/// The failure record gather_rows and norm_segments write (a device-side int[5], zero when
+/// clear): the first failing work-item since the host last looked stores
+/// (code, item, offset, count, bound); later failures leave it as it is. The host turns it
+/// into the same `DeviceError.outOfBounds` on every device.
+public enum KernelFailure {
+    public enum Code: Int32 {
+        case gatherRowIndex = 1
+        case normsSegment = 2
+        case normsResult = 3
+    }
+
+    /// The record's length in int32s.
+    public static let length = 5
+
+    /// The scalar twin of the kernels' atomic_cmpxchg(failure, 0, code) and stores.
+    static func record(_ failure: UnsafeMutablePointer<Int32>, _ code: Code, item: Int, offset: Int, count: Int,
+                       bound: Int) {
+        guard failure[0] == 0 else { return }
+        failure[0] = code.rawValue
+        failure[1] = Int32(truncatingIfNeeded: item)
+        failure[2] = Int32(truncatingIfNeeded: offset)
+        failure[3] = Int32(truncatingIfNeeded: count)
+        failure[4] = Int32(truncatingIfNeeded: bound)
+    }
+
+    /// The error a record names (nil when clear): what CPUDevice throws at the op and
+    /// OpenCLDevice at the next `read` or `synchronize`.
+    public static func error(_ record: UnsafePointer<Int32>) -> DeviceError? {
+        guard record[0] != 0 else { return nil }
+        guard let code = Code(rawValue: record[0]) else {
+            return .invalidArgument("a kernel recorded an unknown failure code \(record[0])")
+        }
+        return error(code, item: Int(record[1]), offset: Int(record[2]), count: Int(record[3]), bound: Int(record[4]))
+    }
+
+    static func error(_ code: Code, item: Int, offset: Int, count: Int, bound: Int) -> DeviceError {
+        let what = switch code {
+        case .gatherRowIndex: "gatherRows row index (row \(item))"
+        case .normsSegment: "norms segment \(item)"
+        case .normsResult: "norms result (segment \(item))"
+        }
+        return .outOfBounds(what: what, offset: offset, count: count, bufferCount: bound)
+    }
+}
+
+extension LossKind {
+    /// loss.cl's kind code.
+    public var kernelCode: Int {
+        switch self {
+        case .mse: return 0
+        case .bce: return 1
+        case .ce: return 2
+        }
+    }
+}
