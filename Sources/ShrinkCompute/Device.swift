@@ -8,7 +8,8 @@ public enum DeviceKind: String, Sendable {
 /// reductions, elementwise maps, losses, updates).
 ///
 /// Operations are queued in order and may run asynchronously; only `read` and
-/// `synchronize` wait. Every device runs the same ops with the same arguments, so training
+/// `synchronize` wait. A failure an op can only detect on the device (a bad index or segment)
+/// is thrown by the next `read` or `synchronize`, once. Every device runs the same ops with the same arguments, so training
 /// code never branches on the device behind it. The named methods below (`matmul`,
 /// `columnSums`, `adamStep`…) are spellings of `run` with one op.
 public protocol Device: AnyObject, Sendable {

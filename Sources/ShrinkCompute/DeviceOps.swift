@@ -25,7 +25,11 @@ public enum ReductionOp: Sendable {
               accumulate: Bool)
     /// Many reductions in one launch: `segments` holds `segmentCount` int32 triples (offset, count,
     /// destination); segment i sets result[base + destination] = scales[i]·N(x[offset..<offset+count])
-    /// (added to it with `accumulate`).
+    /// (added to it with `accumulate`). A segment outside x, or a destination outside result,
+    /// throws `DeviceError.outOfBounds` ("norms segment i" / "norms result (segment i)") on every
+    /// device: from this call where the table is on the host (CPU), else from the next `read` or
+    /// `synchronize` (OpenCL records it on the device instead of reading the table back), once.
+    /// Nothing outside x or result is touched; result's values are then unspecified.
     case segmentNorms(NormKind, x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
                       result: Buffer, base: Int, accumulate: Bool)
     /// destination[offset + c] = Σ_r x[r, c] over rows × cols (a bias gradient), rows in order.
@@ -35,6 +39,10 @@ public enum ReductionOp: Sendable {
 /// Maps over elements (in place unless a destination is named).
 public enum ElementwiseOp: Sendable {
     /// destination[r, :] = source[indices[indexOffset + r], :] for r < rows (int32 indices).
+    /// An index outside the source's rows throws `DeviceError.outOfBounds` ("gatherRows row index
+    /// (row r)") on every device: from this call where indices are on the host (CPU), else from
+    /// the next `read` or `synchronize` (OpenCL records it on the device), once. Nothing is read
+    /// outside the source; that destination row is NaN.
     case gatherRows(source: Buffer, indices: Buffer, indexOffset: Int, rows: Int, cols: Int, destination: Buffer)
     /// x[r, c] += bias[biasOffset + c], then x ← max(x, 0) when `relu`.
     case addBias(x: Buffer, bias: Buffer, biasOffset: Int, rows: Int, cols: Int, relu: Bool)

@@ -6,7 +6,8 @@ import XCTest
 // Shared by every compute test: the devices under test and seeded data (`assertClose` is
 // ShrinkTestSupport's, shared with the training tests).
 // Every expected value in this target is computed by a plain Double loop written in the
-// test itself, never by CPUDevice's helpers (HostReduction, HostLoss, HostOptimizer).
+// test itself, never by CPUDevice's helpers — except ReferenceTwinTests, which compares every
+// device to the kernels' scalar twins (KernelReference) and checks those against Double loops.
 
 /// The devices under test: the CPU, then every OpenCL device the ICD loader lists (opened
 /// once per process through `OpenCLDevice.shared`). Without an OpenCL platform the OpenCL
