@@ -33,6 +33,7 @@ let package = Package(
                 .embedInCode("loss.cl"),
                 .embedInCode("optimizer.cl"),
                 .embedInCode("proximal.cl"),
+                .embedInCode("sparse.cl"),
             ]),
         // Compute layer: buffers and five op families (linear algebra, reductions, elementwise
         // maps, loss gradients, update rules) on CPUDevice and OpenCLDevice. Its ops are named by

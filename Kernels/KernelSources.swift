@@ -12,6 +12,7 @@ public enum KernelSources {
         ("loss.cl", text(PackageResources.loss_cl)),
         ("optimizer.cl", text(PackageResources.optimizer_cl)),
         ("proximal.cl", text(PackageResources.proximal_cl)),
+        ("sparse.cl", text(PackageResources.sparse_cl)),
     ]
 
     /// One program text: each file prefixed by a `#line` directive so build logs name it.

@@ -18,7 +18,7 @@ public final class CPUDevice: Device {
     public let name: String
     public var kind: DeviceKind { .cpu }
     private let memoryLimit: Int
-    private let counterBox = CounterBox()
+    let counterBox = CounterBox()
     public var counters: DeviceCounters { counterBox.current }
 
     /// - Parameter blasThreads: OpenBLAS threads (default: all cores).
@@ -324,12 +324,12 @@ public final class CPUDevice: Device {
 
     // MARK: Helpers
 
-    private func host(_ buffer: Buffer, _ what: String) throws -> UnsafeMutableRawPointer {
+    func host(_ buffer: Buffer, _ what: String) throws -> UnsafeMutableRawPointer {
         guard let storage = buffer.storage as? HostStorage else { throw DeviceError.foreignBuffer(what: what) }
         return storage.pointer
     }
 
-    private func floats(_ buffer: Buffer, _ offset: Int, _ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
+    func floats(_ buffer: Buffer, _ offset: Int, _ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
         try buffer.checkType(.float32, what)
         try buffer.checkRange(offset, count, what)
         return try host(buffer, what).assumingMemoryBound(to: Float.self) + offset

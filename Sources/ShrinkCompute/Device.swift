@@ -52,6 +52,12 @@ extension Device {
                                        beta: beta, c: c, cOffset: cOffset))
     }
 
+    public func sparseMatmul(_ a: SparseOperand, n: Int, transposeB: Bool, alpha: Float, b: Buffer, at bOffset: Int,
+                             beta: Float, c: Buffer, at cOffset: Int) throws {
+        try run(LinearAlgebraOp.sparseMatmul(a, n: n, transposeB: transposeB, alpha: alpha, b: b, bOffset: bOffset,
+                                             beta: beta, c: c, cOffset: cOffset))
+    }
+
     public func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
                      into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws {
         try run(ReductionOp.norm(kind, x: x, offset: offset, count: count, result: result, index: index,

@@ -6,6 +6,8 @@
 protocol DeviceOpMethods: Device {
     func matmul(_ shape: MatmulShape, alpha: Float, a: Buffer, at aOffset: Int,
                 b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws
+    func sparseMatmul(_ a: SparseOperand, n: Int, transposeB: Bool, alpha: Float, b: Buffer, at bOffset: Int,
+                      beta: Float, c: Buffer, at cOffset: Int) throws
     func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
               into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws
     func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
@@ -34,6 +36,9 @@ extension DeviceOpMethods {
         switch op {
         case let .matmul(shape, alpha, a, aOffset, b, bOffset, beta, c, cOffset):
             try matmul(shape, alpha: alpha, a: a, at: aOffset, b: b, at: bOffset, beta: beta, c: c, at: cOffset)
+        case let .sparseMatmul(a, n, transposeB, alpha, b, bOffset, beta, c, cOffset):
+            try sparseMatmul(a, n: n, transposeB: transposeB, alpha: alpha, b: b, at: bOffset, beta: beta, c: c,
+                             at: cOffset)
         }
     }
 

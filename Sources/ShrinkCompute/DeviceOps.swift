@@ -15,6 +15,42 @@ public enum LinearAlgebraOp: Sendable {
     /// transposed), C is m×n. beta = 0 ignores C's old contents.
     case matmul(MatmulShape, alpha: Float, a: Buffer, aOffset: Int, b: Buffer, bOffset: Int,
                 beta: Float, c: Buffer, cOffset: Int)
+    /// C = alpha·A·op(B) + beta·C with A sparse (`SparseOperand`, m×k), B dense k×n (n×k when
+    /// `transposeB`), C m×n; beta = 0 ignores C's old contents. Each entry sums its row's
+    /// non-zeros in stored order. X·Wᵀ takes A = X; Xᵀ·G takes A = Xᵀ, stored as its own CSR.
+    /// A column index outside 0..<k or a bad row range throws `DeviceError.outOfBounds` on every
+    /// device (OpenCL: at the next `read` or `synchronize`); that entry is NaN, nothing is read
+    /// outside the arrays.
+    case sparseMatmul(SparseOperand, n: Int, transposeB: Bool, alpha: Float, b: Buffer, bOffset: Int,
+                      beta: Float, c: Buffer, cOffset: Int)
+}
+
+/// A sparse matrix on a device in CSR form: `rowStarts` int32 [rows + 1] (0 up to nnz),
+/// `columnIndices` int32 [nnz] and `values` float32 [nnz], each row's entries in stored order.
+public struct SparseOperand: Sendable {
+    public var rows: Int
+    public var columns: Int
+    public var nonZeros: Int
+    public var rowStarts: Buffer
+    public var columnIndices: Buffer
+    public var values: Buffer
+
+    public init(rows: Int, columns: Int, nonZeros: Int, rowStarts: Buffer, columnIndices: Buffer, values: Buffer) {
+        self.rows = rows; self.columns = columns; self.nonZeros = nonZeros
+        self.rowStarts = rowStarts; self.columnIndices = columnIndices; self.values = values
+    }
+
+    /// Types and sizes (the structure itself is checked as the kernel runs).
+    func validate(_ what: String) throws {
+        guard rows >= 0, columns >= 0, nonZeros >= 0 else {
+            throw DeviceError.invalidArgument("\(what): negative size (\(rows)×\(columns), \(nonZeros) non-zeros)")
+        }
+        try rowStarts.checkType(.int32, "\(what) row starts")
+        try columnIndices.checkType(.int32, "\(what) column indices")
+        try rowStarts.checkRange(0, rows + 1, "\(what) row starts")
+        try columnIndices.checkRange(0, nonZeros, "\(what) column indices")
+        try values.checkRange(0, nonZeros, "\(what) values")
+    }
 }
 
 /// Reductions of many values to few, left on the device.

@@ -27,7 +27,8 @@ import Foundation
 //   proximal.cl     proximal_l1, fista_element, fista_step
 //   loss.cl         loss_row (one model's row, calling LossFormula), loss_gradient
 //   optimizer.cl    sgd_update, sgd_step, adam_update, adam_step
-// plus the failure record gather_rows and norm_segments write (KernelFailure).
+//   sparse.cl       sparse_matmul (rows as `items`)
+// plus the failure record gather_rows, norm_segments and sparse_matmul write (KernelFailure).
 //
 // Each formula is written here once in Swift (and once in OpenCL C); CPUDevice calls these for
 // its scalar ops and SIMD tails and keeps only its vector bodies and OpenBLAS as fast paths.
@@ -418,11 +419,49 @@ public enum KernelReference {
 /// clear): the first failing work-item since the host last looked stores
 /// (code, item, offset, count, bound); later failures leave it as it is. The host turns it
 /// into the same `DeviceError.outOfBounds` on every device.
+extension KernelReference {
+    // MARK: sparse.cl
+
+    /// C = alpha·A·op(B) + beta·C for A in CSR form: item (j, r) sums row r's non-zeros in stored
+    /// order with fma, then stores as store_c. A row range that decreases or passes nnz, or a
+    /// column index outside 0..<K, gives NaN for that entry and is recorded in `failure`.
+    /// `items`: the rows to run (all by default).
+    public static func sparse_matmul(_ M: Int, _ N: Int, _ K: Int, _ nnz: Int, _ alpha: Float,
+                                     _ row_starts: UnsafePointer<Int32>, _ col_idx: UnsafePointer<Int32>,
+                                     _ vals: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int,
+                                     _ trans_b: Bool, _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int,
+                                     _ ldc: Int, _ failure: UnsafeMutablePointer<Int32>, items: Range<Int>? = nil) {
+        for r in items ?? 0..<M {
+            let (start, end) = (Int(row_starts[r]), Int(row_starts[r + 1]))
+            var bad: (value: Int, bound: Int)?
+            if start < 0 || start > end || end > nnz { bad = (end, nnz) }
+            for j in 0..<N {
+                var acc: Float = 0
+                if bad == nil {
+                    for i in start..<end {
+                        let c = Int(col_idx[i])
+                        guard c >= 0, c < K else { bad = (c, K); break }
+                        acc = acc.addingProduct(vals[i], trans_b ? B[b_off + j * ldb + c] : B[b_off + c * ldb + j])
+                    }
+                }
+                let idx = c_off + r * ldc + j
+                if let bad {
+                    C[idx] = .nan
+                    KernelFailure.record(failure, .sparseColumn, item: r, offset: bad.value, count: 1, bound: bad.bound)
+                } else {
+                    C[idx] = beta == 0 ? alpha * acc : alpha * acc + beta * C[idx]
+                }
+            }
+        }
+    }
+}
+
 public enum KernelFailure {
     public enum Code: Int32 {
         case gatherRowIndex = 1
         case normsSegment = 2
         case normsResult = 3
+        case sparseColumn = 4
     }
 
     /// The record's length in int32s.
@@ -454,6 +493,7 @@ public enum KernelFailure {
         case .gatherRowIndex: "gatherRows row index (row \(item))"
         case .normsSegment: "norms segment \(item)"
         case .normsResult: "norms result (segment \(item))"
+        case .sparseColumn: "sparseMatmul row \(item) (a column index, or its row range)"
         }
         return .outOfBounds(what: what, offset: offset, count: count, bufferCount: bound)
     }
