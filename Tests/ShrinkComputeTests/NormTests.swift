@@ -5,7 +5,9 @@ import XCTest
 
 /// Every reduction on every device against a Double loop: lengths 1, 7, 1000 and 10^7 within
 /// 1e-6 relative, offsets, scale and accumulate, both the one-launch and the two-stage
-/// path, and NaN/Inf propagation.
+/// path, the segmented path, and NaN/Inf propagation. Under `SHRINK_TEST_SMALL=1` (Oclgrind)
+/// the two-stage lengths shrink to the first one past the one-launch limit (16,385) and 10^7
+/// is skipped; every path is still taken.
 final class NormTests: XCTestCase {
     static let kinds: [NormKind] = [.sum, .l1, .l2, .l2Squared]
 
@@ -64,8 +66,9 @@ final class NormTests: XCTestCase {
 
     /// The one-launch path's limit (16,384) and the first two-stage lengths, at offsets.
     func testAroundTheSinglePassLimit() throws {
+        XCTAssertEqual(KernelTuning.normSmallCount, 16_384, "the lengths below straddle the one-launch limit")
         for device in testDevices() {
-            for count in [16_383, 16_384, 16_385, 100_003] {
+            for count in testSize([16_383, 16_384, 16_385, 100_003], small: [16_384, 16_385]) {
                 try checkEveryKind(device, count: count, offset: count % 5 + 1, seed: UInt64(count))
             }
         }
@@ -73,6 +76,7 @@ final class NormTests: XCTestCase {
 
     /// 10^7 elements: a float running sum would drift by ~1e-4; the contract is 1e-6 relative.
     func testTenMillionElementsWithinOneMillionth() throws {
+        try XCTSkipIf(smallTestSizes, "10^7 elements: hours on a simulator (SHRINK_TEST_SMALL=1)")
         for device in testDevices() {
             try checkEveryKind(device, count: 10_000_000, offset: 5, seed: 7)
         }
@@ -82,7 +86,7 @@ final class NormTests: XCTestCase {
     func testDefaultTuningTwoStagePath() throws {
         guard let device = try defaultTunedOpenCLDevice() else { return }
         XCTAssertEqual(device.tuning.normItems, 4096)
-        for count in [16_385, 1_000_003] {
+        for count in testSize([16_385, 1_000_003], small: [16_385]) {
             try checkEveryKind(device, count: count, offset: 2, seed: 3)
         }
     }
@@ -91,7 +95,7 @@ final class NormTests: XCTestCase {
     /// without accumulate the old value is ignored, NaN included.
     func testScaleAndAccumulate() throws {
         for device in testDevices() {
-            for count in [1000, 100_000] {  // one launch, two stages
+            for count in testSize([1000, 100_000], small: [1000, 16_385]) {  // one launch, two stages
                 let x = Self.data(count, offset: 0, seed: 21)
                 let reference = Reference(x, offset: 0, count: count)
                 let buffer = try device.makeBuffer(x)
@@ -135,7 +139,7 @@ final class NormTests: XCTestCase {
     /// On both paths, with the special value in the middle of the range.
     func testNaNAndInfPropagate() throws {
         for device in testDevices() {
-            for count in [7, 100_000] {
+            for count in testSize([7, 100_000], small: [7, 16_385]) {  // one launch, two stages
                 var x = randomValues(count, seed: 31)
                 let middle = count / 2
                 x[middle] = .nan
