@@ -74,7 +74,7 @@ reports() {
 # --- 1. The compute suites -------------------------------------------------------------
 start=$SECONDS
 large='MatmulTests.test(EverySizeCombinationOnEveryDevice|EveryTransposeCombination|AlphaBetaAndOffsets|BetaZeroIgnoresNaNInC|DefaultTuningOnOpenCL|EveryKernelVariantForced)'
-suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|FillTests|HostStoreTests|LayerTests|LossKernelTests|KernelSweepTests|MatmulTests|NormTests|OptimizerKernelTests|PenaltyTests|OpenCLErrorTests)'
+suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|FillTests|HostStoreTests|LayerTests|LossKernelTests|KernelSweepTests|MatmulTests|NormTests|OptimizerKernelTests|PenaltyTests|OpenCLErrorTests|SparseMatmulTests)'
 skip="$large|OpenCLErrorTests.testBrokenKernelSourceSurfacesTheBuildLog"
 echo "oclgrind: compute suites on Oclgrind (all checks, SHRINK_TEST_SMALL=1)"
 OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
