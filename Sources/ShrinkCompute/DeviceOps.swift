@@ -61,7 +61,8 @@ public enum ReductionOp: Sendable {
               accumulate: Bool)
     /// Many reductions in one launch: `segments` holds `segmentCount` int32 triples (offset, count,
     /// destination); segment i sets result[base + destination] = scales[i]·N(x[offset..<offset+count])
-    /// (added to it with `accumulate`). A segment outside x, or a destination outside result,
+    /// (added to it with `accumulate`). Destinations are distinct (the segments run at once on a
+    /// parallel device). A segment outside x, or a destination outside result,
     /// throws `DeviceError.outOfBounds` ("norms segment i" / "norms result (segment i)") on every
     /// device: from this call where the table is on the host (CPU), else from the next `read` or
     /// `synchronize` (OpenCL records it on the device instead of reading the table back), once.

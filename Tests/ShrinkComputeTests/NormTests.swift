@@ -190,10 +190,11 @@ final class NormTests: XCTestCase {
             }
             // A segment outside x, or a destination outside result: the same error on every device
             // (at the op on the CPU, at the next read on OpenCL), once.
-            let result = try device.makeBuffer([Float](repeating: 0, count: 1))
+            // (Distinct destinations: segments sharing one would race on a parallel device.)
+            let result = try device.makeBuffer([Float](repeating: 0, count: 2))
             let cases: [([Int32], DeviceError)] = [
-                ([4990, 20, 0], .outOfBounds(what: "norms segment 1", offset: 4990, count: 20, bufferCount: x.count)),
-                ([0, 3, 1], .outOfBounds(what: "norms result (segment 1)", offset: 1, count: 1, bufferCount: 1)),
+                ([4990, 20, 1], .outOfBounds(what: "norms segment 1", offset: 4990, count: 20, bufferCount: x.count)),
+                ([0, 3, 2], .outOfBounds(what: "norms result (segment 1)", offset: 2, count: 1, bufferCount: 2)),
             ]
             for (triple, expected) in cases {
                 let bad = try device.makeBuffer([0, 5, 0] + triple)
