@@ -11,8 +11,8 @@
 //                   NDRange (⌈n/16⌉, ⌈m/8⌉), padded to the local size.
 //   matmul_nt       CPU-type devices, C = A·Bᵀ with A not transposed (the forward pass X·Wᵀ):
 //                   each work-item owns 4×4 of C in sixteen named float16 accumulators; rows of
-//                   A and of B are both contiguous along k, multiplied as float16, summed at the
-//                   end. Edge rows/columns are clamped for loading and masked for storing.
+//                   A and of B are both contiguous along k, multiplied as float16 (then float4 for
+//                   k mod 16, into the same accumulators), summed at the end. Edge rows/columns are clamped for loading and masked for storing.
 //                   NDRange (⌈n/4⌉, ⌈m/4⌉), padded to the local size.
 //   matmul_splitk   skinny products with a long k (dW = δᵀ·X with few outputs, GEMV): any
 //                   transposes. Work-group (lx, ly), lx·ly ≤ SK_LOCAL, ly a power of two; group
@@ -168,6 +168,22 @@ __kernel void matmul_nt(const int M, const int N, const int K, const float alpha
         c20 = fma(u, v0, c20); c21 = fma(u, v1, c21); c22 = fma(u, v2, c22); c23 = fma(u, v3, c23);
         u = vload16(0, a3 + p);
         c30 = fma(u, v0, c30); c31 = fma(u, v1, c31); c32 = fma(u, v2, c32); c33 = fma(u, v3, c33);
+    }
+    // Remainders of 4 into the accumulators' first lanes (k = 100: no scalar tail).
+    for (; p + 4 <= K; p += 4) {
+        const float4 v0 = vload4(0, b0 + p), v1 = vload4(0, b1 + p), v2 = vload4(0, b2 + p), v3 = vload4(0, b3 + p);
+        float4 u = vload4(0, a0 + p);
+        c00.lo.lo = fma(u, v0, c00.lo.lo); c01.lo.lo = fma(u, v1, c01.lo.lo);
+        c02.lo.lo = fma(u, v2, c02.lo.lo); c03.lo.lo = fma(u, v3, c03.lo.lo);
+        u = vload4(0, a1 + p);
+        c10.lo.lo = fma(u, v0, c10.lo.lo); c11.lo.lo = fma(u, v1, c11.lo.lo);
+        c12.lo.lo = fma(u, v2, c12.lo.lo); c13.lo.lo = fma(u, v3, c13.lo.lo);
+        u = vload4(0, a2 + p);
+        c20.lo.lo = fma(u, v0, c20.lo.lo); c21.lo.lo = fma(u, v1, c21.lo.lo);
+        c22.lo.lo = fma(u, v2, c22.lo.lo); c23.lo.lo = fma(u, v3, c23.lo.lo);
+        u = vload4(0, a3 + p);
+        c30.lo.lo = fma(u, v0, c30.lo.lo); c31.lo.lo = fma(u, v1, c31.lo.lo);
+        c32.lo.lo = fma(u, v2, c32.lo.lo); c33.lo.lo = fma(u, v3, c33.lo.lo);
     }
     const float16 acc[4][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}};
     __global const float *ar[4] = {a0, a1, a2, a3};
