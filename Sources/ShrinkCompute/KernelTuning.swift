@@ -28,8 +28,8 @@ public struct KernelTuning: Sendable, Hashable {
     public var columnSlices: Int
     public var columnChunk: Int
     /// matmul_nn16_slices (CPU-type devices): k is cut into at most kSlicesMax ranges of at least
-    /// kSliceChunk, and the variant is chosen when that gives ≥ 2 ranges and matmul_nn16's grid has
-    /// at most kSliceMaxBlocks 8×16 blocks (too few work-groups to fill the cores).
+    /// kSliceChunk, and the variant is chosen when that gives ≥ 2 ranges, n ≥ 16 and matmul_nn16's
+    /// grid has at most kSliceMaxBlocks 8×16 blocks (too few work-groups to fill the cores).
     public var kSlicesMax: Int
     public var kSliceChunk: Int
     public var kSliceMaxBlocks: Int
@@ -135,8 +135,9 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
     /// The kernel for a shape. A skinny product with a long k (k ≥ splitKMinK and ≥ max(m, n),
     /// m·n ≤ splitKMaxOutputs, and on GPU-type devices m or n under one tile) takes the
     /// k-parallel `splitK`. Otherwise CPU-type devices: float16 register
-    /// blocks — `nt` for A·Bᵀ, `nn16` whenever B is not transposed (`nn16Slices` when k makes ≥ 2
-    /// ranges and nn16 would have at most kSliceMaxBlocks blocks), `general` for Aᵀ·Bᵀ (no caller
+    /// blocks — `nt` for A·Bᵀ, `nn16` whenever B is not transposed (`nn16Slices` when n ≥ 16, k makes
+    /// ≥ 2 ranges and nn16 would have at most kSliceMaxBlocks blocks; below 16 columns both kernels
+    /// take a scalar path and the split measured no faster), `general` for Aᵀ·Bᵀ (no caller
     /// asks for it). Others:
     /// local-memory tiles when every dimension fills at least one tile, else the general kernel.
     public static func choose(_ shape: MatmulShape, tuning: KernelTuning) -> MatmulVariant {
@@ -149,7 +150,8 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
         if tuning.prefersRegisterBlocks {
             if !shape.transposeB {
                 let blocks = (shape.n + 15) / 16 * ((shape.m + KernelTuning.nnRows - 1) / KernelTuning.nnRows)
-                return tuning.kSlices(k: shape.k) > 1 && blocks <= tuning.kSliceMaxBlocks ? .nn16Slices : .nn16
+                let slices = shape.n >= 16 && tuning.kSlices(k: shape.k) > 1 && blocks <= tuning.kSliceMaxBlocks
+                return slices ? .nn16Slices : .nn16
             }
             return shape.transposeA ? .general : .nt
         }

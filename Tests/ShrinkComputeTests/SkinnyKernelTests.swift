@@ -119,7 +119,8 @@ final class SkinnyKernelTests: XCTestCase {
         }
         let shapes = [MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), MatmulShape(m: 1, n: 100, k: 10_000, transposeA: true),
                       MatmulShape(m: 1, n: 1024, k: 1024, transposeA: true), MatmulShape(m: 10, n: 100, k: 1000, transposeA: true),
-                      MatmulShape(m: 50, n: 10, k: 800, transposeA: true), MatmulShape(m: 64, n: 256, k: 1024, transposeA: true)]
+                      MatmulShape(m: 50, n: 10, k: 800, transposeA: true), MatmulShape(m: 64, n: 256, k: 1024, transposeA: true),
+                      MatmulShape(m: 1, n: 10, k: 1000, transposeA: true)]
         for device in openCLTestDevices() {
             for shape in shapes {
                 let test = MatmulTests.Case(shape, seed: 5)
