@@ -11,8 +11,8 @@
 //                   NDRange (⌈n/16⌉, ⌈m/8⌉), padded to the local size.
 //   matmul_nt       CPU-type devices, C = A·Bᵀ with A not transposed (the forward pass X·Wᵀ):
 //                   each work-item owns 4×4 of C in sixteen named float16 accumulators; rows of
-//                   A and of B are both contiguous along k, multiplied as float16, summed at the
-//                   end. Edge rows/columns are clamped for loading and masked for storing.
+//                   A and of B are both contiguous along k, multiplied as float16 (then float4 for
+//                   k mod 16, into the same accumulators), summed at the end. Edge rows/columns are clamped for loading and masked for storing.
 //                   NDRange (⌈n/4⌉, ⌈m/4⌉), padded to the local size.
 //   matmul_splitk   skinny products with a long k (dW = δᵀ·X with few outputs, GEMV): any
 //                   transposes. Work-group (lx, ly), lx·ly ≤ SK_LOCAL, ly a power of two; group
@@ -22,6 +22,16 @@
 //                   no atomics). NDRange (⌈n/lx⌉·lx, m·ly).
 //                   (PoCL keeps named vector variables in registers; private arrays of vectors
 //                   went to the stack and ran 3× slower.)
+//   matmul_nn16_slices, then matmul_add_slices
+//                   CPU-type devices, B not transposed, a long k over few blocks of C (dW = δᵀ·X:
+//                   10×100×10000 is 14 blocks of matmul_nn16, one core's work): k is cut into
+//                   `slices` ranges of `chunk`; matmul_nn16_slices computes matmul_nn16's 8×16
+//                   register block over range z into P[z][M][N] (NDRange (⌈n/16⌉, ⌈m/8⌉, slices),
+//                   one work-group per slice). Edge blocks stay vectors: rows past M are clamped
+//                   for loading and not stored; with N ≥ 16 the last column block is shifted left
+//                   to end at N and stores only its own columns (N < 16: a scalar path).
+//                   matmul_add_slices adds each element's slices in order z = 0, 1, … (the same
+//                   sum every run, no atomics), then alpha, beta. NDRange (n, m).
 //
 // Common arguments: M, N, K; alpha; A, a_off, lda, trans_a; B, b_off, ldb, trans_b; beta; C, c_off, ldc.
 // beta == 0 ignores C's old contents (NaN in C does not leak), as BLAS does.
@@ -159,6 +169,22 @@ __kernel void matmul_nt(const int M, const int N, const int K, const float alpha
         u = vload16(0, a3 + p);
         c30 = fma(u, v0, c30); c31 = fma(u, v1, c31); c32 = fma(u, v2, c32); c33 = fma(u, v3, c33);
     }
+    // Remainders of 4 into the accumulators' first lanes (k = 100: no scalar tail).
+    for (; p + 4 <= K; p += 4) {
+        const float4 v0 = vload4(0, b0 + p), v1 = vload4(0, b1 + p), v2 = vload4(0, b2 + p), v3 = vload4(0, b3 + p);
+        float4 u = vload4(0, a0 + p);
+        c00.lo.lo = fma(u, v0, c00.lo.lo); c01.lo.lo = fma(u, v1, c01.lo.lo);
+        c02.lo.lo = fma(u, v2, c02.lo.lo); c03.lo.lo = fma(u, v3, c03.lo.lo);
+        u = vload4(0, a1 + p);
+        c10.lo.lo = fma(u, v0, c10.lo.lo); c11.lo.lo = fma(u, v1, c11.lo.lo);
+        c12.lo.lo = fma(u, v2, c12.lo.lo); c13.lo.lo = fma(u, v3, c13.lo.lo);
+        u = vload4(0, a2 + p);
+        c20.lo.lo = fma(u, v0, c20.lo.lo); c21.lo.lo = fma(u, v1, c21.lo.lo);
+        c22.lo.lo = fma(u, v2, c22.lo.lo); c23.lo.lo = fma(u, v3, c23.lo.lo);
+        u = vload4(0, a3 + p);
+        c30.lo.lo = fma(u, v0, c30.lo.lo); c31.lo.lo = fma(u, v1, c31.lo.lo);
+        c32.lo.lo = fma(u, v2, c32.lo.lo); c33.lo.lo = fma(u, v3, c33.lo.lo);
+    }
     const float16 acc[4][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}};
     __global const float *ar[4] = {a0, a1, a2, a3};
     __global const float *br[4] = {b0, b1, b2, b3};
@@ -194,4 +220,80 @@ __kernel void matmul_splitk(const int M, const int N, const int K, const float a
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (ts == 0 && j < N) store_c(C, c_off + i * ldc + j, slices[tx], alpha, beta);
+}
+
+// One row of a block into P: all 16 lanes, or lanes from..15 (the shifted last column block).
+inline void store_row16(__global float *dst, const float16 v, const int from) {
+    if (from == 0) {
+        vstore16(v, 0, dst);
+        return;
+    }
+    float lanes[16];
+    vstore16(v, 0, lanes);
+    for (int l = from; l < 16; ++l) dst[l] = lanes[l];
+}
+
+__kernel void matmul_nn16_slices(const int M, const int N, const int K, const int chunk,
+                                 __global const float *A, const int a_off, const int lda, const int trans_a,
+                                 __global const float *B, const int b_off, const int ldb,
+                                 __global float *P) {
+    const int jn = get_global_id(0) * 16;   // the block's first column to store
+    const int i0 = get_global_id(1) * NN_ROWS;
+    const int z = get_global_id(2);
+    if (i0 >= M || jn >= N) return;
+    const int p0 = min(K, z * chunk), p1 = min(K, p0 + chunk);
+    __global float *out = P + z * M * N;
+    if (N < 16) {
+        for (int r = 0; r < NN_ROWS && i0 + r < M; ++r) {
+            for (int j = jn; j < N; ++j) {
+                float acc = 0.0f;
+                for (int p = p0; p < p1; ++p) acc = fma(A_AT(i0 + r, p), B[b_off + p * ldb + j], acc);
+                out[(i0 + r) * N + j] = acc;
+            }
+        }
+        return;
+    }
+    const int j0 = min(jn, N - 16);
+    const int as = trans_a ? 1 : lda;   // stride between rows i of op(A)
+    const int ap = trans_a ? lda : 1;   // stride along p
+    // Rows past M load row M - 1 (their results are not stored).
+    const int r0 = i0 * as, r1 = min(i0 + 1, M - 1) * as, r2 = min(i0 + 2, M - 1) * as, r3 = min(i0 + 3, M - 1) * as;
+    const int r4 = min(i0 + 4, M - 1) * as, r5 = min(i0 + 5, M - 1) * as, r6 = min(i0 + 6, M - 1) * as;
+    const int r7 = min(i0 + 7, M - 1) * as;
+    float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
+    __global const float *b = B + b_off + j0;
+    __global const float *a = A + a_off;
+    for (int p = p0; p < p1; ++p) {
+        const float16 bv = vload16(0, b + p * ldb);
+        __global const float *ar = a + p * ap;
+        c0 = fma((float16)(ar[r0]), bv, c0);
+        c1 = fma((float16)(ar[r1]), bv, c1);
+        c2 = fma((float16)(ar[r2]), bv, c2);
+        c3 = fma((float16)(ar[r3]), bv, c3);
+        c4 = fma((float16)(ar[r4]), bv, c4);
+        c5 = fma((float16)(ar[r5]), bv, c5);
+        c6 = fma((float16)(ar[r6]), bv, c6);
+        c7 = fma((float16)(ar[r7]), bv, c7);
+    }
+    __global float *o = out + i0 * N + j0;
+    const int from = jn - j0;
+    store_row16(o, c0, from);
+    if (i0 + 1 < M) store_row16(o + N, c1, from);
+    if (i0 + 2 < M) store_row16(o + 2 * N, c2, from);
+    if (i0 + 3 < M) store_row16(o + 3 * N, c3, from);
+    if (i0 + 4 < M) store_row16(o + 4 * N, c4, from);
+    if (i0 + 5 < M) store_row16(o + 5 * N, c5, from);
+    if (i0 + 6 < M) store_row16(o + 6 * N, c6, from);
+    if (i0 + 7 < M) store_row16(o + 7 * N, c7, from);
+}
+
+__kernel void matmul_add_slices(const int M, const int N, const int slices, const float alpha,
+                                __global const float *P, const float beta,
+                                __global float *C, const int c_off, const int ldc) {
+    const int j = get_global_id(0);
+    const int i = get_global_id(1);
+    if (i >= M || j >= N) return;
+    float acc = 0.0f;
+    for (int z = 0; z < slices; ++z) acc += P[(z * M + i) * N + j];
+    store_c(C, c_off + i * ldc + j, acc, alpha, beta);
 }

@@ -27,10 +27,16 @@ public struct KernelTuning: Sendable, Hashable {
     /// rows each (1 slice: the one-stage kernel, one item per column).
     public var columnSlices: Int
     public var columnChunk: Int
+    /// matmul_nn16_slices (CPU-type devices): k is cut into at most kSlicesMax ranges of at least
+    /// kSliceChunk, and the variant is chosen when that gives ≥ 2 ranges, n ≥ 16 and matmul_nn16's
+    /// grid has at most kSliceMaxBlocks 8×16 blocks (too few work-groups to fill the cores).
+    public var kSlicesMax: Int
+    public var kSliceChunk: Int
+    public var kSliceMaxBlocks: Int
 
     /// Everything that tells two entries apart (the tuple field is not Hashable by itself).
     private var key: String {
-        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk)"
+        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk) \(kSlicesMax) \(kSliceChunk) \(kSliceMaxBlocks)"
     }
     public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.key == r.key }
     public func hash(into h: inout Hasher) { h.combine(key) }
@@ -39,7 +45,8 @@ public struct KernelTuning: Sendable, Hashable {
     public static let `default` = KernelTuning(
         tile: 16, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
         elementwiseLocal: 256, prefersRegisterBlocks: false, splitKLocal: 256, splitKMinK: 64,
-        splitKMaxOutputs: 1 << 16, columnSlices: 256, columnChunk: 64)
+        splitKMaxOutputs: 1 << 16, columnSlices: 256, columnChunk: 64,
+        kSlicesMax: 1, kSliceChunk: .max, kSliceMaxBlocks: 0)
 
     /// CPU-type devices such as PoCL: register blocks, few partials, no local-memory tiles.
     /// matmul_splitk measured slower than the register blocks on every skinny shape on PoCL
@@ -48,7 +55,8 @@ public struct KernelTuning: Sendable, Hashable {
     public static let cpu = KernelTuning(
         tile: 16, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
         elementwiseLocal: 64, prefersRegisterBlocks: true, splitKLocal: 64, splitKMinK: .max,
-        splitKMaxOutputs: 0, columnSlices: 16, columnChunk: 512)
+        splitKMaxOutputs: 0, columnSlices: 16, columnChunk: 512,
+        kSlicesMax: 16, kSliceChunk: 256, kSliceMaxBlocks: 64)
 
     /// The table: the entry for a device type, fitted to the device's limits.
     public static func forDevice(type: OpenCLDeviceType, maxWorkGroupSize: Int,
@@ -93,6 +101,11 @@ public struct KernelTuning: Sendable, Hashable {
         return (lx, ly)
     }
 
+    /// matmul_nn16_slices' k-ranges for a shape: k / kSliceChunk, at most kSlicesMax, at least 1.
+    func kSlices(k: Int) -> Int {
+        max(1, min(kSlicesMax, k / max(kSliceChunk, 1)))
+    }
+
     /// Row slices of a two-stage column sum (1 = the one-stage kernel): at least columnChunk
     /// rows each, at most `columnSlices`, and the partials (slices × cols) must fit `normItems`.
     func columnSumSlices(rows: Int, cols: Int) -> Int {
@@ -108,12 +121,13 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
     case nn16 = "matmul_nn16"
     case nt = "matmul_nt"
     case splitK = "matmul_splitk"
+    case nn16Slices = "matmul_nn16_slices"
 
     /// Whether the kernel handles this shape's transposes (nn16: B not transposed; nt: only A·Bᵀ).
     public func accepts(_ shape: MatmulShape) -> Bool {
         switch self {
         case .general, .tiled, .splitK: return true
-        case .nn16: return !shape.transposeB
+        case .nn16, .nn16Slices: return !shape.transposeB
         case .nt: return shape.transposeB && !shape.transposeA
         }
     }
@@ -121,7 +135,10 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
     /// The kernel for a shape. A skinny product with a long k (k ≥ splitKMinK and ≥ max(m, n),
     /// m·n ≤ splitKMaxOutputs, and on GPU-type devices m or n under one tile) takes the
     /// k-parallel `splitK`. Otherwise CPU-type devices: float16 register
-    /// blocks — `nt` for A·Bᵀ, `nn16` whenever B is not transposed, `general` for Aᵀ·Bᵀ (no caller asks for it). Others:
+    /// blocks — `nt` for A·Bᵀ, `nn16` whenever B is not transposed (`nn16Slices` when n ≥ 16, k makes
+    /// ≥ 2 ranges and nn16 would have at most kSliceMaxBlocks blocks; below 16 columns both kernels
+    /// take a scalar path and the split measured no faster), `general` for Aᵀ·Bᵀ (no caller
+    /// asks for it). Others:
     /// local-memory tiles when every dimension fills at least one tile, else the general kernel.
     public static func choose(_ shape: MatmulShape, tuning: KernelTuning) -> MatmulVariant {
         if shape.m == 0 || shape.n == 0 { return .general }
@@ -131,7 +148,11 @@ public enum MatmulVariant: String, Sendable, CaseIterable {
             return .splitK
         }
         if tuning.prefersRegisterBlocks {
-            if !shape.transposeB { return .nn16 }
+            if !shape.transposeB {
+                let blocks = (shape.n + 15) / 16 * ((shape.m + KernelTuning.nnRows - 1) / KernelTuning.nnRows)
+                let slices = shape.n >= 16 && tuning.kSlices(k: shape.k) > 1 && blocks <= tuning.kSliceMaxBlocks
+                return slices ? .nn16Slices : .nn16
+            }
             return shape.transposeA ? .general : .nt
         }
         let t = tuning.tile

@@ -10,7 +10,8 @@ extension OpenCLDevice {
     }
 
     /// matmul with a given kernel (for tests and benchmarks); the variant must accept the shape.
-    func matmul(_ shape: MatmulShape, variant: MatmulVariant, alpha: Float, a: Buffer, at aOffset: Int,
+    /// `slices`: nn16Slices' k-ranges (default: the tuning's for k).
+    func matmul(_ shape: MatmulShape, variant: MatmulVariant, slices: Int? = nil, alpha: Float, a: Buffer, at aOffset: Int,
                 b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
         try shape.validate()
         guard variant.accepts(shape) else { throw DeviceError.invalidArgument("\(variant.rawValue) cannot compute \(shape)") }
@@ -28,6 +29,9 @@ extension OpenCLDevice {
             (global, local) = ([(n + KernelTuning.ntCols - 1) / KernelTuning.ntCols,
                                 (m + KernelTuning.ntRows - 1) / KernelTuning.ntRows],
                                [tuning.matmulLocal.0, tuning.matmulLocal.1])
+        case .nn16Slices:
+            return try matmulSlices(shape, slices: slices ?? tuning.kSlices(k: k), alpha: alpha, a: a, at: aOffset,
+                                    b: b, at: bOffset, beta: beta, c: c, at: cOffset)
         case .splitK:
             let (lx, ly) = KernelTuning.splitKGroup(n: n, limit: min(tuning.splitKLocal,
                                                                      try limits(variant.rawValue).maxItems))
@@ -38,6 +42,28 @@ extension OpenCLDevice {
             .floats(a, aOffset, m * k), .int(aOffset), .int(shape.lda), .bool(shape.transposeA),
             .floats(b, bOffset, k * n), .int(bOffset), .int(shape.ldb), .bool(shape.transposeB),
             .float(beta), .floats(c, cOffset, m * n), .int(cOffset), .int(shape.ldc),
+        ])
+    }
+
+    /// matmul_nn16_slices into a scratch buffer of slices × m × n partial products (its own per
+    /// call: released once the queue is done with it), then matmul_add_slices adds them in order.
+    private func matmulSlices(_ shape: MatmulShape, slices: Int, alpha: Float, a: Buffer, at aOffset: Int,
+                              b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        guard slices >= 1 else { throw DeviceError.invalidArgument("matmul_nn16_slices: \(slices) slices") }
+        guard m > 0, n > 0 else { return }
+        let chunk = (k + slices - 1) / slices
+        let partials = try makeBuffer(count: slices * m * n, type: .float32)
+        try launch(MatmulVariant.nn16Slices.rawValue,
+                   global: [(n + 15) / 16, (m + KernelTuning.nnRows - 1) / KernelTuning.nnRows, slices],
+                   local: [tuning.matmulLocal.0, tuning.matmulLocal.1, 1], [
+            .int(m), .int(n), .int(k), .int(chunk),
+            .floats(a, aOffset, m * k), .int(aOffset), .int(shape.lda), .bool(shape.transposeA),
+            .floats(b, bOffset, k * n), .int(bOffset), .int(shape.ldb), .floats(partials, 0, slices * m * n),
+        ])
+        try launch("matmul_add_slices", global: [n, m], local: [tuning.matmulLocal.0, tuning.matmulLocal.1], [
+            .int(m), .int(n), .int(slices), .float(alpha), .floats(partials, 0, slices * m * n), .float(beta),
+            .floats(c, cOffset, m * n), .int(cOffset), .int(shape.ldc),
         ])
     }
 

@@ -19,6 +19,28 @@ final class KernelTuningTests: XCTestCase {
         for shape in not { XCTAssertNotEqual(MatmulVariant.choose(shape, tuning: .default), .splitK, "default \(shape)") }
     }
 
+    /// matmul_nn16_slices on the CPU tuning: B not transposed, n ≥ 16, k of at least 2·256 (16
+    /// ranges at most) and nn16's grid of at most 64 blocks of 8×16; never on the default (GPU) tuning.
+    func testNN16SlicesChoice() {
+        let slices = [MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), MatmulShape(m: 1, n: 100, k: 10_000, transposeA: true),
+                      MatmulShape(m: 1, n: 1024, k: 1024, transposeA: true), MatmulShape(m: 64, n: 128, k: 512),
+                      MatmulShape(m: 3, n: 16, k: 512)]
+        let not = [MatmulShape(m: 10, n: 100, k: 511, transposeA: true), MatmulShape(m: 65, n: 128, k: 4096),
+                   MatmulShape(m: 64, n: 129, k: 4096), MatmulShape(m: 10, n: 100, k: 10_000, transposeB: true),
+                   MatmulShape(m: 1024, n: 256, k: 1024, transposeA: true), MatmulShape(m: 1, n: 10, k: 1000, transposeA: true),
+                   MatmulShape(m: 3, n: 15, k: 512)]
+        for shape in slices {
+            XCTAssertEqual(MatmulVariant.choose(shape, tuning: .cpu), .nn16Slices, "cpu \(shape)")
+            XCTAssertNotEqual(MatmulVariant.choose(shape, tuning: .default), .nn16Slices, "default \(shape)")
+        }
+        for shape in not { XCTAssertNotEqual(MatmulVariant.choose(shape, tuning: .cpu), .nn16Slices, "cpu \(shape)") }
+        XCTAssertEqual(KernelTuning.cpu.kSlices(k: 10_000), 16)
+        XCTAssertEqual(KernelTuning.cpu.kSlices(k: 1024), 4)
+        XCTAssertEqual(KernelTuning.cpu.kSlices(k: 511), 1)
+        XCTAssertEqual(KernelTuning.cpu.kSlices(k: 0), 1)
+        XCTAssertEqual(KernelTuning.default.kSlices(k: 1_000_000), 1)
+    }
+
     /// splitk's work-group: lx a power of two ≥ min(n, 16) (1 for a GEMV), ly a power of two,
     /// lx·ly the most that fits the limit.
     func testSplitKGroup() {

@@ -65,14 +65,14 @@ final class MatmulTests: XCTestCase {
 
     /// Runs `test` on `device` (optionally forcing an OpenCL kernel variant); checks that nothing
     /// outside C's range was written, and returns C.
-    static func run(_ test: Case, on device: any Device, variant: MatmulVariant? = nil,
+    static func run(_ test: Case, on device: any Device, variant: MatmulVariant? = nil, slices: Int? = nil,
                     file: StaticString = #filePath, line: UInt = #line) throws -> [Float] {
         let o = test.offsets
         let a = try device.makeBuffer(padded(test.a, before: o.a))
         let b = try device.makeBuffer(padded(test.b, before: o.b))
         let c = try device.makeBuffer(padded(test.c, before: o.c))
         if let variant, let cl = device as? OpenCLDevice {
-            try cl.matmul(test.shape, variant: variant, alpha: test.alpha, a: a, at: o.a, b: b, at: o.b,
+            try cl.matmul(test.shape, variant: variant, slices: slices, alpha: test.alpha, a: a, at: o.a, b: b, at: o.b,
                           beta: test.beta, c: c, at: o.c)
         } else {
             try device.matmul(test.shape, alpha: test.alpha, a: a, at: o.a, b: b, at: o.b, beta: test.beta, c: c, at: o.c)
@@ -291,6 +291,7 @@ final class MatmulTests: XCTestCase {
             XCTAssertTrue(MatmulVariant.general.accepts(shape))
             XCTAssertTrue(MatmulVariant.tiled.accepts(shape))
             XCTAssertEqual(MatmulVariant.nn16.accepts(shape), !shape.transposeB)
+            XCTAssertEqual(MatmulVariant.nn16Slices.accepts(shape), !shape.transposeB)
             XCTAssertEqual(MatmulVariant.nt.accepts(shape), shape.transposeB && !shape.transposeA)
         }
     }

@@ -60,6 +60,93 @@ final class SkinnyKernelTests: XCTestCase {
         }
     }
 
+    // MARK: matmul_nn16_slices (register blocks over k-ranges, CPU-type devices)
+
+    /// The skinny shapes with B not transposed, in 1, 2, 7 and 16 k-ranges (k = 1 and 3 leave
+    /// ranges empty; n = 17, 33, 100, 1000 shift the last column block; m = 3, 10, 65 clamp rows;
+    /// n = 1, 10 take the scalar path).
+    func testNN16SlicesAgainstTheReferenceAtSkinnyShapes() throws {
+        for device in try devices() {
+            for (m, n, k) in Self.skinnyShapes {
+                for transposeA in [false, true] {
+                    let shape = MatmulShape(m: m, n: n, k: k, transposeA: transposeA)
+                    for beta: Float in [-0.5, 0] {
+                        var test = MatmulTests.Case(shape, seed: UInt64(m * 7 + n * 3 + k))
+                        test.beta = beta
+                        if beta == 0 { test.c = [Float](repeating: .nan, count: m * n) }
+                        let expected = test.expected
+                        for slices in [1, 2, 7, 16] {
+                            assertClose(try MatmulTests.run(test, on: device, variant: .nn16Slices, slices: slices), expected,
+                                        tolerance: test.tolerance, relative: 1e-5,
+                                        "\(label(device)) nn16_slices \(shape) beta \(beta) slices \(slices)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same inputs give the same bits on every call (slices added in a fixed order).
+    func testNN16SlicesIsReproducible() throws {
+        for device in try devices() {
+            let test = MatmulTests.Case(MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), seed: 3)
+            let first = try MatmulTests.run(test, on: device, variant: .nn16Slices)
+            for _ in 0..<3 {
+                XCTAssertEqual(try MatmulTests.run(test, on: device, variant: .nn16Slices), first, "\(label(device))")
+            }
+        }
+    }
+
+    /// NaN in A poisons its row of C through its slice and the sum, and no other row.
+    func testNN16SlicesPropagatesNaN() throws {
+        for device in try devices() {
+            var test = MatmulTests.Case(MatmulShape(m: 3, n: 20, k: 1000, transposeA: true), seed: 4)
+            test.a[517 * 3 + 1] = .nan  // A is stored k×m: row 1 of op(A), p = 517
+            let c = try MatmulTests.run(test, on: device, variant: .nn16Slices, slices: 4)
+            for j in 0..<20 {
+                XCTAssertTrue(c[20 + j].isNaN, "\(label(device)) C[1, \(j)] = \(c[20 + j])")
+                XCTAssertFalse(c[j].isNaN || c[40 + j].isNaN, "\(label(device)) rows 0 and 2 stay finite")
+            }
+        }
+    }
+
+    /// Not a check: with SHRINK_TIME_SLICES set, prints µs per call of matmul_nn16 and
+    /// matmul_nn16_slices (its own k-ranges and others) on the skinny shapes of the training
+    /// workloads, timed in alternating rounds in one process (median of 7 rounds of 10 calls).
+    func testTimeNN16Slices() throws {
+        guard ProcessInfo.processInfo.environment["SHRINK_TIME_SLICES"] != nil else {
+            throw XCTSkip("set SHRINK_TIME_SLICES=1 to time matmul_nn16_slices")
+        }
+        let shapes = [MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), MatmulShape(m: 1, n: 100, k: 10_000, transposeA: true),
+                      MatmulShape(m: 1, n: 1024, k: 1024, transposeA: true), MatmulShape(m: 10, n: 100, k: 1000, transposeA: true),
+                      MatmulShape(m: 50, n: 10, k: 800, transposeA: true), MatmulShape(m: 64, n: 256, k: 1024, transposeA: true),
+                      MatmulShape(m: 1, n: 10, k: 1000, transposeA: true)]
+        for device in openCLTestDevices() {
+            for shape in shapes {
+                let test = MatmulTests.Case(shape, seed: 5)
+                let a = try device.makeBuffer(test.a), b = try device.makeBuffer(test.b), c = try device.makeBuffer(test.c)
+                let runs: [(String, MatmulVariant, Int?)] = [("nn16", .nn16, nil), ("slices", .nn16Slices, nil),
+                                                            ("slices4", .nn16Slices, 4), ("slices8", .nn16Slices, 8),
+                                                            ("slices32", .nn16Slices, 32)]
+                var times = [[Double]](repeating: [], count: runs.count)
+                for round in 0..<8 {
+                    for (index, run) in runs.enumerated() {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        for _ in 0..<10 {
+                            try device.matmul(shape, variant: run.1, slices: run.2, alpha: 1, a: a, at: 0, b: b, at: 0,
+                                              beta: 0, c: c, at: 0)
+                        }
+                        try device.synchronize()
+                        if round > 0 { times[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 10_000) }
+                    }
+                }
+                let medians = zip(runs, times).map { run, t in "\(run.0) \(String(format: "%.1f", t.sorted()[t.count / 2]))" }
+                print("nn16_slices timing \(shape) [\(MatmulVariant.choose(shape, tuning: device.tuning).rawValue) chosen, " +
+                      "\(device.tuning.kSlices(k: shape.k)) slices]: " + medians.joined(separator: ", ") + " µs")
+            }
+        }
+    }
+
     // MARK: Column sums in two stages
 
     func testTwoStageColumnSumsAgainstTheReference() throws {
