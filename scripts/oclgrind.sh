@@ -78,7 +78,7 @@ suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|FillTests|HostSto
 skip="$large|OpenCLErrorTests.testBrokenKernelSourceSurfacesTheBuildLog"
 echo "oclgrind: compute suites on Oclgrind (all checks, SHRINK_TEST_SMALL=1)"
 OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
-    SHRINK_TEST_VARIANTS=matmul_general,matmul_tiled,matmul_nn16,matmul_splitk \
+    SHRINK_TEST_VARIANTS=matmul_general,matmul_tiled,matmul_nn16,matmul_nn16_slices,matmul_splitk \
     swift test --skip-build --filter "$suites" --skip "$skip" > "$work/suites.log" 2>&1 \
     || { grep -E 'error:|failed' "$work/suites.log" | head -30 >&2; echo "oclgrind: FAIL: ShrinkComputeTests on Oclgrind" >&2; failed=1; }
 reports "ShrinkComputeTests" "$work/suites.log"

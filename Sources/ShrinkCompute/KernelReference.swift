@@ -16,7 +16,8 @@ import Foundation
 //   common.cl       sign_nan, soft_threshold (+ fmax, OpenCL's fmax: a NaN operand loses)
 //   elementwise.cl  fill_float, gather_rows, add_bias (+ add_bias_element), apply_mask,
 //                   column_sums, column_sums_partial, column_sums_finish
-//   matmul.cl       matmul_general, matmul_tiled, matmul_nn16, matmul_nt, matmul_splitk: all
+//   matmul.cl       matmul_nn16_slices and matmul_add_slices (the k-split product, per stage);
+//                   matmul_general, matmul_tiled, matmul_nn16, matmul_nt, matmul_splitk: all
 //                   compute C = alpha·op(A)·op(B) + beta·C and delegate to one loop, `matmul`
 //                   (fma over p in order, then store_c). matmul_general, matmul_tiled and
 //                   matmul_nn16 accumulate in that order too (bitwise equal); matmul_nt and
@@ -153,6 +154,42 @@ public enum KernelReference {
     public static let matmul_nn16: MatmulKernel = matmul
     public static let matmul_nt: MatmulKernel = matmul
     public static let matmul_splitk: MatmulKernel = matmul
+
+    /// Stage 1 of the k-split register-block product (B not transposed): slice z of `slices`
+    /// holds P[z, i, j] = Σ fma(op(A)[i, p], B[p, j]) over p in [z·chunk, min(K, (z+1)·chunk)),
+    /// p in order. `slices` is the NDRange's third extent.
+    public static func matmul_nn16_slices(_ M: Int, _ N: Int, _ K: Int, _ chunk: Int,
+                                          _ A: UnsafePointer<Float>, _ a_off: Int, _ lda: Int, _ trans_a: Bool,
+                                          _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int,
+                                          _ P: UnsafeMutablePointer<Float>, slices: Int) {
+        for z in 0..<slices {
+            let (p0, p1) = (min(K, z * chunk), min(K, min(K, z * chunk) + chunk))
+            for i in 0..<M {
+                for j in 0..<N {
+                    var acc: Float = 0
+                    for p in p0..<p1 {
+                        acc = acc.addingProduct(trans_a ? A[a_off + p * lda + i] : A[a_off + i * lda + p],
+                                                B[b_off + p * ldb + j])
+                    }
+                    P[(z * M + i) * N + j] = acc
+                }
+            }
+        }
+    }
+
+    /// Stage 2: C = alpha·Σ_z P[z, i, j] (z in order) stored as store_c.
+    public static func matmul_add_slices(_ M: Int, _ N: Int, _ slices: Int, _ alpha: Float,
+                                         _ P: UnsafePointer<Float>, _ beta: Float,
+                                         _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int) {
+        for i in 0..<M {
+            for j in 0..<N {
+                var acc: Float = 0
+                for z in 0..<slices { acc += P[(z * M + i) * N + j] }
+                let idx = c_off + i * ldc + j
+                C[idx] = beta == 0 ? alpha * acc : alpha * acc + beta * C[idx]
+            }
+        }
+    }
 
     // MARK: norm.cl (kind: 0 sum, 1 L1, 2 L2, 3 squared L2; NormKind.kernelCode)
 

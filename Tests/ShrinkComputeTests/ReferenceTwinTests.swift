@@ -207,7 +207,20 @@ final class ReferenceTwinTests: XCTestCase {
         case .nn16: KernelReference.matmul_nn16
         case .nt: KernelReference.matmul_nt
         case .splitK: KernelReference.matmul_splitk
+        case .nn16Slices: KernelReference.matmul  // its two stages: see `sliceReference`
         }
+    }
+
+    /// C by matmul_nn16_slices' two stages (k cut into `slices` ranges of ⌈k/slices⌉, each summed
+    /// in order, the ranges added in order).
+    static func sliceReference(_ test: MatmulTests.Case, slices: Int) -> [Float] {
+        let o = test.offsets, s = test.shape
+        let a = Host(padded(test.a, before: o.a)), b = Host(padded(test.b, before: o.b))
+        let c = Host(padded(test.c, before: o.c)), partials = Host([Float](repeating: 0, count: slices * s.m * s.n))
+        KernelReference.matmul_nn16_slices(s.m, s.n, s.k, (s.k + slices - 1) / slices, a.p, o.a, s.lda, s.transposeA,
+                                           b.p, o.b, s.ldb, partials.p, slices: slices)
+        KernelReference.matmul_add_slices(s.m, s.n, slices, test.alpha, partials.p, test.beta, c.p, o.c, s.ldc)
+        return Array(c.values[o.c..<(o.c + s.m * s.n)])
     }
 
     /// C at its offset in the padded buffers MatmulTests.run uses, by the variant's reference.
@@ -240,13 +253,18 @@ final class ReferenceTwinTests: XCTestCase {
                                         tolerance: tolerance, relative: 1e-5, "cpu OpenBLAS \(shape) beta \(beta)")
                             continue
                         }
-                        for variant in MatmulVariant.allCases where variant.accepts(shape) {
+                        for slices in [1, 3] where shape.k >= 3 && !shape.transposeB {
+                            let got = try MatmulTests.run(test, on: cl, variant: .nn16Slices, slices: slices)
+                            assertBitwise(got, Self.sliceReference(test, slices: slices),
+                                          "\(Self.name(cl)) matmul_nn16_slices ×\(slices) \(shape) beta \(beta)")
+                        }
+                        for variant in MatmulVariant.allCases where variant.accepts(shape) && variant != .nn16Slices {
                             let got = try MatmulTests.run(test, on: cl, variant: variant)
                             let want = Self.reference(test, variant)
                             let message = "\(Self.name(cl)) \(variant.rawValue) \(shape) beta \(beta)"
                             switch variant {
                             case .general, .tiled, .nn16: assertBitwise(got, want, message)
-                            case .nt, .splitK:
+                            case .nt, .splitK, .nn16Slices:
                                 assertClose(got, want.map(Double.init), tolerance: tolerance, relative: 1e-5, message)
                             }
                         }
