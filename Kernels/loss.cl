@@ -46,14 +46,17 @@ __kernel void loss_gradient(const int kind, __global const float *z, __global co
                 if (zr[c] > top || isnan(zr[c])) { top = zr[c]; best = c; if (isnan(top)) break; }
             }
             float total = 0.0f;
-            for (int c = 0; c < width; ++c) total += exp(zr[c] - top);
+            for (int c = 0; c < width; ++c) {  // e^{z−max} once, kept in the gradient slot
+                gr[c] = exp(zr[c] - top);
+                total += gr[c];
+            }
             const float inverse = 1.0f / total;
             const int label = (int)target;
             const int valid = (float)label == target && label >= 0 && label < width;
             // softmax = e^{z−max}/Σ, and logsumexp − z_y = log Σ − (z_y − max): nothing is rounded
             // at the logits' magnitude (as the CPU device, and PyTorch's log_softmax).
             for (int c = 0; c < width; ++c)
-                gr[c] = (exp(zr[c] - top) * inverse - ((valid && c == label) ? 1.0f : 0.0f)) * scale;
+                gr[c] = (gr[c] * inverse - ((valid && c == label) ? 1.0f : 0.0f)) * scale;
             loss = valid ? log(total) - (zr[label] - top) : NAN;
             correct = (valid && best == label) ? 1.0f : 0.0f;
         }
