@@ -204,9 +204,14 @@ public final class CPUDevice: Device {
         let index = try host(indices, "gatherRows").assumingMemoryBound(to: Int32.self)
         let src = try floats(source, 0, source.count, "gatherRows source")
         let dst = try floats(destination, 0, rows * cols, "gatherRows destination")
-        var failure = [Int32](repeating: 0, count: KernelFailure.length)
-        KernelReference.gather_rows(src, source.count / max(cols, 1), index, indexOffset, rows, cols, dst, &failure)
-        if let error = KernelFailure.error(failure) { throw error }
+        // The record on the stack: this runs once per training step.
+        let error = withUnsafeTemporaryAllocation(of: Int32.self, capacity: KernelFailure.length) { failure in
+            let record = failure.baseAddress!
+            record.initialize(repeating: 0, count: KernelFailure.length)
+            KernelReference.gather_rows(src, source.count / max(cols, 1), index, indexOffset, rows, cols, dst, record)
+            return KernelFailure.error(record)
+        }
+        if let error { throw error }
     }
 
     public func addBias(_ x: Buffer, bias: Buffer, at biasOffset: Int, rows: Int, cols: Int, relu: Bool) throws {

@@ -418,9 +418,16 @@ public enum KernelReference {
                                 _ buf: UnsafeMutablePointer<Float>?, _ off: Int, _ count: Int, _ lr: Float,
                                 _ momentum: Float, _ dampening: Float, _ wd: Float, _ nesterov: Bool, _ first: Bool,
                                 items: Range<Int>? = nil) {
+        guard let buf, momentum != 0 else {  // no momentum buffer: a loop the compiler can vectorize
+            for i in items ?? 0..<count {
+                let k = off + i
+                w[k] = sgd_update(w[k], g[k], nil, lr, 0, dampening, wd, nesterov, first)
+            }
+            return
+        }
         for i in items ?? 0..<count {
             let k = off + i
-            w[k] = sgd_update(w[k], g[k], buf.map { $0 + k }, lr, momentum, dampening, wd, nesterov, first)
+            w[k] = sgd_update(w[k], g[k], buf + k, lr, momentum, dampening, wd, nesterov, first)
         }
     }
 
