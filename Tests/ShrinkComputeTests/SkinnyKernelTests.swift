@@ -38,24 +38,37 @@ final class SkinnyKernelTests: XCTestCase {
 
     /// The same inputs give the same bits on every call (a fixed reduction tree, no atomics).
     func testSplitKIsReproducible() throws {
-        for device in try devices() {
-            let test = MatmulTests.Case(MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), seed: 3)
-            let first = try MatmulTests.run(test, on: device, variant: .splitK)
-            for _ in 0..<3 {
-                XCTAssertEqual(try MatmulTests.run(test, on: device, variant: .splitK), first, "\(label(device))")
-            }
-        }
+        try assertReproducible(.splitK)
     }
 
     /// NaN in A poisons its row of C through the reduction tree.
     func testSplitKPropagatesNaN() throws {
+        try assertNaNReachesOnlyItsRow(.splitK, n: 5)
+    }
+
+    /// `variant` on a long-k product gives the same bits on three more calls, on every device.
+    private func assertReproducible(_ variant: MatmulVariant, file: StaticString = #filePath, line: UInt = #line) throws {
         for device in try devices() {
-            var test = MatmulTests.Case(MatmulShape(m: 3, n: 5, k: 1000, transposeA: true), seed: 4)
+            let test = MatmulTests.Case(MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), seed: 3)
+            let first = try MatmulTests.run(test, on: device, variant: variant)
+            for _ in 0..<3 {
+                XCTAssertEqual(try MatmulTests.run(test, on: device, variant: variant), first, "\(label(device))",
+                               file: file, line: line)
+            }
+        }
+    }
+
+    /// A NaN in row 1 of op(A) (p = 517 of k = 1000) makes row 1 of C NaN and leaves rows 0 and 2.
+    private func assertNaNReachesOnlyItsRow(_ variant: MatmulVariant, n: Int, slices: Int? = nil,
+                                            file: StaticString = #filePath, line: UInt = #line) throws {
+        for device in try devices() {
+            var test = MatmulTests.Case(MatmulShape(m: 3, n: n, k: 1000, transposeA: true), seed: 4)
             test.a[517 * 3 + 1] = .nan  // A is stored k×m: row 1 of op(A), p = 517
-            let c = try MatmulTests.run(test, on: device, variant: .splitK)
-            for j in 0..<5 {
-                XCTAssertTrue(c[5 + j].isNaN, "\(label(device)) C[1, \(j)] = \(c[5 + j])")
-                XCTAssertFalse(c[j].isNaN || c[10 + j].isNaN, "\(label(device)) rows 0 and 2 stay finite")
+            let c = try MatmulTests.run(test, on: device, variant: variant, slices: slices)
+            for j in 0..<n {
+                XCTAssertTrue(c[n + j].isNaN, "\(label(device)) C[1, \(j)] = \(c[n + j])", file: file, line: line)
+                XCTAssertFalse(c[j].isNaN || c[2 * n + j].isNaN, "\(label(device)) rows 0 and 2 stay finite",
+                               file: file, line: line)
             }
         }
     }
@@ -88,26 +101,12 @@ final class SkinnyKernelTests: XCTestCase {
 
     /// The same inputs give the same bits on every call (slices added in a fixed order).
     func testNN16SlicesIsReproducible() throws {
-        for device in try devices() {
-            let test = MatmulTests.Case(MatmulShape(m: 10, n: 100, k: 10_000, transposeA: true), seed: 3)
-            let first = try MatmulTests.run(test, on: device, variant: .nn16Slices)
-            for _ in 0..<3 {
-                XCTAssertEqual(try MatmulTests.run(test, on: device, variant: .nn16Slices), first, "\(label(device))")
-            }
-        }
+        try assertReproducible(.nn16Slices)
     }
 
     /// NaN in A poisons its row of C through its slice and the sum, and no other row.
     func testNN16SlicesPropagatesNaN() throws {
-        for device in try devices() {
-            var test = MatmulTests.Case(MatmulShape(m: 3, n: 20, k: 1000, transposeA: true), seed: 4)
-            test.a[517 * 3 + 1] = .nan  // A is stored k×m: row 1 of op(A), p = 517
-            let c = try MatmulTests.run(test, on: device, variant: .nn16Slices, slices: 4)
-            for j in 0..<20 {
-                XCTAssertTrue(c[20 + j].isNaN, "\(label(device)) C[1, \(j)] = \(c[20 + j])")
-                XCTAssertFalse(c[j].isNaN || c[40 + j].isNaN, "\(label(device)) rows 0 and 2 stay finite")
-            }
-        }
+        try assertNaNReachesOnlyItsRow(.nn16Slices, n: 20, slices: 4)
     }
 
     /// Not a check: with SHRINK_TIME_SLICES set, prints µs per call of matmul_nn16 and
