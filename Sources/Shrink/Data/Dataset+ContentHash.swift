@@ -10,7 +10,14 @@ extension Dataset {
         }
         mix(UInt64(rows))
         mix(UInt64(columns))
-        for x in features { mix(UInt64(x.bitPattern)) }
+        if let sparse {
+            // The structure too: the same values at other places are other data.
+            for start in sparse.rowStarts { mix(UInt64(start)) }
+            for c in sparse.columnIndices { mix(UInt64(UInt32(bitPattern: c))) }
+            for x in sparse.values { mix(UInt64(x.bitPattern)) }
+        } else {
+            for x in features { mix(UInt64(x.bitPattern)) }
+        }
         for y in targets { mix(UInt64(y.bitPattern)) }
         return hash
     }

@@ -1,6 +1,13 @@
-/// Rows of features with one target each: features row-major [rows, columns], targets [rows].
+/// Rows of features with one target each: the features either dense, row-major [rows,
+/// columns], or sparse (CSR, `sparse`), and targets [rows].
+///
+/// A sparse dataset never holds a dense copy: `features` is the dense route only, and traps
+/// on a sparse dataset (a code path that forgot `sparse` is a bug to find in tests, not a
+/// silent 800 GB allocation). Code that takes either checks `sparse` first.
 public struct Dataset: Sendable, Equatable {
-    public var features: [Float]
+    private var dense: [Float]
+    /// The features in CSR form; nil for a dense dataset.
+    public private(set) var sparse: SparseMatrix?
     public var targets: [Float]
     public let rows: Int
     public let columns: Int
@@ -21,19 +28,62 @@ public struct Dataset: Sendable, Equatable {
         guard targets.count == rows else {
             throw DataError.invalid("X has \(rows) rows but y has \(targets.count) values")
         }
-        self.features = features
+        dense = features
+        sparse = nil
         self.targets = targets
         self.rows = rows
         self.columns = columns
     }
 
+    /// A sparse dataset: `features` in CSR form, one target per row.
+    public init(sparse features: SparseMatrix, targets: [Float]) throws {
+        guard features.columns > 0 else { throw DataError.invalid("the sparse features have no columns") }
+        guard targets.count == features.rows else {
+            throw DataError.invalid("X has \(features.rows) rows but y has \(targets.count) values")
+        }
+        dense = []
+        sparse = features
+        self.targets = targets
+        rows = features.rows
+        columns = features.columns
+    }
+
+    /// The dense features, row-major [rows, columns]. Traps on a sparse dataset (see the type's note).
+    public var features: [Float] {
+        get {
+            precondition(sparse == nil, "dense features asked of a sparse dataset")
+            return dense
+        }
+        set {
+            precondition(sparse == nil, "dense features set on a sparse dataset")
+            dense = newValue
+        }
+    }
+
+    public var isSparse: Bool { sparse != nil }
+
+    /// The same rows with dense features (for tests and small data: rows × columns Floats).
+    public func densified() -> Dataset {
+        guard let sparse else { return self }
+        var copy = try! Dataset(features: sparse.dense(), targets: targets, rows: rows, columns: columns)
+        copy.featureNames = featureNames
+        copy.classNames = classNames
+        copy.targetName = targetName
+        return copy
+    }
+
     /// The rows at `indices`, in that order.
     public func subset(_ indices: [Int]) -> Dataset {
-        var x = [Float]()
-        x.reserveCapacity(indices.count * columns)
-        for r in indices { x += features[(r * columns)..<((r + 1) * columns)] }
+        var subset: Dataset
         // Sizes agree by construction.
-        var subset = try! Dataset(features: x, targets: indices.map { targets[$0] }, rows: indices.count, columns: columns)
+        if let sparse {
+            subset = try! Dataset(sparse: sparse.selectingRows(indices), targets: indices.map { targets[$0] })
+        } else {
+            var x = [Float]()
+            x.reserveCapacity(indices.count * columns)
+            for r in indices { x += dense[(r * columns)..<((r + 1) * columns)] }
+            subset = try! Dataset(features: x, targets: indices.map { targets[$0] }, rows: indices.count, columns: columns)
+        }
         subset.featureNames = featureNames
         subset.classNames = classNames
         subset.targetName = targetName
@@ -80,11 +130,20 @@ public struct Dataset: Sendable, Equatable {
         func place(_ path: String?, row: Int) -> String {
             (path.map { "\($0): " } ?? "") + "row \(row + headerLines + 1)"
         }
-        if let i = features.firstIndex(where: { !$0.isFinite }) {
+        if let sparse, let i = sparse.values.firstIndex(where: { !$0.isFinite }) {
             var bad = Set<Int>()
-            for (j, v) in features.enumerated() where !v.isFinite { bad.insert(j / columns) }
+            for r in 0..<rows where sparse.values[sparse.rowStarts[r]..<sparse.rowStarts[r + 1]].contains(where: { !$0.isFinite }) {
+                bad.insert(r)
+            }
+            let row = sparse.rowStarts.lastIndex { $0 <= i }!
+            throw DataError.invalid("\(place(featuresPath, row: row)), column \(sparse.columnIndices[i] + 1): " +
+                                    "\(sparse.values[i]) in X (\(bad.count) of \(rows) rows hold NaN or Inf)")
+        }
+        if sparse == nil, let i = dense.firstIndex(where: { !$0.isFinite }) {
+            var bad = Set<Int>()
+            for (j, v) in dense.enumerated() where !v.isFinite { bad.insert(j / columns) }
             let column = featureNames.map { "'\($0[i % columns])'" } ?? "\(i % columns + 1)"
-            throw DataError.invalid("\(place(featuresPath, row: i / columns)), column \(column): \(features[i]) in X " +
+            throw DataError.invalid("\(place(featuresPath, row: i / columns)), column \(column): \(dense[i]) in X " +
                                     "(\(bad.count) of \(rows) rows hold NaN or Inf)")
         }
         if let r = targets.firstIndex(where: { !$0.isFinite }) {

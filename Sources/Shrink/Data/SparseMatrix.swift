@@ -114,4 +114,19 @@ public struct SparseMatrix: Sendable, Equatable {
         }
         return out
     }
+
+    /// The rows at `indices`, in that order (CSR; no dense copy).
+    public func selectingRows(_ indices: [Int]) -> SparseMatrix {
+        var starts = [Int](repeating: 0, count: indices.count + 1)
+        for (i, r) in indices.enumerated() { starts[i + 1] = starts[i] + rowStarts[r + 1] - rowStarts[r] }
+        var columns = [Int32](), values = [Float]()
+        columns.reserveCapacity(starts[indices.count])
+        values.reserveCapacity(starts[indices.count])
+        for r in indices {
+            columns += columnIndices[rowStarts[r]..<rowStarts[r + 1]]
+            values += self.values[rowStarts[r]..<rowStarts[r + 1]]
+        }
+        return SparseMatrix(unchecked: indices.count, columns: self.columns, rowStarts: starts, columnIndices: columns,
+                            values: values)
+    }
 }

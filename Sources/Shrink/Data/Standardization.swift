@@ -33,6 +33,23 @@ public struct Standardization: Sendable, Equatable {
     public init(fitting data: Dataset) {
         let (n, p) = (data.rows, data.columns)
         var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        if let x = data.sparse {
+            // Over the stored entries; each column's n − count implicit zeros add count·mean².
+            var counts = [Int](repeating: 0, count: p)
+            for (i, c) in x.columnIndices.enumerated() {
+                sums[Int(c)] += Double(x.values[i])
+                counts[Int(c)] += 1
+            }
+            let means = sums.map { n > 0 ? $0 / Double(n) : 0 }
+            for (i, c) in x.columnIndices.enumerated() {
+                let d = Double(x.values[i]) - means[Int(c)]
+                squares[Int(c)] += d * d
+            }
+            for j in 0..<p { squares[j] += Double(n - counts[j]) * means[j] * means[j] }
+            self.means = means
+            scales = squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
+            return
+        }
         data.features.withUnsafeBufferPointer { x in
             for r in 0..<n {
                 for j in 0..<p { sums[j] += Double(x[r * p + j]) }
