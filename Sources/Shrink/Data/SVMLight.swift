@@ -24,36 +24,64 @@ public enum SVMLight {
     }
 
     public static func read(_ url: URL, indexBase: IndexBase = .auto, features: Int? = nil) throws -> File {
-        try parse(try NPY.readBytes(url), path: url.path, indexBase: indexBase, features: features)
+        try parse(terminated: try readTerminated(url), path: url.path, indexBase: indexBase, features: features)
     }
 
     /// Parses a whole file held in memory. `features` fixes the width (an index at or beyond it
     /// is an error); by default it is the largest index + 1.
     public static func parse(_ bytes: [UInt8], path: String, indexBase: IndexBase = .auto,
                              features: Int? = nil) throws -> File {
+        var terminated = bytes
+        terminated.append(0)
+        return try parse(terminated: terminated, path: path, indexBase: indexBase, features: features)
+    }
+
+    /// The file's bytes followed by one 0 (strtod stops at it at the latest), read into one
+    /// array: a large file is held once, not copied to add the terminator.
+    private static func readTerminated(_ url: URL) throws -> [UInt8] {
+        func unreadable(_ reason: String) -> DataError { .unreadable(path: url.path, reason: reason) }
+        guard let file = fopen(url.path, "rb") else { throw unreadable(String(cString: strerror(errno))) }
+        defer { fclose(file) }
+        var info = stat()
+        guard fstat(fileno(file), &info) == 0 else { throw unreadable(String(cString: strerror(errno))) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw unreadable("not a regular file") }
+        let size = Int(info.st_size)
+        var failure: String?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, initialized in
+            let read = fread(buffer.baseAddress!, 1, size, file)
+            if read != size { failure = ferror(file) != 0 ? String(cString: strerror(errno)) : "the file changed while read" }
+            buffer[read] = 0
+            initialized = read + 1
+        }
+        if let failure { throw unreadable(failure) }
+        return bytes
+    }
+
+    /// `parse` over bytes whose last is the 0 terminator (not part of the text).
+    private static func parse(terminated: [UInt8], path: String, indexBase: IndexBase,
+                              features: Int?) throws -> File {
         if let features, features < 1 {
             throw DataError.invalid("--n-features must be at least 1, got \(features)")
         }
+        let count = terminated.count - 1
         var rowStarts = [0]
-        var indices = [Int]()
+        var indices = [Int32]()  // as written (checked ≤ Int32.max); shifted at the end
         var values = [Float]()
         var targets = [Float]()
         var smallest = Int.max
         var firstZeroLine: Int?
-        var terminated = bytes
-        terminated.append(0)  // strtod stops at it at the latest
         try terminated.withUnsafeBufferPointer { text in
             var start = 0
             var line = 0
-            while start < bytes.count {
+            while start < count {
                 line += 1
                 var end = start
-                while end < bytes.count, text[end] != UInt8(ascii: "\n") { end += 1 }
+                while end < count, text[end] != UInt8(ascii: "\n") { end += 1 }
                 var reader = LineReader(text: text, position: start, end: end, path: path, line: line)
                 if let label = try reader.label() {
                     targets.append(label)
                     try reader.features { index, value in
-                        indices.append(index)
+                        indices.append(Int32(index))
                         values.append(value)
                         smallest = min(smallest, index)
                         if index == 0, firstZeroLine == nil { firstZeroLine = line }
@@ -74,7 +102,7 @@ public enum SVMLight {
                                       "(--zero-based false); use --zero-based true or auto")
         }
         let shift = zeroBased ? 0 : 1
-        let width = (indices.max() ?? (shift - 1)) + 1 - shift
+        let width = Int(indices.max() ?? Int32(shift - 1)) + 1 - shift
         if let features, width > features {
             throw DataError.malformed(path: path, reason: "an index reaches feature \(width - 1) (counting from 0), " +
                                       "beyond --n-features \(features)")
@@ -85,7 +113,7 @@ public enum SVMLight {
         }
         guard !targets.isEmpty else { throw DataError.malformed(path: path, reason: "no rows (every line is blank or a comment)") }
         let matrix = try SparseMatrix(rows: targets.count, columns: columns, rowStarts: rowStarts,
-                                      columnIndices: indices.map { Int32($0 - shift) }, values: values,
+                                      columnIndices: shift == 0 ? indices : indices.map { $0 - 1 }, values: values,
                                       describe: { DataError.malformed(path: path, reason: $0) })
         return File(matrix: matrix, targets: targets, zeroBased: zeroBased)
     }
