@@ -1,11 +1,23 @@
 import ArgumentParser
+import Foundation
 import Shrink
 
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "devices", abstract: "List every OpenCL platform and device, and which one --device gpu picks.")
+        commandName: "devices",
+        abstract: "List every OpenCL platform and device, which one --device gpu picks, and whether MPI is available.")
 
     func run() throws {
+        let world = try Communicator.world()
+        defer { world.finalize() }
+        if world.usesMPI {
+            // Under mpirun: each rank says who it is and what its node's rank picks.
+            print("rank \(world.rank) of \(world.size) (local rank \(world.localRank)), \(ProcessInfo.processInfo.hostName)")
+            try world.barrier()
+            guard world.isRoot else { return }
+        }
+        print("mpi           " + (Communicator.availableLibrary().map { "\($0): run several processes with mpirun -np N shrink …" }
+                                  ?? "not available (install openmpi-bin libopenmpi-dev to run under mpirun)"))
         print("cpu           \(CPUDevice().name)")
         let devices: [OpenCLDeviceInfo]
         do {

@@ -30,23 +30,57 @@ public enum NPY {
     /// Parses a whole `.npy` file held in memory.
     public static func parse(_ bytes: [UInt8], path: String) throws -> NPYArray {
         let layout = try layout(bytes, path: path)
-        let (count, dataStart) = (layout.count, layout.dataStart)
-        let values: [Float]
-        if layout.descr == "<f4" {  // the common case, copied as it is (this loader only runs on little-endian hosts)
-            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                bytes.withUnsafeBytes { raw in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + count * 4)]))
-                }
-                initialized = count
-            }
-        } else {
-            let convert = try decoder(for: layout.descr, path: path)
-            values = bytes.withUnsafeBytes { raw in
-                (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[(dataStart + $0 * layout.width)...])) }
-            }
+        let values = try bytes.withUnsafeBytes {
+            try decode(UnsafeRawBufferPointer(rebasing: $0[layout.dataStart...]), count: layout.count, layout.descr, path: path)
         }
         return NPYArray(shape: layout.shape, values: values)
+    }
+
+    /// Rows `rows` of a `.npy` array (along its first axis), read by seeking: the rest of the
+    /// file is never loaded. The shape's first entry is the count of rows read; the header and
+    /// the file's size are checked as `read` checks them. `total` is the file's row count.
+    public static func readRows(_ url: URL, _ rows: Range<Int>) throws -> (array: NPYArray, total: Int) {
+        func unreadable(_ reason: String) -> DataError { .unreadable(path: url.path, reason: reason) }
+        guard let file = FileHandle(forReadingAtPath: url.path) else { _ = try readBytes(url); throw unreadable("not readable") }
+        defer { try? file.close() }
+        do {
+            let size = Int(try file.seekToEnd())
+            try file.seek(toOffset: 0)
+            let prefix = [UInt8](try file.read(upToCount: min(size, 1 << 16)) ?? Data())
+            let layout = try layout(prefix, fileSize: size, path: url.path)
+            guard let total = layout.shape.first else {
+                throw DataError.malformed(path: url.path, reason: "a 0-d array has no rows")
+            }
+            guard rows.lowerBound >= 0, rows.upperBound <= total else {
+                throw DataError.invalid("\(url.path): rows \(rows) outside the file's \(total)")
+            }
+            let rowCount = total > 0 ? layout.count / total : 0
+            try file.seek(toOffset: UInt64(layout.dataStart + rows.lowerBound * rowCount * layout.width))
+            let byteCount = rows.count * rowCount * layout.width
+            let bytes = [UInt8](try file.read(upToCount: byteCount) ?? Data())
+            guard bytes.count == byteCount else { throw unreadable("the file changed while read") }
+            let values = try bytes.withUnsafeBytes {
+                try decode($0, count: rows.count * rowCount, layout.descr, path: url.path)
+            }
+            return (NPYArray(shape: [rows.count] + layout.shape.dropFirst(), values: values), total)
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw unreadable((error as NSError).localizedDescription)
+        }
+    }
+
+    /// `count` elements of type `descr` from `raw`, as Float.
+    private static func decode(_ raw: UnsafeRawBufferPointer, count: Int, _ descr: String, path: String) throws -> [Float] {
+        if descr == "<f4" {  // the common case, copied as it is (this loader only runs on little-endian hosts)
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * 4)]))
+                initialized = count
+            }
+        }
+        let convert = try decoder(for: descr, path: path)
+        let width = try itemWidth(descr, path: path)
+        return (0..<count).map { convert(UnsafeRawBufferPointer(rebasing: raw[($0 * width)...])) }
     }
 
     /// An integer array exactly (int32, int64, or unsigned 8/32/64-bit that fit an Int): index
@@ -110,8 +144,10 @@ public enum NPY {
         var dataStart: Int
     }
 
-    private static func layout(_ bytes: [UInt8], path: String) throws -> Layout {
+    /// `bytes` holds the whole file, or (with `fileSize`) at least its header.
+    private static func layout(_ bytes: [UInt8], fileSize: Int? = nil, path: String) throws -> Layout {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
+        let fileSize = fileSize ?? bytes.count
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (bad magic)") }
         let major = bytes[6]
         let headerStart: Int, headerLength: Int
@@ -143,11 +179,11 @@ public enum NPY {
         let dataStart = headerStart + headerLength
         let width = try itemWidth(descr, path: path)
         let (needed, overflow) = count.multipliedReportingOverflow(by: width)
-        guard !overflow, needed <= bytes.count - dataStart else {
-            throw fail("truncated data: shape \(shape) of \(descr) needs \(count) × \(width) bytes, the file has \(bytes.count - dataStart)")
+        guard !overflow, needed <= fileSize - dataStart else {
+            throw fail("truncated data: shape \(shape) of \(descr) needs \(count) × \(width) bytes, the file has \(fileSize - dataStart)")
         }
-        guard needed == bytes.count - dataStart else {
-            throw fail("\(bytes.count - dataStart - needed) trailing bytes after the data")
+        guard needed == fileSize - dataStart else {
+            throw fail("\(fileSize - dataStart - needed) trailing bytes after the data")
         }
         return Layout(descr: descr, shape: shape, count: count, width: width, dataStart: dataStart)
     }
