@@ -38,14 +38,16 @@ struct DeviceOptions: ParsableArguments {
 
 /// Where the rows come from: files, a synthetic kind, or (compare) the reference PyTorch script's data.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Features: .npy [n, p] (with --targets) or CSV with a header.")
+    @Option(help: "Features: .npy [n, p] (with --targets), CSV with a header, or sparse: svmlight .svm/.svmlight/.libsvm (labels inside) or SciPy .npz (with --targets); by extension, any case.")
     var data: String?
 
-    @Option(help: "Targets .npy [n] for an .npy --data.")
+    @Option(help: "Targets .npy [n] for an .npy or .npz --data.")
     var targets: String?
 
     @Option(help: "CSV column holding the targets (default: the last).")
     var targetColumn: String?
+
+    @OptionGroup var sparseOptions: SparseDataOptions
 
     @Option(help: "KIND:N:P[:K] with KIND classification or regression.")
     var synthetic: String?
@@ -62,6 +64,12 @@ struct DataOptions: ParsableArguments {
     func validate() throws {
         if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
         if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
+        try sparseOptions.check(data: data)
+        if let data, DataFormat(path: data) == .svmlight {
+            for (flag, given) in [("--targets", targets != nil), ("--target-column", targetColumn != nil)] where given {
+                throw ValidationError("\(flag): an svmlight file holds its labels (the first number of each line), \(data)")
+            }
+        }
         if let testSplit, !(testSplit >= 0 && testSplit < 1) {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }
@@ -84,8 +92,8 @@ struct DataOptions: ParsableArguments {
         if let data {
             let url = URL(fileURLWithPath: data)
             set = try DataLoader.load(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
-                                      targetColumn: targetColumn)
-            let csv = targets == nil
+                                      targetColumn: targetColumn, sparse: sparseOptions.readOptions)
+            let csv = DataFormat(url: url) == .csv
             try set.validateFinite(featuresPath: data, targetsPath: targets ?? data, headerLines: csv ? 1 : 0)
         } else if let synthetic {
             set = try SyntheticData.make(synthetic, seed: seed)

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Shrink
+
+extension SVMLight.IndexBase: ExpressibleByArgument {}
+
+/// `--zero-based` and `--n-features`: how a sparse `--data` file is read (every command that
+/// takes `--data`). Both are usage errors with dense data or without `--data`, and
+/// `--zero-based` with an `.npz` (whose indices count from 0 by definition).
+struct SparseDataOptions: ParsableArguments {
+    @Option(help: "svmlight --data only: true = indices count from 0, false = from 1; auto: zero-based when some index is 0, else one-based (scikit-learn's load_svmlight_file). (default: auto)")
+    var zeroBased: SVMLight.IndexBase?
+
+    @Option(help: "Sparse --data only: the number of features. svmlight: an index at or beyond it is an error (default: the largest index + 1); .npz: at least the file's width, widened with empty columns.")
+    var nFeatures: Int?
+
+    /// What the loader takes.
+    var readOptions: SparseReadOptions { SparseReadOptions(indexBase: zeroBased ?? .auto, features: nFeatures) }
+
+    /// The usage errors: a flag with no sparse `--data` to apply to, `--n-features` < 1.
+    /// `data` is the `--data` path; an unknown extension is left to the loader's error.
+    func check(data: String?) throws {
+        if let nFeatures, nFeatures < 1 { throw ValidationError("--n-features must be at least 1, got \(nFeatures)") }
+        let given = [("--zero-based", zeroBased != nil), ("--n-features", nFeatures != nil)].filter(\.1).map(\.0)
+        guard let flag = given.first else { return }
+        guard let data else { throw ValidationError("\(flag) needs sparse --data (.svm, .svmlight, .libsvm or .npz)") }
+        guard let format = DataFormat(path: data) else { return }
+        if !format.isSparse {
+            throw ValidationError("\(flag) applies to sparse data (.svm, .svmlight, .libsvm, .npz), not the .\(format.rawValue) file \(data)")
+        }
+        if format == .npz, zeroBased != nil {
+            throw ValidationError("--zero-based applies to svmlight files; the indices of an .npz (\(data)) count from 0")
+        }
+    }
+}
