@@ -352,10 +352,11 @@ final class SparseCLITests: XCTestCase {
         }
     }
 
-    /// The README's sparse example: svmlight in, `path --cv 5 --save-best`, then `predict` on
-    /// rows narrower than the model; each step equal to the dense route.
+    /// The README's sparse example: svmlight in, `path --loss bce --cv 5 --save-best`, then
+    /// `predict` and `evaluate` on rows narrower than the model; each step equal to the dense route.
     func testEndToEndPathCrossValidationSaveBestPredict() throws {
-        let d = try digits()
+        var d = try digits()
+        d.y = d.y.map { $0 >= 5 ? 1 : 0 }
         // The last 8 features zeroed: an svmlight file of these rows is 56 wide, the model 64.
         var x = d.x
         for r in 0..<d.rows { for j in 56..<64 { x[r * 64 + j] = 0 } }
@@ -369,7 +370,7 @@ final class SparseCLITests: XCTestCase {
         let yTest = try npy("test-y.npy", Array(d.y[test]))
         let svmTest = try svmlight("test.svm", x: testX, y: Array(d.y[test]), columns: 64)
         let path = { (name: String) in self.folder.appendingPathComponent(name).path }
-        let common = ["path", "--loss", "mse", "--cv", "5", "--test-split", "0", "--n-alphas", "20", "--device", "cpu"]
+        let common = ["path", "--loss", "bce", "--cv", "5", "--test-split", "0", "--n-alphas", "20", "--device", "cpu"]
         _ = try run(common + ["--data", xTrain, "--targets", yTrain, "--out", path("dense.json"), "--save-best", path("dense.safetensors")])
         _ = try run(common + ["--data", svmTrain, "--out", path("svm.json"), "--save-best", path("svm.safetensors")])
         try assertSameModel(path("svm.safetensors"), path("dense.safetensors"), "path --cv 5 --save-best")
@@ -380,12 +381,16 @@ final class SparseCLITests: XCTestCase {
         XCTAssertEqual(try alphas("svm.json"), try alphas("dense.json"))
 
         for device in CLI.devices {
-            _ = try run(["predict", "--model", path("svm.safetensors"), "--data", svmTest, "--out", path("p-svm-\(device).npy"), "--device", device])
-            _ = try run(["predict", "--model", path("svm.safetensors"), "--data", xTest, "--out", path("p-dense-\(device).npy"), "--device", device])
-            let (a, b) = (try NPY.read(URL(fileURLWithPath: path("p-svm-\(device).npy"))),
-                          try NPY.read(URL(fileURLWithPath: path("p-dense-\(device).npy"))))
-            XCTAssertEqual(a.shape, [100])
-            for (u, v) in zip(a.values, b.values) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v)), device) }
+            for proba in [[], ["--proba"]] {
+                _ = try run(["predict", "--model", path("svm.safetensors"), "--data", svmTest, "--out", path("p-svm-\(device).npy"),
+                             "--device", device] + proba)
+                _ = try run(["predict", "--model", path("svm.safetensors"), "--data", xTest, "--out", path("p-dense-\(device).npy"),
+                             "--device", device] + proba)
+                let (a, b) = (try NPY.read(URL(fileURLWithPath: path("p-svm-\(device).npy"))),
+                              try NPY.read(URL(fileURLWithPath: path("p-dense-\(device).npy"))))
+                XCTAssertEqual(a.shape, proba.isEmpty ? [100] : [100, 2])
+                for (u, v) in zip(a.values, b.values) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v)), device) }
+            }
             let sparse = try run(["evaluate", "--model", path("svm.safetensors"), "--data", svmTest, "--json", "--device", device])
             let dense = try run(["evaluate", "--model", path("svm.safetensors"), "--data", xTest, "--targets", yTest,
                                  "--json", "--device", device])
