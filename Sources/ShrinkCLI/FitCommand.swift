@@ -48,7 +48,7 @@ struct FitCommand: ParsableCommand {
             let started = DispatchTime.now()
             let device = try deviceOptions.open()
             print("device: \(device.name) [\(device.kind.rawValue)]")
-            guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
+            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
             let fraction = dataOptions.testFraction(default: 0)
             let (train, test) = try dataOptions.split(data, seed: seed, default: 0)
@@ -83,7 +83,7 @@ struct FitCommand: ParsableCommand {
                 var info = ["trained_by": "shrink fit", "alpha": "\(alpha)", "l1_ratio": "\(l1Ratio)",
                             "converged": "\(solution.converged)"]
                 if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
-                try saveModel(solution.stateDict, loss: loss, data: data, info: info, to: save)
+                try saveModel(solution.stateDict, loss: loss, data: data, info: info.merging(dataInfo) { a, _ in a }, to: save)
             }
             print(String(format: "time  load %.4f s  solve %.4f s", loaded, solved))
             if !solution.converged {

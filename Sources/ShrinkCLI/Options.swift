@@ -88,11 +88,20 @@ struct DataOptions: ParsableArguments {
     /// The dataset, or nil when no data flag was given; with `loss`, its labels mapped to
     /// classes (`Dataset.encodingClasses(for:)`).
     func load(seed: UInt64, loss: LossKind? = nil) throws -> Dataset? {
+        try loadRecording(seed: seed, loss: loss)?.data
+    }
+
+    /// `load`, with what a model file trained on the data records of how it was read
+    /// (`svmlight_zero_based`: `predict` and `evaluate` read svmlight rows the same way).
+    func loadRecording(seed: UInt64, loss: LossKind? = nil) throws -> (data: Dataset, modelInfo: [String: String])? {
         var set: Dataset
+        var info: [String: String] = [:]
         if let data {
             let url = URL(fileURLWithPath: data)
-            set = try DataLoader.load(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
-                                      targetColumn: targetColumn, sparse: sparseOptions.readOptions)
+            let loaded = try DataLoader.loadFile(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
+                                                 targetColumn: targetColumn, sparse: sparseOptions.readOptions)
+            set = loaded.data
+            if let zeroBased = loaded.svmlightZeroBased { info[svmlightZeroBasedKey] = "\(zeroBased)" }
             let csv = DataFormat(url: url) == .csv
             try set.validateFinite(featuresPath: data, targetsPath: targets ?? data, headerLines: csv ? 1 : 0)
         } else if let synthetic {
@@ -101,7 +110,7 @@ struct DataOptions: ParsableArguments {
             return nil
         }
         if let loss { set = try set.encodingClasses(for: loss) }
-        return set
+        return (set, info)
     }
 }
 

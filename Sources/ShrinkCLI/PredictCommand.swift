@@ -71,7 +71,7 @@ struct ModelInputOptions: ParsableArguments {
             }
         case "svm", "svmlight", "libsvm":
             // The labels are in the file: predict ignores them, evaluate scores against them.
-            loaded = (try DataLoader.load(data: url, targets: nil, targetColumn: nil, sparse: sparseOptions.readOptions), true)
+            loaded = (try DataLoader.load(data: url, targets: nil, targetColumn: nil, sparse: sparseOptions.readOptions(for: file)), true)
         case "npz":
             if let targets {
                 loaded = (try DataLoader.load(data: url, targets: URL(fileURLWithPath: targets), targetColumn: nil,

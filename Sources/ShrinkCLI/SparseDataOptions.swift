@@ -4,6 +4,11 @@ import Shrink
 
 extension SVMLight.IndexBase: ExpressibleByArgument {}
 
+/// The model-file metadata key saying whether the svmlight file a model was trained on was read
+/// as zero-based ("true"/"false"); `predict` and `evaluate` read svmlight rows so unless
+/// `--zero-based` is given.
+let svmlightZeroBasedKey = "svmlight_zero_based"
+
 /// `--zero-based` and `--n-features`: how a sparse `--data` file is read (every command that
 /// takes `--data`). Both are usage errors with dense data or without `--data`, and
 /// `--zero-based` with an `.npz` (whose indices count from 0 by definition).
@@ -16,6 +21,16 @@ struct SparseDataOptions: ParsableArguments {
 
     /// What the loader takes.
     var readOptions: SparseReadOptions { SparseReadOptions(indexBase: zeroBased ?? .auto, features: nFeatures) }
+
+    /// What the loader takes for rows a `model` is applied to: without `--zero-based`, the index
+    /// base its svmlight training data was read with (`auto` for other models).
+    func readOptions(for model: ModelFile) -> SparseReadOptions {
+        var options = readOptions
+        if zeroBased == nil, let saved = model.info[svmlightZeroBasedKey] {
+            options.indexBase = saved == "true" ? .zero : .one
+        }
+        return options
+    }
 
     /// The usage errors: a flag with no sparse `--data` to apply to, `--n-features` < 1.
     /// `data` is the `--data` path; an unknown extension is left to the loader's error.

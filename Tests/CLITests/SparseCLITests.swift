@@ -53,10 +53,11 @@ final class SparseCLITests: XCTestCase {
     }
 
     /// A model file nn.Linear(inputs, 1) (mse) with these weights, as `fit --save` writes it.
-    private func linearModel(_ weights: [Float], bias: Float = 0, name: String = "linear.safetensors") throws -> String {
+    private func linearModel(_ weights: [Float], bias: Float = 0, name: String = "linear.safetensors",
+                             info: [String: String] = [:]) throws -> String {
         let url = folder.appendingPathComponent(name)
         let file = try ModelFile(tensors: [("0.weight", Tensor(shape: [1, weights.count], values: weights)),
-                                           ("0.bias", Tensor(shape: [1], values: [bias]))], loss: .mse)
+                                           ("0.bias", Tensor(shape: [1], values: [bias]))], loss: .mse, info: info)
         try file.write(to: url)
         return url.path
     }
@@ -277,6 +278,25 @@ final class SparseCLITests: XCTestCase {
         XCTAssertTrue(evaluate.stderr.contains("good.npz: 4 features, more than the model's 2"), evaluate.stderr)
     }
 
+    /// `--zero-based auto` decides per file, so a test file without index 0 would be read
+    /// one-based after zero-based training data: the model records its data's base
+    /// (svmlight_zero_based) and predict/evaluate read svmlight rows with it unless --zero-based says otherwise.
+    func testPredictReadsSvmlightRowsWithTheModelsIndexBase() throws {
+        let svm = try file("rows.svm", "1 1:1 3:2\n")  // no index 0: auto reads it one-based
+        let rows = { (model: String, flags: [String]) throws -> [Float]? in
+            try ModelInputOptions.parse(["--model", model, "--data", svm] + flags)
+                .loadRows(for: try ModelFile.read(URL(fileURLWithPath: model)), needTargets: false).data.sparse?.dense()
+        }
+        let zero = try linearModel([1, 1, 1, 1], name: "zero.safetensors", info: ["svmlight_zero_based": "true"])
+        let one = try linearModel([1, 1, 1, 1], name: "one.safetensors", info: ["svmlight_zero_based": "false"])
+        let plain = try linearModel([1, 1, 1, 1], name: "plain.safetensors")
+        XCTAssertEqual(try rows(zero, []), [0, 1, 0, 2], "the model's zero-based data")
+        XCTAssertEqual(try rows(zero, ["--zero-based", "false"]), [1, 0, 2, 0], "--zero-based overrides the model")
+        XCTAssertEqual(try rows(one, []), [1, 0, 2, 0])
+        XCTAssertEqual(try rows(plain, []), [1, 0, 2, 0], "auto")
+        XCTAssertEqual(try rows(plain, ["--zero-based", "true"]), [0, 1, 0, 2])
+    }
+
     // MARK: End to end (needs the sparse solvers and trainer merged)
 
     /// digits (600 × 64, scikit-learn's first 600 images) as scikit-learn loaded it: dense
@@ -343,6 +363,10 @@ final class SparseCLITests: XCTestCase {
                                   "--save", out("npz")])
             try assertSameModel(out("svm"), out("dense"), "\(device) fit mse svmlight")
             try assertSameModel(out("npz"), out("dense"), "\(device) fit mse npz")
+            let info = { (name: String) in try ModelFile.read(URL(fileURLWithPath: out(name))).info["svmlight_zero_based"] }
+            XCTAssertEqual(try info("svm"), "false", "the svmlight data's index base, recorded for predict")
+            XCTAssertNil(try info("npz"))
+            XCTAssertNil(try info("dense"))
 
             let binary = try digitsFiles(binary: true)
             let bce = ["fit", "--loss", "bce", "--alpha", "0.01", "--device", device]

@@ -52,8 +52,22 @@ public struct SparseReadOptions: Sendable, Equatable {
 /// file (labels inside) or a SciPy sparse `.npz` (with `.npy` targets). The format follows the
 /// extension, case-insensitive (`DataFormat`); the sparse formats load as a sparse dataset.
 public enum DataLoader {
+    /// A loaded file: the dataset, and for an svmlight file whether its indices were read as
+    /// zero-based (`--zero-based auto` decides per file: a model trained on one file records it,
+    /// so that `predict` reads later files the same way).
+    public struct Loaded: Sendable {
+        public var data: Dataset
+        public var svmlightZeroBased: Bool?
+    }
+
     public static func load(data: URL, targets: URL?, targetColumn: String?,
                             sparse options: SparseReadOptions = SparseReadOptions()) throws -> Dataset {
+        try loadFile(data: data, targets: targets, targetColumn: targetColumn, sparse: options).data
+    }
+
+    /// `load`, with what was decided while reading (`Loaded.svmlightZeroBased`).
+    public static func loadFile(data: URL, targets: URL?, targetColumn: String?,
+                                sparse options: SparseReadOptions = SparseReadOptions()) throws -> Loaded {
         guard let format = DataFormat(url: data) else {
             throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
         }
@@ -63,7 +77,7 @@ public enum DataLoader {
         switch format {
         case .csv:
             guard targets == nil else { throw DataError.invalid("--targets applies to .npy data; a CSV holds its target column") }
-            return try CSVLoader.load(data, targetColumn: targetColumn)
+            return Loaded(data: try CSVLoader.load(data, targetColumn: targetColumn))
         case .npy:
             guard let targets else { throw DataError.invalid("\(data.path): .npy features need --targets y.npy") }
             let x = try NPY.read(data)
@@ -76,14 +90,14 @@ public enum DataLoader {
                 throw DataError.invalid("X has \(rows) rows (\(data.lastPathComponent)) but y has \(y.count) (\(targets.lastPathComponent))")
             }
             guard rows > 0, columns > 0 else { throw DataError.invalid("\(data.path): no rows or no features (shape \(x.shape))") }
-            return try Dataset(features: x.values, targets: y, rows: rows, columns: columns)
+            return Loaded(data: try Dataset(features: x.values, targets: y, rows: rows, columns: columns))
         case .svmlight:
             guard targets == nil, targetColumn == nil else {
                 throw DataError.invalid("\(data.path): an svmlight file holds its labels (the first number of each line); " +
                                         "drop --targets and --target-column")
             }
             let file = try SVMLight.read(data, indexBase: options.indexBase, features: options.features)
-            return try Dataset(sparse: file.matrix, targets: file.targets)
+            return Loaded(data: try Dataset(sparse: file.matrix, targets: file.targets), svmlightZeroBased: file.zeroBased)
         case .npz:
             guard targetColumn == nil else { throw DataError.invalid("--target-column applies to CSV data; give --targets y.npy") }
             guard let targets else { throw DataError.invalid("\(data.path): .npz features need --targets y.npy") }
@@ -99,7 +113,7 @@ public enum DataLoader {
             guard x.rows > 0, x.columns > 0 else {
                 throw DataError.malformed(path: data.path, reason: "no rows or no features (shape [\(x.rows), \(x.columns)])")
             }
-            return try Dataset(sparse: x, targets: y)
+            return Loaded(data: try Dataset(sparse: x, targets: y))
         }
     }
 
