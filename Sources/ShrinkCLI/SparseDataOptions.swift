@@ -13,7 +13,7 @@ let svmlightZeroBasedKey = "svmlight_zero_based"
 /// takes `--data`). Both are usage errors with dense data or without `--data`, and
 /// `--zero-based` with an `.npz` (whose indices count from 0 by definition).
 struct SparseDataOptions: ParsableArguments {
-    @Option(help: "svmlight --data only: true = indices count from 0, false = from 1; auto: zero-based when some index is 0, else one-based (scikit-learn's load_svmlight_file). (default: auto)")
+    @Option(help: "svmlight --data only: true = indices count from 0, false = from 1; auto: zero-based when some index is 0, else one-based (scikit-learn's load_svmlight_file). (default: auto; predict, evaluate: as the model's svmlight training data was read, else auto)")
     var zeroBased: SVMLight.IndexBase?
 
     @Option(help: "Sparse --data only: the number of features. svmlight: an index at or beyond it is an error (default: the largest index + 1); .npz: at least the file's width, widened with empty columns.")
