@@ -64,12 +64,7 @@ struct DataOptions: ParsableArguments {
     func validate() throws {
         if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
         if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
-        try sparseOptions.check(data: data)
-        if let data, DataFormat(path: data) == .svmlight {
-            for (flag, given) in [("--targets", targets != nil), ("--target-column", targetColumn != nil)] where given {
-                throw ValidationError("\(flag): an svmlight file holds its labels (the first number of each line), \(data)")
-            }
-        }
+        try sparseOptions.check(data: data, targets: targets, targetColumn: targetColumn)
         if let testSplit, !(testSplit >= 0 && testSplit < 1) {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }

@@ -22,12 +22,7 @@ struct ModelInputOptions: ParsableArguments {
     @OptionGroup var sparseOptions: SparseDataOptions
 
     func validate() throws {
-        try sparseOptions.check(data: data)
-        if DataFormat(path: data) == .svmlight {
-            for (flag, given) in [("--targets", targets != nil), ("--target-column", targetColumn != nil)] where given {
-                throw ValidationError("\(flag): an svmlight file holds its labels (the first number of each line), \(data)")
-            }
-        }
+        try sparseOptions.check(data: data, targets: targets, targetColumn: targetColumn)
     }
 
     /// The model file, its loss filled in from --loss when the file has none.

@@ -32,9 +32,20 @@ struct SparseDataOptions: ParsableArguments {
         return options
     }
 
-    /// The usage errors: a flag with no sparse `--data` to apply to, `--n-features` < 1.
-    /// `data` is the `--data` path; an unknown extension is left to the loader's error.
-    func check(data: String?) throws {
+    /// The usage errors: a flag with no sparse `--data` to apply to, `--n-features` < 1, and
+    /// targets from outside an svmlight file (its labels are inside) or a CSV column of an
+    /// `.npz`. `data` is the `--data` path; an unknown extension is left to the loader's error.
+    func check(data: String?, targets: String?, targetColumn: String?) throws {
+        if let data, let format = DataFormat(path: data) {
+            if format == .svmlight {
+                for (flag, given) in [("--targets", targets != nil), ("--target-column", targetColumn != nil)] where given {
+                    throw ValidationError("\(flag): an svmlight file holds its labels (the first number of each line), \(data)")
+                }
+            }
+            if format == .npz, targetColumn != nil {
+                throw ValidationError("--target-column applies to CSV data; the targets of an .npz come from --targets y.npy")
+            }
+        }
         if let nFeatures, nFeatures < 1 { throw ValidationError("--n-features must be at least 1, got \(nFeatures)") }
         let given = [("--zero-based", zeroBased != nil), ("--n-features", nFeatures != nil)].filter(\.1).map(\.0)
         guard let flag = given.first else { return }

@@ -142,6 +142,7 @@ final class SparseCLITests: XCTestCase {
             (["--data", svm, "--zero-based", "yes"], ["--zero-based", "yes"]),
             (["--data", svm, "--targets", y], ["--targets", "d.svm", "holds its labels"]),
             (["--data", svm, "--target-column", "y"], ["--target-column", "d.svm", "holds its labels"]),
+            (["--data", fixture("good.npz"), "--targets", y, "--target-column", "y"], ["--target-column applies to CSV data"]),
         ]
         for (data, messages) in cases {
             try expectFailure(fit(data), status: 64, messages)
