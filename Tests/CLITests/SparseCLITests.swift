@@ -264,6 +264,11 @@ final class SparseCLITests: XCTestCase {
             .loadRows(for: model, needTargets: false)
         XCTAssertFalse(npz.hasTargets)
         XCTAssertEqual(npz.data.columns, 5)
+        XCTAssertEqual(npz.data.sparse?.dense(), [1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0])
+        XCTAssertThrowsError(try ModelInputOptions.parse(["--model", "unused", "--data", fixture("good.npz"), "--n-features", "3"])
+            .loadRows(for: model, needTargets: false)) {
+            XCTAssertTrue("\($0)".contains("good.npz: 4 features, more than --n-features 3"), "\($0)")
+        }
         XCTAssertEqual(try ModelInputOptions.parse(["--model", "unused", "--data", fixture("good.npz"), "--targets", y])
             .loadRows(for: model, needTargets: true).data.targets, [0, 1, 0])
 
