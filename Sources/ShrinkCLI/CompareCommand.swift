@@ -52,8 +52,8 @@ struct CompareCommand: ParsableCommand {
         _ = try validated { try Optimizer(kind: optimizerKind, momentum: m.momentum, weightDecay: nil) }
         try reportingErrors {
             let device = try deviceOptions.open()
-            let data = try dataOptions.load(seed: m.seed, loss: m.loss ?? .bce)
-                ?? SyntheticData.seedDefault().encodingClasses(for: m.loss ?? .bce)
+            let loaded = try dataOptions.loadRecording(seed: m.seed, loss: m.loss ?? .bce)
+            let data = try loaded?.data ?? SyntheticData.seedDefault().encodingClasses(for: m.loss ?? .bce)
             _ = try data.outputCount(for: m.loss ?? .bce)  // before the split: rows as in the file
             let (rawTrain, rawTest) = try dataOptions.split(data, seed: m.seed)
             let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
@@ -84,7 +84,8 @@ struct CompareCommand: ParsableCommand {
                 for run in histories {
                     let file = run.name.lowercased().replacingOccurrences(of: " ", with: "-") + ".safetensors"
                     try saveModel(run.state, loss: m.loss ?? .bce, data: data, standardization: standardization,
-                                  info: ["trained_by": "shrink compare", "run": run.name, "lambda": "\(lambda)"],
+                                  info: ["trained_by": "shrink compare", "run": run.name, "lambda": "\(lambda)"]
+                                      .merging(loaded?.modelInfo ?? [:]) { a, _ in a },
                                   to: (saveModels as NSString).appendingPathComponent(file))
                 }
             }

@@ -48,7 +48,7 @@ struct FitCommand: ParsableCommand {
             let started = DispatchTime.now()
             let device = try deviceOptions.open()
             print("device: \(device.name) [\(device.kind.rawValue)]")
-            guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
+            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
             let fraction = dataOptions.testFraction(default: 0)
             let (train, test) = try dataOptions.split(data, seed: seed, default: 0)
@@ -78,12 +78,12 @@ struct FitCommand: ParsableCommand {
                 let measured = solution.evaluate(on: test, loss: loss)
                 print(String(format: "test %@ %.6g  test loss %.6g", score, measured.score, measured.loss))
             }
-            print(coefficientTable(solution, features: data.featureNames, classes: data.classNames))
+            print(coefficientTable(solution, features: data.featureNames, classes: data.classNames, nonzeroOnly: data.isSparse))
             if let save {
                 var info = ["trained_by": "shrink fit", "alpha": "\(alpha)", "l1_ratio": "\(l1Ratio)",
                             "converged": "\(solution.converged)"]
                 if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
-                try saveModel(solution.stateDict, loss: loss, data: data, info: info, to: save)
+                try saveModel(solution.stateDict, loss: loss, data: data, info: info.merging(dataInfo) { a, _ in a }, to: save)
             }
             print(String(format: "time  load %.4f s  solve %.4f s", loaded, solved))
             if !solution.converged {
@@ -96,20 +96,24 @@ struct FitCommand: ParsableCommand {
 }
 
 /// The intercepts and coefficients, one line per feature (named when the data has names) and
-/// one column per class for ce.
-func coefficientTable(_ solution: LinearSolution, features: [String]?, classes: [String]?) -> String {
+/// one column per class for ce. With `nonzeroOnly` (sparse data, often 10⁵ features and more)
+/// only the features with a non-zero coefficient are listed, and a last line counts the others.
+func coefficientTable(_ solution: LinearSolution, features: [String]?, classes: [String]?,
+                      nonzeroOnly: Bool = false) -> String {
     let k = solution.outputs, p = solution.coefficients.count / k
     let names = features?.count == p ? features! : (0..<p).map { "w\($0)" }
     let header = k == 1 ? ["coefficient"] : (classes?.count == k ? classes! : (0..<k).map(String.init)).map { "class \($0)" }
     func number(_ x: Double) -> String { String(format: "%.6g", x) }
     let columns = (0..<k).map { Array(solution.coefficients(ofOutput: $0)) }
+    let listed = (0..<p).filter { j in !nonzeroOnly || columns.contains { $0[j] != 0 } }
     let rows = [["feature"] + header, ["(intercept)"] + solution.intercepts.map(number)]
-        + names.enumerated().map { j, name in [name] + columns.map { number($0[j]) } }
+        + listed.map { j in [names[j]] + columns.map { number($0[j]) } }
     let widths = (0...k).map { c in rows.map { $0[c].count }.max() ?? 0 }
-    return rows.map { row in
+    let table = rows.map { row in
         row.enumerated().map { c, cell in
             c == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
                 : String(repeating: " ", count: widths[c] - cell.count) + cell
         }.joined(separator: "  ")
     }.joined(separator: "\n")
+    return listed.count == p ? table : table + "\n(\(p - listed.count) of \(p) features with zero coefficients not listed: sparse data)"
 }

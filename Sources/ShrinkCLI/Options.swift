@@ -38,14 +38,16 @@ struct DeviceOptions: ParsableArguments {
 
 /// Where the rows come from: files, a synthetic kind, or (compare) the reference PyTorch script's data.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Features: .npy [n, p] (with --targets) or CSV with a header.")
+    @Option(help: "Features: .npy [n, p] (with --targets), CSV with a header, or sparse: svmlight .svm/.svmlight/.libsvm (labels inside) or SciPy .npz (with --targets); by extension, any case.")
     var data: String?
 
-    @Option(help: "Targets .npy [n] for an .npy --data.")
+    @Option(help: "Targets .npy [n] for an .npy or .npz --data.")
     var targets: String?
 
     @Option(help: "CSV column holding the targets (default: the last).")
     var targetColumn: String?
+
+    @OptionGroup var sparseOptions: SparseDataOptions
 
     @Option(help: "KIND:N:P[:K] with KIND classification or regression.")
     var synthetic: String?
@@ -62,6 +64,7 @@ struct DataOptions: ParsableArguments {
     func validate() throws {
         if data != nil, synthetic != nil { throw ValidationError("give either --data or --synthetic, not both") }
         if targets != nil, data == nil { throw ValidationError("--targets needs --data") }
+        try sparseOptions.check(data: data, targets: targets, targetColumn: targetColumn)
         if let testSplit, !(testSplit >= 0 && testSplit < 1) {
             throw ValidationError("--test-split must be in [0, 1), got \(testSplit)")
         }
@@ -80,12 +83,21 @@ struct DataOptions: ParsableArguments {
     /// The dataset, or nil when no data flag was given; with `loss`, its labels mapped to
     /// classes (`Dataset.encodingClasses(for:)`).
     func load(seed: UInt64, loss: LossKind? = nil) throws -> Dataset? {
+        try loadRecording(seed: seed, loss: loss)?.data
+    }
+
+    /// `load`, with what a model file trained on the data records of how it was read
+    /// (`svmlight_zero_based`: `predict` and `evaluate` read svmlight rows the same way).
+    func loadRecording(seed: UInt64, loss: LossKind? = nil) throws -> (data: Dataset, modelInfo: [String: String])? {
         var set: Dataset
+        var info: [String: String] = [:]
         if let data {
             let url = URL(fileURLWithPath: data)
-            set = try DataLoader.load(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
-                                      targetColumn: targetColumn)
-            let csv = targets == nil
+            let loaded = try DataLoader.loadFile(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
+                                                 targetColumn: targetColumn, sparse: sparseOptions.readOptions)
+            set = loaded.data
+            if let zeroBased = loaded.svmlightZeroBased { info[svmlightZeroBasedKey] = "\(zeroBased)" }
+            let csv = DataFormat(url: url) == .csv
             try set.validateFinite(featuresPath: data, targetsPath: targets ?? data, headerLines: csv ? 1 : 0)
         } else if let synthetic {
             set = try SyntheticData.make(synthetic, seed: seed)
@@ -93,7 +105,7 @@ struct DataOptions: ParsableArguments {
             return nil
         }
         if let loss { set = try set.encodingClasses(for: loss) }
-        return set
+        return (set, info)
     }
 }
 

@@ -73,6 +73,7 @@ struct PathBenchCommand: ParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shrink-path-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        // `data` is SyntheticData's, always dense (bench sparse times sparse data).
         try NPY.write(NPYArray(shape: [data.rows, data.columns], values: data.features), to: folder.appendingPathComponent("X.npy"))
         try NPY.write(NPYArray(shape: [data.rows], values: data.targets), to: folder.appendingPathComponent("y.npy"))
         try NPY.write(NPYArray(shape: [alphas.count], values: alphas.map { Float($0) }), to: folder.appendingPathComponent("alphas.npy"))

@@ -78,7 +78,7 @@ struct PathCommand: ParsableCommand {
             let device = try deviceOptions.open()
             print("device: \(device.name) [\(device.kind.rawValue)]")
             let grid = try alphas.map(parseGrid)
-            guard let data = try dataOptions.load(seed: seed, loss: loss) else { return }
+            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: seed, loss: loss) else { return }
             _ = try data.outputCount(for: loss)
             let fraction = dataOptions.testFraction()
             let (train, validation) = try dataOptions.split(data, seed: seed)
@@ -124,7 +124,8 @@ struct PathCommand: ParsableCommand {
                 var info = ["trained_by": "shrink path", "alpha": "\(point.alpha)", "l1_ratio": "\(l1Ratio)",
                             "chosen_by": why, "converged": "\(point.solution.converged)"]
                 if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
-                try saveModel(point.solution.stateDict, loss: loss, data: data, info: info, to: saveBest)
+                try saveModel(point.solution.stateDict, loss: loss, data: data, info: info.merging(dataInfo) { a, _ in a },
+                              to: saveBest)
                 print(String(format: "best: alpha %.6g (%@)", point.alpha, why))
             }
             if let report {

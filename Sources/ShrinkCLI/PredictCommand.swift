@@ -7,10 +7,10 @@ struct ModelInputOptions: ParsableArguments {
     @Option(help: "A model file Shrink saved (train/fit --save, path --save-best, compare --save-models), or a safetensors state dict (then give --loss). (required)")
     var model: String
 
-    @Option(help: "Rows: .npy [n, p], or CSV with a header (the model's feature columns are taken by name; other columns are ignored). (required)")
+    @Option(help: "Rows: .npy [n, p], CSV with a header (the model's feature columns are taken by name; other columns are ignored), or sparse: svmlight .svm/.svmlight/.libsvm or SciPy .npz, widened to the model's width when narrower. (required)")
     var data: String
 
-    @Option(help: "Targets .npy [n] for an .npy --data (evaluate).")
+    @Option(help: "Targets .npy [n] for an .npy or .npz --data (evaluate).")
     var targets: String?
 
     @Option(help: "CSV column holding the targets (default: the model's target column, else the last).")
@@ -18,6 +18,12 @@ struct ModelInputOptions: ParsableArguments {
 
     @Option(help: "mse | bce | ce: only for a model file without Shrink metadata (one PyTorch wrote).")
     var loss: LossKind?
+
+    @OptionGroup var sparseOptions: SparseDataOptions
+
+    func validate() throws {
+        try sparseOptions.check(data: data, targets: targets, targetColumn: targetColumn)
+    }
 
     /// The model file, its loss filled in from --loss when the file has none.
     func loadModel() throws -> ModelFile {
@@ -58,6 +64,21 @@ struct ModelInputOptions: ParsableArguments {
             if needTargets, !loaded.hasTargets {
                 throw DataError.invalid("\(data): no target column to evaluate against (give --target-column NAME)")
             }
+        case "svm", "svmlight", "libsvm":
+            // The labels are in the file: predict ignores them, evaluate scores against them.
+            loaded = (try DataLoader.load(data: url, targets: nil, targetColumn: nil, sparse: sparseOptions.readOptions(for: file)), true)
+        case "npz":
+            if let targets {
+                loaded = (try DataLoader.load(data: url, targets: URL(fileURLWithPath: targets), targetColumn: nil,
+                                              sparse: sparseOptions.readOptions), true)
+            } else if needTargets {
+                throw DataError.invalid("\(data): .npz rows need --targets y.npy to be evaluated")
+            } else {
+                var x = try SciPySparse.read(url)
+                if let width = sparseOptions.nFeatures { x = try DataLoader.widened(x, to: width, path: data, flag: "--n-features") }
+                guard x.rows > 0 else { throw DataError.malformed(path: url.path, reason: "no rows (shape [0, \(x.columns)])") }
+                loaded = (try Dataset(sparse: x, targets: [Float](repeating: 0, count: x.rows)), false)
+            }
         case "npy":
             let x = try NPY.read(url)
             guard x.shape.count == 2 || x.shape.count == 1, x.shape[0] > 0 else {
@@ -76,7 +97,13 @@ struct ModelInputOptions: ParsableArguments {
             }
             loaded = (try Dataset(features: x.values, targets: values, rows: rows, columns: columns), targets != nil)
         default:
-            throw DataError.invalid("\(data): unknown data format '.\(url.pathExtension)' (expected .npy or .csv)")
+            throw DataError.invalid("\(data): unknown data format '.\(url.pathExtension)' (expected \(DataFormat.extensionList))")
+        }
+        if loaded.data.isSparse, loaded.data.columns < file.inputs {
+            // An svmlight file is as wide as its largest index: the columns after it are empty.
+            loaded.data = try DataLoader.widened(loaded.data, to: file.inputs, path: data, flag: "the model's")
+        } else if loaded.data.isSparse, loaded.data.columns > file.inputs {
+            throw DataError.invalid("\(data): \(loaded.data.columns) features, more than the model's \(file.inputs)")
         }
         try loaded.data.validateFinite(featuresPath: data, targetsPath: targets ?? data,
                                        headerLines: targets == nil && url.pathExtension.lowercased() == "csv" ? 1 : 0)

@@ -65,7 +65,9 @@ struct TrainCommand: ParsableCommand {
         let configuration = try trainingConfiguration
         try reportingErrors {
             let device = try deviceOptions.open()
-            guard let data = try dataOptions.load(seed: configuration.seed, loss: configuration.loss) else { return }
+            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: configuration.seed, loss: configuration.loss) else {
+                return
+            }
             _ = try data.outputCount(for: configuration.loss)  // before the split: rows as in the file
             let (rawTrain, rawTest) = try dataOptions.split(data, seed: configuration.seed)
             let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
@@ -106,7 +108,8 @@ struct TrainCommand: ParsableCommand {
             if let save {
                 try saveModel(try trainer.model.stateDict(), loss: configuration.loss, data: data,
                               standardization: standardization,
-                              info: ["trained_by": "shrink train", "epochs": "\(trainer.epoch)"], to: save)
+                              info: ["trained_by": "shrink train", "epochs": "\(trainer.epoch)"].merging(dataInfo) { a, _ in a },
+                              to: save)
             }
             if let plot {
                 let chart = LineChart.lossChart(title: "Training loss", curves: [(name: "loss", losses: history.map(\.loss))])

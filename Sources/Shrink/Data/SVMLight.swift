@@ -70,6 +70,9 @@ public enum SVMLight {
         var targets = [Float]()
         var smallest = Int.max
         var firstZeroLine: Int?
+        // The first line with an index beyond `features`, counted from 0 and from 1 (the base
+        // may be decided only at the end): (line, index as written).
+        var beyondZeroBased: (line: Int, index: Int)?, beyondOneBased: (line: Int, index: Int)?
         try terminated.withUnsafeBufferPointer { text in
             var start = 0
             var line = 0
@@ -85,6 +88,10 @@ public enum SVMLight {
                         values.append(value)
                         smallest = min(smallest, index)
                         if index == 0, firstZeroLine == nil { firstZeroLine = line }
+                        if let features, index >= features {
+                            if beyondZeroBased == nil { beyondZeroBased = (line, index) }
+                            if index > features, beyondOneBased == nil { beyondOneBased = (line, index) }
+                        }
                     }
                     rowStarts.append(indices.count)
                 }
@@ -103,9 +110,9 @@ public enum SVMLight {
         }
         let shift = zeroBased ? 0 : 1
         let width = Int(indices.max() ?? Int32(shift - 1)) + 1 - shift
-        if let features, width > features {
-            throw DataError.malformed(path: path, reason: "an index reaches feature \(width - 1) (counting from 0), " +
-                                      "beyond --n-features \(features)")
+        if let features, let beyond = zeroBased ? beyondZeroBased : beyondOneBased {
+            throw DataError.malformed(path: path, reason: "line \(beyond.line): index \(beyond.index) is feature " +
+                                      "\(beyond.index - shift) (counting from 0), beyond --n-features \(features)")
         }
         let columns = features ?? max(width, 1)
         guard columns <= Int(Int32.max) else {
