@@ -60,7 +60,7 @@ struct CompareCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerKind.rawValue) lr \(m.lr ?? 0.01), λ \(lambda)")
-            if let standardization { print(StandardizeOptions.notice(standardization)) }
+            if let standardization { print(StandardizeOptions.notice(standardization, sparse: train.isSparse)) }
             let base = TrainingConfiguration(
                 architecture: architecture, loss: m.loss ?? .bce,
                 optimizer: try validated { try Optimizer(kind: optimizerKind, momentum: m.momentum, weightDecay: 0) },

@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
             print("device: \(device.name) [\(device.kind.rawValue)]")
             print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
                   "model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
-            if let standardization { print(StandardizeOptions.notice(standardization)) }
+            if let standardization { print(StandardizeOptions.notice(standardization, sparse: train.isSparse)) }
             let sink = try metrics.map { try MetricsFile(path: $0, append: resume != nil) }
             let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
             print(table.header)
