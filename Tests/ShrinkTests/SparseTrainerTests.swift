@@ -122,6 +122,11 @@ final class SparseTrainerTests: XCTestCase {
             let sparse = try Trainer(device: device, configuration: configuration, train: data)
             let dense = try Trainer(device: device, configuration: configuration, train: data.densified())
             XCTAssertEqual(sparse.workspace.batchFeatures.count, 1, "\(device.kind): a dense batch buffer was made")
+            var shuffled = configuration
+            shuffled.shuffle = true
+            let gathering = try Trainer(device: device, configuration: shuffled, train: data)
+            XCTAssertEqual(gathering.workspace.batchFeatures.count, 1, "\(device.kind): a dense batch buffer was made")
+            XCTAssertEqual(gathering.workspace.positionMap?.count, 40, "\(device.kind): the position map")
             for first in [0, 16, 32] {
                 let rows = min(16, 40 - first)
                 let a = try sparse.evaluateGradient(firstRow: first, rows: rows)
