@@ -58,6 +58,18 @@ extension Device {
                                              beta: beta, c: c, cOffset: cOffset))
     }
 
+    public func sparseMatmul(_ a: SparseOperand, _ selection: SparseSelection, n: Int, transposeB: Bool, alpha: Float,
+                             b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        try run(LinearAlgebraOp.sparseMatmulSelected(a, selection, n: n, transposeB: transposeB, alpha: alpha, b: b,
+                                                     bOffset: bOffset, beta: beta, c: c, cOffset: cOffset))
+    }
+
+    public func scatterPositions(_ map: Buffer, count: Int, indices: Buffer, at indexOffset: Int, rows: Int,
+                                 reset: Bool) throws {
+        try run(ElementwiseOp.scatterPositions(map: map, count: count, indices: indices, indexOffset: indexOffset,
+                                               rows: rows, reset: reset))
+    }
+
     public func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
                      into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws {
         try run(ReductionOp.norm(kind, x: x, offset: offset, count: count, result: result, index: index,

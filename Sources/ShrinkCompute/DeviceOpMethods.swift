@@ -8,6 +8,10 @@ protocol DeviceOpMethods: Device {
                 b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws
     func sparseMatmul(_ a: SparseOperand, n: Int, transposeB: Bool, alpha: Float, b: Buffer, at bOffset: Int,
                       beta: Float, c: Buffer, at cOffset: Int) throws
+    func sparseMatmul(_ a: SparseOperand, _ selection: SparseSelection, n: Int, transposeB: Bool, alpha: Float,
+                      b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws
+    func scatterPositions(_ map: Buffer, count: Int, indices: Buffer, at indexOffset: Int, rows: Int,
+                          reset: Bool) throws
     func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
               into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws
     func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
@@ -39,6 +43,9 @@ extension DeviceOpMethods {
         case let .sparseMatmul(a, n, transposeB, alpha, b, bOffset, beta, c, cOffset):
             try sparseMatmul(a, n: n, transposeB: transposeB, alpha: alpha, b: b, at: bOffset, beta: beta, c: c,
                              at: cOffset)
+        case let .sparseMatmulSelected(a, selection, n, transposeB, alpha, b, bOffset, beta, c, cOffset):
+            try sparseMatmul(a, selection, n: n, transposeB: transposeB, alpha: alpha, b: b, at: bOffset, beta: beta,
+                             c: c, at: cOffset)
         }
     }
 
@@ -69,6 +76,8 @@ extension DeviceOpMethods {
             try penaltyGradient(l1: l1, l2: l2, weights: weights, gradient: gradient, count: count)
         case let .proximalL1(weights, offset, count, threshold):
             try proximalL1(weights, at: offset, count: count, threshold: threshold)
+        case let .scatterPositions(map, count, indices, indexOffset, rows, reset):
+            try scatterPositions(map, count: count, indices: indices, at: indexOffset, rows: rows, reset: reset)
         }
     }
 

@@ -23,6 +23,88 @@ public enum LinearAlgebraOp: Sendable {
     /// outside the arrays.
     case sparseMatmul(SparseOperand, n: Int, transposeB: Bool, alpha: Float, b: Buffer, bOffset: Int,
                       beta: Float, c: Buffer, cOffset: Int)
+    /// sparseMatmul over a selection (`SparseSelection`): C = alpha·A_S·op(B_S) + beta·C with
+    /// row i of A_S the stored row `selection.rows` picks, B_S's row for A's column c the row
+    /// `selection.bRows` maps it to (a column mapped to no row adds nothing), and C [m, n], or
+    /// [n, m] when `selection.transposeC`. The sparse first layer of a training step:
+    ///   forward  X_b·Wᵀ:  A = X, rows = the batch (an offset, or the shuffled order on the device),
+    ///                     B = W [out, p] transposed, C = logits [B, out];
+    ///   backward δᵀ·X_b:  A = Xᵀ in CSR (X's CSC, built once), rows = all p, B = δ [B, out] with
+    ///                     X's row r mapped to its batch position (a window, or a position map
+    ///                     `scatterPositions` sets per step), C = ∂W [out, p] (transposed).
+    /// Cost: O(nnz of the selected rows·n) — the backward reads all of Xᵀ, O(nnz(X)·out) per
+    /// step whatever the batch (optimal for a full batch; an epoch of S minibatches reads Xᵀ S
+    /// times), and writes every ∂W entry, as the dense gradient does. Sums run in stored order
+    /// (CPU-type devices, the CPU) or as fixed strided partials and a fixed tree (GPU-type
+    /// devices, `SparseVariant`): the same bits every run, no atomics. A selected row outside A,
+    /// a bad row range or column index, or a mapped row outside B throws
+    /// `DeviceError.outOfBounds` as sparseMatmul does; that entry is NaN.
+    case sparseMatmulSelected(SparseOperand, SparseSelection, n: Int, transposeB: Bool, alpha: Float, b: Buffer,
+                              bOffset: Int, beta: Float, c: Buffer, cOffset: Int)
+}
+
+/// Which rows of a sparse A enter a product, which row of B each of A's columns meets, and C's
+/// layout (see `LinearAlgebraOp.sparseMatmulSelected`).
+public struct SparseSelection: Sendable {
+    /// A's rows: row i of the product is stored row `first + i`, or `indices[offset + i]` (int32).
+    public enum Rows: Sendable {
+        case range(first: Int)
+        case indices(Buffer, offset: Int)
+    }
+
+    /// B's row for A's column c: c itself (B has A's column count of rows); c − first when
+    /// first ≤ c < first + count, else none; or map[c] (int32, A's column count of entries)
+    /// when ≥ 0, none when negative, B having `rows` rows.
+    public enum BRows: Sendable {
+        case identity
+        case window(first: Int, count: Int)
+        case map(Buffer, rows: Int)
+    }
+
+    /// The product's rows (m).
+    public var rows: Int
+    public var aRows: Rows
+    public var bRows: BRows
+    /// C stored [n, m] (row j holds column j of the product), e.g. a weight gradient [out, p].
+    public var transposeC: Bool
+
+    public init(rows: Int, aRows: Rows = .range(first: 0), bRows: BRows = .identity, transposeC: Bool = false) {
+        self.rows = rows; self.aRows = aRows; self.bRows = bRows; self.transposeC = transposeC
+    }
+
+    /// B's row count given A's column count k.
+    func bRowCount(k: Int) -> Int {
+        switch bRows {
+        case .identity: k
+        case let .window(_, count): count
+        case let .map(_, rows): rows
+        }
+    }
+
+    /// Sizes and buffer ranges (the indices and map values are checked as the kernel runs).
+    func validate(_ a: SparseOperand, _ what: String) throws {
+        guard rows >= 0 else { throw DeviceError.invalidArgument("\(what): negative row count \(rows)") }
+        switch aRows {
+        case let .range(first):
+            guard first >= 0, first + rows <= a.rows else {
+                throw DeviceError.outOfBounds(what: "\(what) rows", offset: first, count: rows, bufferCount: a.rows)
+            }
+        case let .indices(buffer, offset):
+            try buffer.checkType(.int32, "\(what) row indices")
+            try buffer.checkRange(offset, rows, "\(what) row indices")
+        }
+        switch bRows {
+        case .identity: break
+        case let .window(first, count):
+            guard first >= 0, count >= 0 else {
+                throw DeviceError.invalidArgument("\(what): B window \(first)..<\(first + count)")
+            }
+        case let .map(buffer, count):
+            guard count >= 0 else { throw DeviceError.invalidArgument("\(what): negative B row count \(count)") }
+            try buffer.checkType(.int32, "\(what) B row map")
+            try buffer.checkRange(0, a.columns, "\(what) B row map")
+        }
+    }
 }
 
 /// A sparse matrix on a device in CSR form: `rowStarts` int32 [rows + 1] (0 up to nnz),
@@ -96,6 +178,12 @@ public enum ElementwiseOp: Sendable {
     case penaltyGradientPerElement(l1: Buffer, l2: Buffer, weights: Buffer, gradient: Buffer, count: Int)
     /// The L1 proximal map w ← sign(w)·max(|w| − threshold, 0) over weights[offset..<offset+count].
     case proximalL1(weights: Buffer, offset: Int, count: Int, threshold: Float)
+    /// map[indices[indexOffset + i]] = i (or −1 when `reset`) for i < rows, on an int32 map of
+    /// `count` entries: a batch's position map for `sparseMatmulSelected` (set before the
+    /// backward product, reset after it, so the map is all −1 between steps; O(rows)). An index
+    /// outside 0..<count throws `DeviceError.outOfBounds` ("scatterPositions index (row i)") as
+    /// gatherRows does; nothing outside the map is written.
+    case scatterPositions(map: Buffer, count: Int, indices: Buffer, indexOffset: Int, rows: Int, reset: Bool)
 }
 
 /// The gradient of a mean data loss with respect to the logits.

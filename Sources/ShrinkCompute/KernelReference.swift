@@ -28,8 +28,9 @@ import Foundation
 //   proximal.cl     proximal_l1, fista_element, fista_step
 //   loss.cl         loss_row (one model's row, calling LossFormula), loss_gradient
 //   optimizer.cl    sgd_update, sgd_step, adam_update, adam_step
-//   sparse.cl       sparse_matmul (rows as `items`)
-// plus the failure record gather_rows, norm_segments and sparse_matmul write (KernelFailure).
+//   sparse.cl       sparse_matmul (rows as `items`); sel_row and sel_sum, sparse_matmul_sel and
+//                   sparse_matmul_sel_group (SP_LOCAL as `local`), scatter_positions
+// plus the failure record gather_rows, norm_segments and the sparse kernels write (KernelFailure).
 //
 // Each formula is written here once in Swift (and once in OpenCL C); CPUDevice calls these for
 // its scalar ops and SIMD tails and keeps only its vector bodies and OpenBLAS as fast paths.
@@ -500,12 +501,143 @@ extension KernelReference {
     }
 }
 
+extension KernelReference {
+    /// Product row i's stored range (start, end), or a failure (code, bad, bound).
+    static func sel_row(_ i: Int, _ a_rows: Int, _ nnz: Int, _ row_starts: UnsafePointer<Int32>,
+                        _ row_idx: UnsafePointer<Int32>, _ row_first: Int, _ use_idx: Bool)
+        -> Result<(start: Int, end: Int), SelectionFailure> {
+        let ar = use_idx ? Int(row_idx[row_first + i]) : row_first + i
+        guard ar >= 0, ar < a_rows else { return .failure(SelectionFailure(code: .sparseSelectedRow, bad: ar, bound: a_rows)) }
+        let (start, end) = (Int(row_starts[ar]), Int(row_starts[ar + 1]))
+        guard start >= 0, start <= end, end <= nnz else {
+            return .failure(SelectionFailure(code: .sparseColumn, bad: end, bound: nnz))
+        }
+        return .success((start, end))
+    }
+
+    /// Σ fma(vals[e], op(B)[B row of col_idx[e], j]) over e = from, from + step, … < end, in order.
+    static func sel_sum(_ from: Int, _ end: Int, _ step: Int, _ j: Int, _ K: Int, _ col_idx: UnsafePointer<Int32>,
+                        _ vals: UnsafePointer<Float>, _ b_map: UnsafePointer<Int32>, _ b_mode: Int, _ b_first: Int,
+                        _ b_rows: Int, _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool)
+        -> Result<Float, SelectionFailure> {
+        var sum: Float = 0
+        var e = from
+        while e < end {
+            defer { e += step }
+            let c = Int(col_idx[e])
+            guard c >= 0, c < K else { return .failure(SelectionFailure(code: .sparseColumn, bad: c, bound: K)) }
+            var br = c
+            if b_mode == 1 {
+                br = c - b_first
+                if br < 0 || br >= b_rows { continue }
+            } else if b_mode == 2 {
+                br = Int(b_map[c])
+                if br < 0 { continue }
+                if br >= b_rows { return .failure(SelectionFailure(code: .sparseBRow, bad: br, bound: b_rows)) }
+            }
+            sum = sum.addingProduct(vals[e], trans_b ? B[b_off + j * ldb + br] : B[b_off + br * ldb + j])
+        }
+        return .success(sum)
+    }
+
+    struct SelectionFailure: Error {
+        var code: KernelFailure.Code, bad: Int, bound: Int
+    }
+
+    /// sparse_matmul_sel: item (j, i) sums product row i in stored order (see sparse.cl).
+    /// `items`: the product rows to run (all by default).
+    public static func sparse_matmul_sel(
+        _ M: Int, _ N: Int, _ K: Int, _ nnz: Int, _ alpha: Float, _ row_starts: UnsafePointer<Int32>,
+        _ col_idx: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>, _ a_rows: Int, _ row_idx: UnsafePointer<Int32>,
+        _ row_first: Int, _ use_idx: Bool, _ b_map: UnsafePointer<Int32>, _ b_mode: Int, _ b_first: Int, _ b_rows: Int,
+        _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool, _ beta: Float,
+        _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int, _ trans_c: Bool,
+        _ failure: UnsafeMutablePointer<Int32>, items: Range<Int>? = nil
+    ) {
+        for i in items ?? 0..<M {
+            let range = sel_row(i, a_rows, nnz, row_starts, row_idx, row_first, use_idx)
+            for j in 0..<N {
+                let result = range.flatMap { r in
+                    sel_sum(r.start, r.end, 1, j, K, col_idx, vals, b_map, b_mode, b_first, b_rows, B, b_off, ldb, trans_b)
+                }
+                sel_store(result, i, j, alpha, beta, C, c_off, ldc, trans_c, failure)
+            }
+        }
+    }
+
+    /// sparse_matmul_sel_group with SP_LOCAL = `local`: item t of group (j, i) sums entries
+    /// start + t, start + t + local, … in order; the partials are added by the kernel's tree.
+    public static func sparse_matmul_sel_group(
+        _ M: Int, _ N: Int, _ K: Int, _ nnz: Int, _ alpha: Float, _ row_starts: UnsafePointer<Int32>,
+        _ col_idx: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>, _ a_rows: Int, _ row_idx: UnsafePointer<Int32>,
+        _ row_first: Int, _ use_idx: Bool, _ b_map: UnsafePointer<Int32>, _ b_mode: Int, _ b_first: Int, _ b_rows: Int,
+        _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ trans_b: Bool, _ beta: Float,
+        _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int, _ trans_c: Bool,
+        _ failure: UnsafeMutablePointer<Int32>, local: Int, items: Range<Int>? = nil
+    ) {
+        var part = [Float](repeating: 0, count: local)
+        for i in items ?? 0..<M {
+            let range = sel_row(i, a_rows, nnz, row_starts, row_idx, row_first, use_idx)
+            for j in 0..<N {
+                var failed: SelectionFailure?
+                for t in 0..<local {
+                    switch range.flatMap({ r in
+                        sel_sum(r.start + t, r.end, local, j, K, col_idx, vals, b_map, b_mode, b_first, b_rows, B,
+                                b_off, ldb, trans_b)
+                    }) {
+                    case let .success(sum): part[t] = sum
+                    case let .failure(f): part[t] = 0; failed = failed ?? f
+                    }
+                }
+                var s = local / 2
+                while s > 0 {
+                    for t in 0..<s { part[t] = part[t] + part[t + s] }
+                    s /= 2
+                }
+                sel_store(failed.map { .failure($0) } ?? .success(part[0]), i, j, alpha, beta, C, c_off, ldc, trans_c,
+                          failure)
+            }
+        }
+    }
+
+    /// Stores one entry as store_c (NaN and the record on failure; only item j = 0 records).
+    private static func sel_store(_ result: Result<Float, SelectionFailure>, _ i: Int, _ j: Int, _ alpha: Float,
+                                  _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int,
+                                  _ trans_c: Bool, _ failure: UnsafeMutablePointer<Int32>) {
+        let idx = c_off + (trans_c ? j * ldc + i : i * ldc + j)
+        switch result {
+        case let .success(acc):
+            C[idx] = beta == 0 ? alpha * acc : alpha * acc + beta * C[idx]
+        case let .failure(f):
+            C[idx] = .nan
+            if j == 0 { KernelFailure.record(failure, f.code, item: i, offset: f.bad, count: 1, bound: f.bound) }
+        }
+    }
+
+    /// map[idx[idx_off + i]] = i, or −1 when reset; an index outside 0..<count is recorded.
+    public static func scatter_positions(_ map: UnsafeMutablePointer<Int32>, _ count: Int, _ idx: UnsafePointer<Int32>,
+                                         _ idx_off: Int, _ rows: Int, _ reset: Bool,
+                                         _ failure: UnsafeMutablePointer<Int32>, items: Range<Int>? = nil) {
+        for i in items ?? 0..<rows {
+            let r = Int(idx[idx_off + i])
+            guard r >= 0, r < count else {
+                KernelFailure.record(failure, .scatterIndex, item: i, offset: r, count: 1, bound: count)
+                continue
+            }
+            map[r] = reset ? -1 : Int32(i)
+        }
+    }
+}
+
 public enum KernelFailure {
     public enum Code: Int32 {
         case gatherRowIndex = 1
         case normsSegment = 2
         case normsResult = 3
         case sparseColumn = 4
+        case sparseSelectedRow = 5
+        case sparseBRow = 6
+        case scatterIndex = 7
     }
 
     /// The record's length in int32s.
@@ -538,6 +670,9 @@ public enum KernelFailure {
         case .normsSegment: "norms segment \(item)"
         case .normsResult: "norms result (segment \(item))"
         case .sparseColumn: "sparseMatmul row \(item) (a column index, or its row range)"
+        case .sparseSelectedRow: "sparseMatmul selected row (product row \(item))"
+        case .sparseBRow: "sparseMatmul B row map (product row \(item))"
+        case .scatterIndex: "scatterPositions index (row \(item))"
         }
         return .outOfBounds(what: what, offset: offset, count: count, bufferCount: bound)
     }

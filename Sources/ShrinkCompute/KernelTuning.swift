@@ -33,10 +33,14 @@ public struct KernelTuning: Sendable, Hashable {
     public var kSlicesMax: Int
     public var kSliceChunk: Int
     public var kSliceMaxBlocks: Int
+    /// sparse_matmul_sel_group's work-group (SP_LOCAL, a power of two) and the mean entries per
+    /// selected row from which it is chosen over sparse_matmul_sel (`SparseVariant.choose`).
+    public var sparseLocal: Int
+    public var sparseGroupMinLength: Int
 
     /// Everything that tells two entries apart (the tuple field is not Hashable by itself).
     private var key: String {
-        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk) \(kSlicesMax) \(kSliceChunk) \(kSliceMaxBlocks)"
+        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk) \(kSlicesMax) \(kSliceChunk) \(kSliceMaxBlocks) \(sparseLocal) \(sparseGroupMinLength)"
     }
     public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.key == r.key }
     public func hash(into h: inout Hasher) { h.combine(key) }
@@ -46,7 +50,7 @@ public struct KernelTuning: Sendable, Hashable {
         tile: 16, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
         elementwiseLocal: 256, prefersRegisterBlocks: false, splitKLocal: 256, splitKMinK: 64,
         splitKMaxOutputs: 1 << 16, columnSlices: 256, columnChunk: 64,
-        kSlicesMax: 1, kSliceChunk: .max, kSliceMaxBlocks: 0)
+        kSlicesMax: 1, kSliceChunk: .max, kSliceMaxBlocks: 0, sparseLocal: 64, sparseGroupMinLength: 16)
 
     /// CPU-type devices such as PoCL: register blocks, few partials, no local-memory tiles.
     /// matmul_splitk measured slower than the register blocks on every skinny shape on PoCL
@@ -56,7 +60,7 @@ public struct KernelTuning: Sendable, Hashable {
         tile: 16, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
         elementwiseLocal: 64, prefersRegisterBlocks: true, splitKLocal: 64, splitKMinK: .max,
         splitKMaxOutputs: 0, columnSlices: 16, columnChunk: 512,
-        kSlicesMax: 16, kSliceChunk: 256, kSliceMaxBlocks: 64)
+        kSlicesMax: 16, kSliceChunk: 256, kSliceMaxBlocks: 64, sparseLocal: 64, sparseGroupMinLength: .max)
 
     /// The table: the entry for a device type, fitted to the device's limits.
     public static func forDevice(type: OpenCLDeviceType, maxWorkGroupSize: Int,
@@ -76,6 +80,7 @@ public struct KernelTuning: Sendable, Hashable {
         t.normLocal = min(t.normLocal, maxWorkGroupSize, floats)
         t.elementwiseLocal = min(t.elementwiseLocal, maxWorkGroupSize)
         while t.splitKLocal > min(maxWorkGroupSize, floats) && t.splitKLocal > 1 { t.splitKLocal /= 2 }
+        while t.sparseLocal > min(maxWorkGroupSize, floats / 2) && t.sparseLocal > 1 { t.sparseLocal /= 2 }
         return t
     }
 
@@ -88,7 +93,7 @@ public struct KernelTuning: Sendable, Hashable {
     /// The compiler options: the OpenCL C version and one -D per value.
     public var options: String {
         "-cl-std=CL1.2 -DTILE=\(tile) " +
-            "-DNORM_ITEMS=\(normItems) -DNORM_LOCAL=\(normLocal) -DSK_LOCAL=\(splitKLocal)"
+            "-DNORM_ITEMS=\(normItems) -DNORM_LOCAL=\(normLocal) -DSK_LOCAL=\(splitKLocal) -DSP_LOCAL=\(sparseLocal)"
     }
 
     /// matmul_splitk's work-group (lx, ly) for n columns within `limit` items: lx columns
@@ -111,6 +116,22 @@ public struct KernelTuning: Sendable, Hashable {
     func columnSumSlices(rows: Int, cols: Int) -> Int {
         guard cols > 0 else { return 1 }
         return max(1, min(columnSlices, rows / columnChunk, normItems / cols))
+    }
+}
+
+/// The kernels of sparse.cl's selected product.
+public enum SparseVariant: String, Sendable, CaseIterable {
+    /// An item per (row, column) of the product, summing its row in stored order (CPU-type devices).
+    case rowItems = "sparse_matmul_sel"
+    /// A work-group of SP_LOCAL items per (row, column), strided partials added by a fixed tree
+    /// (GPU-type devices, rows long enough to share).
+    case rowGroups = "sparse_matmul_sel_group"
+
+    /// rowGroups when the selected rows hold at least `sparseGroupMinLength` entries on average
+    /// (never on the `cpu` entry), else rowItems.
+    public static func choose(rows: Int, nonZeros: Int, tuning: KernelTuning) -> SparseVariant {
+        guard rows > 0, tuning.sparseGroupMinLength != .max else { return .rowItems }
+        return nonZeros / rows >= tuning.sparseGroupMinLength ? .rowGroups : .rowItems
     }
 }
 

@@ -128,7 +128,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     /// build time (the tiles, the norms) and of matmul_splitk.
     private static func fixedGroupLimit(_ program: cl_program, _ info: OpenCLDeviceInfo) -> Int {
         var limit = info.maxWorkGroupSize
-        for name in ["matmul_tiled", "matmul_splitk", "norm_small", "norm_finish", "norm_segments"] {
+        for name in ["matmul_tiled", "matmul_splitk", "norm_small", "norm_finish", "norm_segments",
+                     "sparse_matmul_sel_group"] {
             var status: cl_int = 0
             guard let kernel = clCreateKernel(program, name, &status) else { continue }
             limit = min(limit, kernelLimits(kernel, info).maxItems)

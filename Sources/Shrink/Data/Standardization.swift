@@ -5,6 +5,14 @@ import Foundation
 /// without variance scaled by 1. Fitted on the training rows only and applied to every set;
 /// a model file carries it in its `__metadata__` (`standardize_mean`, `standardize_scale`)
 /// so that its tensors reproduce the predictions on raw data.
+///
+/// Sparse data is never centered (that would fill every zero): `apply(to:)` scales a CSR
+/// matrix's stored values only, and so takes a standardization without means — scikit-learn's
+/// `StandardScaler(with_mean=False)`, the means stored as 0: `Standardization(fitting:)
+/// .scalingOnly()`. That is what `train --standardize` uses on sparse data; a model trained so
+/// saves means 0 and predicts dense and sparse data alike. A model whose standardization has
+/// means (trained on dense data) predicts sparse data with the standardization folded into its
+/// first layer instead (`ModelFile.predict`: W/s, b − (W/s)·μ), never centering the matrix.
 public struct Standardization: Sendable, Equatable {
     public let means: [Double]
     public let scales: [Double]
@@ -68,19 +76,50 @@ public struct Standardization: Sendable, Equatable {
         scales = squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
     }
 
+    /// The same scales with every mean 0: x ↦ x/scale, scikit-learn's `StandardScaler(with_mean=False)`
+    /// (its scales are the same standard deviations about the mean). The form sparse data takes.
+    public func scalingOnly() -> Standardization {
+        // Scales were validated; zero means are finite.
+        try! Standardization(means: [Double](repeating: 0, count: scales.count), scales: scales)
+    }
+
+    /// Whether every mean is 0 (x ↦ x/scale): the only form `apply(to:)` takes for sparse data.
+    public var isScalingOnly: Bool { means.allSatisfy { $0 == 0 } }
+
     /// `data` with every feature x replaced by (x − mean)/scale (computed in Double, stored
-    /// as Float); the targets unchanged.
+    /// as Float); the targets unchanged. Sparse data stays sparse: each stored value is divided
+    /// by its column's scale (O(nnz), the zeros stay zeros), which needs `isScalingOnly`
+    /// (centering would densify: see the type's note) — otherwise this throws.
     public func apply(to data: Dataset) throws -> Dataset {
         let p = means.count
         guard data.columns == p else {
             throw DataError.invalid("the data has \(data.columns) features, the standardization \(p)")
         }
+        if let x = data.sparse { return try applyScaling(to: data, x) }
         var features = data.features
         for i in features.indices {
             let j = i % p
             features[i] = Float((Double(features[i]) - means[j]) / scales[j])
         }
         return try Dataset(features: features, targets: data.targets, rows: data.rows, columns: p)
+    }
+
+    /// A sparse dataset with each stored value v of column j replaced by v/scale_j (in Double,
+    /// stored as Float), names and classes kept.
+    private func applyScaling(to data: Dataset, _ x: SparseMatrix) throws -> Dataset {
+        guard isScalingOnly else {
+            throw DataError.invalid("standardizing sparse data would subtract the means and fill every zero: " +
+                                    "scale it only (Standardization.scalingOnly(), StandardScaler(with_mean=False))")
+        }
+        var values = x.values
+        for (i, c) in x.columnIndices.enumerated() { values[i] = Float(Double(values[i]) / scales[Int(c)]) }
+        let scaled = try SparseMatrix(rows: x.rows, columns: x.columns, rowStarts: x.rowStarts,
+                                      columnIndices: x.columnIndices, values: values)
+        var result = try Dataset(sparse: scaled, targets: data.targets)
+        result.featureNames = data.featureNames
+        result.classNames = data.classNames
+        result.targetName = data.targetName
+        return result
     }
 
     /// `standardize_mean` and `standardize_scale` as JSON arrays of numbers, each printed

@@ -92,6 +92,18 @@ public final class Model: @unchecked Sendable {
         let logits = try forward.run(input: input, at: 0, rows: rows)
         return try device.read(logits, at: 0, count: rows * layout.outputColumns)
     }
+
+    /// The model's outputs (logits) for the rows of a CSR matrix of `inputs` columns: the first
+    /// layer a sparse product on the device (never densified), the rest as `predict`.
+    public func predict(_ features: SparseMatrix) throws -> [Float] {
+        guard features.rows > 0, features.columns == inputs else {
+            throw TrainingError.invalidData("predict: expected rows of \(inputs) features, got \(features.rows)×\(features.columns)")
+        }
+        let x = try DeviceDataset.upload(features, on: device)
+        let forward = try ForwardPass(model: self, capacity: features.rows)
+        let logits = try forward.run(input: .sparse(x, rows: .range(first: 0)), rows: features.rows)
+        return try device.read(logits, at: 0, count: features.rows * layout.outputColumns)
+    }
 }
 
 /// The activations of one forward pass, sized for up to `capacity` rows.
@@ -109,13 +121,41 @@ struct ForwardPass {
     /// the logits buffer ([rows, outputs] at offset 0).
     @discardableResult
     func run(input: Buffer, at firstRow: Int, rows: Int) throws -> Buffer {
+        try run(input: .dense(input, firstRow: firstRow), rows: rows)
+    }
+
+    /// The first layer's input: dense rows from `firstRow`, or the selected rows of a CSR matrix
+    /// (an offset, or indices on the device: the batch gathered inside the product).
+    enum Input {
+        case dense(Buffer, firstRow: Int)
+        case sparse(SparseOperand, rows: SparseSelection.Rows)
+    }
+
+    /// Enqueues the forward pass of `rows` rows of `input`; returns the logits buffer ([rows,
+    /// outputs] at offset 0). A sparse input's first layer is X_b·Wᵀ = sparseMatmul(X, rows, Wᵀ);
+    /// the layers after it are the same on both routes.
+    @discardableResult
+    func run(input: Input, rows: Int) throws -> Buffer {
         let device = model.device
         let layers = model.layout.layers
         for (l, layer) in layers.enumerated() {
-            let (a, aOffset) = l == 0 ? (input, firstRow * layer.inputs) : (activations[l - 1], 0)
-            try device.matmul(MatmulShape(m: rows, n: layer.outputs, k: layer.inputs, transposeB: true),
-                              alpha: 1, a: a, at: aOffset, b: model.parameters, at: layer.weight.offset,
-                              beta: 0, c: activations[l], at: 0)
+            let c = activations[l]
+            switch (l, input) {
+            case let (0, .sparse(x, selected)):
+                try device.sparseMatmul(x, SparseSelection(rows: rows, aRows: selected), n: layer.outputs,
+                                        transposeB: true, alpha: 1, b: model.parameters, at: layer.weight.offset,
+                                        beta: 0, c: c, at: 0)
+            default:
+                let (a, aOffset): (Buffer, Int)
+                if l == 0, case let .dense(buffer, firstRow) = input {
+                    (a, aOffset) = (buffer, firstRow * layer.inputs)
+                } else {
+                    (a, aOffset) = (activations[l - 1], 0)
+                }
+                try device.matmul(MatmulShape(m: rows, n: layer.outputs, k: layer.inputs, transposeB: true),
+                                  alpha: 1, a: a, at: aOffset, b: model.parameters, at: layer.weight.offset,
+                                  beta: 0, c: c, at: 0)
+            }
             try device.addBias(activations[l], bias: model.parameters, at: layer.bias.offset,
                                rows: rows, cols: layer.outputs, relu: l < layers.count - 1)
         }

@@ -189,9 +189,39 @@ public struct ModelFile: Sendable {
             throw DataError.invalid("the model file does not say its loss (no Shrink metadata): give --loss mse|bce|ce")
         }
         try checkFeatures(of: data)
-        let input = try standardization?.apply(to: data) ?? data
-        let outputs = try makeModel(device: device).predict(input.features, rows: input.rows)
+        let outputs: [Float]
+        if let x = data.sparse {
+            // Never densified: the standardization goes into the first layer, the matrix stays as it is.
+            outputs = try foldingStandardization().makeModel(device: device).predict(x)
+        } else {
+            let input = try standardization?.apply(to: data) ?? data
+            outputs = try makeModel(device: device).predict(input.features, rows: input.rows)
+        }
         return Prediction(loss: loss, rows: data.rows, outputs: outputs.map(Double.init), classNames: classes)
+    }
+
+    /// The same model for raw features: the standardization x ↦ (x − μ)/s folded into the first
+    /// layer, W·(x − μ)/s + b = W'·x + b' with W'[o, j] = W[o, j]/s_j and b'[o] = b[o] − Σ_j W'[o, j]·μ_j
+    /// (in Double, stored as Float), and no standardization left. Itself when it has none.
+    public func foldingStandardization() -> ModelFile {
+        guard let standardization else { return self }
+        var folded = self
+        let (weight, bias) = (tensors[0].tensor, tensors[1].tensor)
+        let (rows, p) = (weight.shape[0], weight.shape[1])
+        var w = weight.values, b = bias.values
+        for o in 0..<rows {
+            var shift = 0.0
+            for j in 0..<p {
+                let scaled = Double(weight.values[o * p + j]) / standardization.scales[j]
+                w[o * p + j] = Float(scaled)
+                shift += scaled * standardization.means[j]
+            }
+            b[o] = Float(Double(bias.values[o]) - shift)
+        }
+        folded.tensors[0].tensor = Tensor(shape: weight.shape, values: w)
+        folded.tensors[1].tensor = Tensor(shape: bias.shape, values: b)
+        folded.standardization = nil
+        return folded
     }
 
     /// The targets of `data` as the model's class indices (bce, ce): labels are matched by value

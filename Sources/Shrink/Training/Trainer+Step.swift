@@ -19,10 +19,10 @@ extension Trainer {
     /// batch's mean data loss, penalty and correct count into the stats (`StatSlots`).
     func enqueueGradient(_ s: Int, firstRow: Int, rows: Int) throws {
         let input = try enqueueBatch(firstRow: firstRow, rows: rows)
-        let logits = try workspace.forward.run(input: input.features, at: input.row, rows: rows)
+        let logits = try workspace.forward.run(input: input.features, rows: rows)
         try enqueueLoss(logits: logits, targets: input.targets, at: input.targetOffset, rows: rows)
         try enqueueBatchStatistics(step: s, rows: rows)
-        try enqueueBackward(input: input.features, row: input.row, rows: rows)
+        try enqueueBackward(input: input.features, firstRow: firstRow, rows: rows)
         if let stacked {
             try stacked.enqueuePlainPenaltyGradient(parameters: model.parameters, gradients: workspace.gradients,
                                                     count: model.layout.totalCount)
@@ -37,15 +37,25 @@ extension Trainer {
     var gradientBuffers: (parameters: Buffer, gradients: Buffer) { (model.parameters, workspace.gradients) }
 
     /// The batch's rows: in order they are an offset into the training data; shuffled rows are
-    /// gathered by index into the workspace.
+    /// gathered by index into the workspace (dense), or selected by index inside the sparse
+    /// products (sparse: the order stays on the device, nothing is copied).
     private func enqueueBatch(firstRow: Int, rows: Int) throws
-        -> (features: Buffer, row: Int, targets: Buffer, targetOffset: Int) {
+        -> (features: ForwardPass.Input, targets: Buffer, targetOffset: Int) {
         let w = workspace
-        guard let order = w.order else { return (train.features, firstRow, train.targets, firstRow) }
-        try device.gatherRows(train.features, indices: order, at: firstRow, rows: rows, cols: train.columns,
-                              into: w.batchFeatures)
+        guard let order = w.order else {
+            switch train.features {
+            case let .dense(x): return (.dense(x, firstRow: firstRow), train.targets, firstRow)
+            case let .sparse(x, _): return (.sparse(x, rows: .range(first: firstRow)), train.targets, firstRow)
+            }
+        }
         try device.gatherRows(train.targets, indices: order, at: firstRow, rows: rows, cols: 1, into: w.batchTargets)
-        return (w.batchFeatures, 0, w.batchTargets, 0)
+        switch train.features {
+        case let .dense(x):
+            try device.gatherRows(x, indices: order, at: firstRow, rows: rows, cols: train.columns, into: w.batchFeatures)
+            return (.dense(w.batchFeatures, firstRow: 0), w.batchTargets, 0)
+        case let .sparse(x, _):
+            return (.sparse(x, rows: .indices(order, offset: firstRow)), w.batchTargets, 0)
+        }
     }
 
     /// Each model's mean loss, correct count and penalty value for step `s` into the stats.
@@ -72,15 +82,23 @@ extension Trainer {
     /// Backward through the layers: ∂W_l = δ_lᵀ·A_l, ∂b_l = Σ_rows δ_l, δ_{l−1} = (δ_l·W_l) ⊙
     /// [A_l > 0]; stacked models drop the gradient off their diagonal blocks (a ReLU-backward
     /// against the 0/1 mask), so those weights stay exactly zero.
-    private func enqueueBackward(input: Buffer, row: Int, rows: Int) throws {
+    private func enqueueBackward(input: ForwardPass.Input, firstRow: Int, rows: Int) throws {
         let w = workspace
         let layers = model.layout.layers
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
-            let (a, aOffset) = l == 0 ? (input, row * layer.inputs) : (w.forward.activations[l - 1], 0)
-            try device.matmul(MatmulShape(m: layer.outputs, n: layer.inputs, k: rows, transposeA: true),
-                              alpha: 1, a: w.deltas[l], at: 0, b: a, at: aOffset,
-                              beta: 0, c: w.gradients, at: layer.weight.offset)
+            switch (l, input) {
+            case (0, .sparse):
+                try enqueueSparseWeightGradient(firstRow: firstRow, rows: rows)
+            default:
+                let (a, aOffset): (Buffer, Int)
+                if l == 0, case let .dense(x, row) = input { (a, aOffset) = (x, row * layer.inputs) } else {
+                    (a, aOffset) = (w.forward.activations[l - 1], 0)
+                }
+                try device.matmul(MatmulShape(m: layer.outputs, n: layer.inputs, k: rows, transposeA: true),
+                                  alpha: 1, a: w.deltas[l], at: 0, b: a, at: aOffset,
+                                  beta: 0, c: w.gradients, at: layer.weight.offset)
+            }
             try device.columnSums(w.deltas[l], rows: rows, cols: layer.outputs, into: w.gradients, at: layer.bias.offset)
             if l > 0 {
                 try device.matmul(MatmulShape(m: rows, n: layer.inputs, k: layer.outputs),
@@ -92,6 +110,29 @@ extension Trainer {
         }
         if let mask = w.blockMask {
             try device.applyMask(w.gradients, mask: mask, count: model.layout.totalCount)
+        }
+    }
+
+    /// ∂W_0 = δ_0ᵀ·X_b [out, p] from Xᵀ in CSR: row c of Xᵀ (column c of X) meets δ_0's row of
+    /// each of its X rows in the batch — a window for rows in order, else the position map, set
+    /// from this epoch's order before the product and reset after it. O(nnz(X)·out) per step
+    /// (see `LinearAlgebraOp.sparseMatmulSelected`), no atomics, the same bits every run.
+    private func enqueueSparseWeightGradient(firstRow: Int, rows: Int) throws {
+        guard case let .sparse(_, transposed?) = train.features else { preconditionFailure("no Xᵀ uploaded") }
+        let w = workspace
+        let layer = model.layout.layers[0]
+        let bRows: SparseSelection.BRows
+        if let order = w.order, let map = w.positionMap {
+            try device.scatterPositions(map, count: train.rows, indices: order, at: firstRow, rows: rows, reset: false)
+            bRows = .map(map, rows: rows)
+        } else {
+            bRows = .window(first: firstRow, count: rows)
+        }
+        try device.sparseMatmul(transposed, SparseSelection(rows: layer.inputs, bRows: bRows, transposeC: true),
+                                n: layer.outputs, transposeB: false, alpha: 1, b: w.deltas[0], at: 0,
+                                beta: 0, c: w.gradients, at: layer.weight.offset)
+        if let order = w.order, let map = w.positionMap {
+            try device.scatterPositions(map, count: train.rows, indices: order, at: firstRow, rows: rows, reset: true)
         }
     }
 
@@ -196,7 +237,12 @@ extension Trainer {
         var first = 0
         while first < test.rows {
             let rows = min(batchSize, test.rows - first)
-            let logits = try w.forward.run(input: test.features, at: first, rows: rows)
+            let input: ForwardPass.Input
+            switch test.features {
+            case let .dense(x): input = .dense(x, firstRow: first)
+            case let .sparse(x, _): input = .sparse(x, rows: .range(first: first))
+            }
+            let logits = try w.forward.run(input: input, rows: rows)
             try enqueueLoss(logits: logits, targets: test.targets, at: first, rows: rows)
             if let stacked {
                 try stacked.enqueueRowSums(.testLoss, of: w.rowLoss, rows: rows, step: 0, into: w.stats)

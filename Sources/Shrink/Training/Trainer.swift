@@ -71,13 +71,14 @@ public final class Trainer: @unchecked Sendable {
         model = try Model(device: device, architecture: configuration.architecture, inputs: train.columns,
                           outputs: outputs, models: variants.count, seed: configuration.seed)
         if let initialState { try model.load(initialState) }
-        self.train = try DeviceDataset(train, on: device)
+        self.train = try DeviceDataset(train, on: device, transposing: true)
         self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
         testTotalSquares = test.flatMap { configuration.loss == .mse && $0.rows > 0 ? Self.totalSquares($0.targets) : nil }
         batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
         stepsPerEpoch = (train.rows + batchSize - 1) / batchSize
         workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
-                                  stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0)
+                                  stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0,
+                                  sparse: train.isSparse)
         shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
         let layout = model.layout
         penalizedRanges = variants.indices.map { m in

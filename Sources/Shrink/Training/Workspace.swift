@@ -18,6 +18,9 @@ struct Workspace {
     let batchTargets: Buffer
     /// This epoch's row order (int32) when shuffling.
     let order: Buffer?
+    /// Sparse data shuffled: X's row r → its position in the current batch, −1 when not in it
+    /// (int32 [rows]; all −1 between steps), for the backward product from Xᵀ.
+    let positionMap: Buffer?
     /// [data loss per model and step | penalty per model and step | correct per model and
     /// step | test correct per model | test loss sum per model | parameters]: 3KS + 2K + P
     /// floats (K models, S steps), read back in one transfer per epoch.
@@ -41,8 +44,9 @@ struct Workspace {
 
     var parameterSlot: Int { statSlots.parameters }
 
+    /// `sparse`: the training features are CSR (no dense batch buffer; a position map when shuffling).
     init(model: Model, configuration: TrainingConfiguration, batchSize: Int, stepsPerEpoch: Int,
-         shuffledRows: Int) throws {
+         shuffledRows: Int, sparse: Bool = false) throws {
         let device = model.device
         let P = model.layout.totalCount
         forward = try ForwardPass(model: model, capacity: batchSize)
@@ -61,9 +65,10 @@ struct Workspace {
         rowCorrect = try device.makeBuffer(count: batchSize * K)
         norms = try device.makeBuffer(count: K * model.layout.slots.count)
         let shuffles = shuffledRows > 0
-        batchFeatures = try device.makeBuffer(count: shuffles ? batchSize * model.inputs : 1)
+        batchFeatures = try device.makeBuffer(count: shuffles && !sparse ? batchSize * model.inputs : 1)
         batchTargets = try device.makeBuffer(count: shuffles ? batchSize : 1)
         order = shuffles ? try device.makeBuffer(count: shuffledRows, type: .int32) : nil
+        positionMap = shuffles && sparse ? try device.makeBuffer([Int32](repeating: -1, count: shuffledRows)) : nil
         statSlots = StatSlots(models: K, steps: stepsPerEpoch)
         stats = try device.makeBuffer(count: statSlots.parameters + P)
         blockMask = try model.layout.blockMask.map { try device.makeBuffer($0) }
