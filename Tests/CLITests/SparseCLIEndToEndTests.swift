@@ -185,7 +185,7 @@ final class SparseCLIEndToEndTests: XCTestCase {
         let standardized = try run(["train", "--data", files.svm, "--model", "linear", "--loss", "ce", "--optimizer", "adam",
                                     "--lr", "0.01", "--epochs", "1", "--standardize", "--device", "cpu",
                                     "--save", path("std.safetensors")])
-        XCTAssertTrue(standardized.stdout.contains("standardized 64 features"), standardized.stdout)
+        XCTAssertTrue(standardized.stdout.contains("scaled 64 sparse features to unit variance, not centered"), standardized.stdout)
         _ = try run(["predict", "--model", path("std.safetensors"), "--data", files.svm, "--out", path("std.csv")])
         let compare = try run(["compare", "--data", files.svm, "--model", "linear", "--loss", "ce", "--epochs", "1",
                                "--standardize", "--device", "cpu"])
