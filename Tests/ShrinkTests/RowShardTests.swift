@@ -83,4 +83,52 @@ final class RowShardTests: XCTestCase {
                            lines, "\(parts) parts")
         }
     }
+
+    /// Reads `url` in `parts` parts as the ranks of a job would (each part's three steps, the
+    /// collectives done by hand): the rows of each part, in order.
+    private func readInParts(_ url: URL, _ parts: Int, indexBase: SVMLight.IndexBase = .auto,
+                             features: Int? = nil) throws -> [SVMLight.File] {
+        let pieces = try (0..<parts).map { try SVMLight.Part(url, part: $0, of: parts) }
+        var firstLine = 1
+        var scans = [SVMLight.Scan]()
+        for piece in pieces {
+            scans.append(try piece.scan(firstLine: firstLine, features: features))
+            firstLine += piece.lineFeeds
+        }
+        let whole = scans.map(\.summary).reduce(SVMLight.Scan.Summary()) { $0.merged($1) }
+        return try scans.map { try $0.file(path: url.path, indexBase: indexBase, features: features, whole: whole) }
+    }
+
+    func testSVMLightPartsTogetherAreTheWholeFile() throws {
+        // Index 0 only on the last line: `auto` must read every part zero-based; the widest
+        // row is in the middle; a comment, a blank line, qid, CRLF and no final line feed.
+        let text = "# header comment\n1 3:1 7:2\n\n-1 qid:4 2:0.5\r\n1 1:1 40:3 # note\n-1 5:2\n1\n-1 0:9 2:1"
+        let url = folder.appendingPathComponent("parts.svm")
+        try Data(text.utf8).write(to: url)
+        let whole = try SVMLight.read(url)
+        XCTAssertTrue(whole.zeroBased)
+        for parts in [1, 2, 3, 4, 9, 60] {
+            let files = try readInParts(url, parts)
+            XCTAssertEqual(files.flatMap(\.targets), whole.targets, "\(parts) parts")
+            XCTAssertTrue(files.allSatisfy { $0.zeroBased && $0.matrix.columns == whole.matrix.columns }, "\(parts) parts")
+            let rows = files.flatMap { file in (0..<file.matrix.rows).map { r in
+                Array(file.matrix.columnIndices[file.matrix.rowStarts[r]..<file.matrix.rowStarts[r + 1]]) } }
+            XCTAssertEqual(rows, (0..<whole.matrix.rows).map { r in
+                Array(whole.matrix.columnIndices[whole.matrix.rowStarts[r]..<whole.matrix.rowStarts[r + 1]]) })
+            XCTAssertEqual(files.flatMap(\.matrix.values), whole.matrix.values)
+        }
+        // An error names the same line whichever part finds it.
+        let bad = folder.appendingPathComponent("bad.svm")
+        try Data("1 1:1\n1 2:1\n1 3:1\n1 4:1\n1 6:1 5:1\n1 7:1\n".utf8).write(to: bad)
+        for parts in [1, 2, 3, 5] {
+            XCTAssertThrowsError(try readInParts(bad, parts)) { error in
+                XCTAssertTrue("\(error)".contains("line 5: feature indices are not sorted"), "\(parts): \(error)")
+            }
+        }
+        let beyond = folder.appendingPathComponent("wide.svm")
+        try Data("1 1:1\n1 2:1\n1 3:1\n1 9:1\n".utf8).write(to: beyond)
+        XCTAssertThrowsError(try readInParts(beyond, 3, features: 4)) { error in
+            XCTAssertTrue("\(error)".contains("line 4: index 9"), "\(error)")
+        }
+    }
 }

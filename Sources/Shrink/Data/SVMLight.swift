@@ -60,69 +60,98 @@ public enum SVMLight {
     /// `parse` over bytes whose last is the 0 terminator (not part of the text).
     private static func parse(terminated: [UInt8], path: String, indexBase: IndexBase,
                               features: Int?) throws -> File {
-        if let features, features < 1 {
-            throw DataError.invalid("--n-features must be at least 1, got \(features)")
-        }
-        let count = terminated.count - 1
+        let scan = try Scan(terminated: terminated, path: path, features: features, firstLine: 1)
+        return try scan.file(path: path, indexBase: indexBase, features: features, whole: scan.summary)
+    }
+
+    /// One pass over lines (a whole file, or one part of it): the rows with their indices as
+    /// written, and what the whole file's decisions need — the index base (`auto`: any index 0
+    /// anywhere) and the width (the largest index anywhere) — before they are taken.
+    struct Scan {
         var rowStarts = [0]
-        var indices = [Int32]()  // as written (checked ≤ Int32.max); shifted at the end
+        var indices = [Int32]()  // as written (checked ≤ Int32.max); shifted by `file`
         var values = [Float]()
         var targets = [Float]()
-        var smallest = Int.max
         var firstZeroLine: Int?
-        // The first line with an index beyond `features`, counted from 0 and from 1 (the base
-        // may be decided only at the end): (line, index as written).
+        /// The first line with an index beyond `features`, counted from 0 and from 1 (the base
+        /// may be decided only at the end): (line, index as written).
         var beyondZeroBased: (line: Int, index: Int)?, beyondOneBased: (line: Int, index: Int)?
-        try terminated.withUnsafeBufferPointer { text in
-            var start = 0
-            var line = 0
-            while start < count {
-                line += 1
-                var end = start
-                while end < count, text[end] != UInt8(ascii: "\n") { end += 1 }
-                var reader = LineReader(text: text, position: start, end: end, path: path, line: line)
-                if let label = try reader.label() {
-                    targets.append(label)
-                    try reader.features { index, value in
-                        indices.append(Int32(index))
-                        values.append(value)
-                        smallest = min(smallest, index)
-                        if index == 0, firstZeroLine == nil { firstZeroLine = line }
-                        if let features, index >= features {
-                            if beyondZeroBased == nil { beyondZeroBased = (line, index) }
-                            if index > features, beyondOneBased == nil { beyondOneBased = (line, index) }
-                        }
-                    }
-                    rowStarts.append(indices.count)
-                }
-                start = end + 1
+        var summary = Summary()
+
+        /// What the decisions need of each part, combined over parts with `merged`.
+        struct Summary: Equatable {
+            var rows = 0
+            var smallest = Int.max
+            var largest = -1
+
+            func merged(_ other: Summary) -> Summary {
+                Summary(rows: rows + other.rows, smallest: min(smallest, other.smallest), largest: max(largest, other.largest))
             }
         }
-        let zeroBased: Bool
-        switch indexBase {
-        case .zero: zeroBased = true
-        case .one: zeroBased = false
-        case .auto: zeroBased = smallest == 0 || indices.isEmpty
+
+        /// Scans text ending in the 0 terminator; its first line is line `firstLine` of the file.
+        init(terminated: [UInt8], path: String, features: Int?, firstLine: Int) throws {
+            if let features, features < 1 {
+                throw DataError.invalid("--n-features must be at least 1, got \(features)")
+            }
+            let count = terminated.count - 1
+            try terminated.withUnsafeBufferPointer { text in
+                var start = 0
+                var line = firstLine - 1
+                while start < count {
+                    line += 1
+                    var end = start
+                    while end < count, text[end] != UInt8(ascii: "\n") { end += 1 }
+                    var reader = LineReader(text: text, position: start, end: end, path: path, line: line)
+                    if let label = try reader.label() {
+                        targets.append(label)
+                        try reader.features { index, value in
+                            indices.append(Int32(index))
+                            values.append(value)
+                            summary.smallest = min(summary.smallest, index)
+                            summary.largest = max(summary.largest, index)
+                            if index == 0, firstZeroLine == nil { firstZeroLine = line }
+                            if let features, index >= features {
+                                if beyondZeroBased == nil { beyondZeroBased = (line, index) }
+                                if index > features, beyondOneBased == nil { beyondOneBased = (line, index) }
+                            }
+                        }
+                        rowStarts.append(indices.count)
+                    }
+                    start = end + 1
+                }
+            }
+            summary.rows = targets.count
         }
-        if !zeroBased, let firstZeroLine {
-            throw DataError.malformed(path: path, reason: "line \(firstZeroLine): index 0 in a one-based file " +
-                                      "(--zero-based false); use --zero-based true or auto")
+
+        /// The rows as a `File`, with the decisions taken on `whole` (this scan's summary for a
+        /// whole file, every part's merged for a part).
+        func file(path: String, indexBase: IndexBase, features: Int?, whole: Summary) throws -> File {
+            let zeroBased: Bool
+            switch indexBase {
+            case .zero: zeroBased = true
+            case .one: zeroBased = false
+            case .auto: zeroBased = whole.smallest == 0 || whole.largest < 0
+            }
+            if !zeroBased, let firstZeroLine {
+                throw DataError.malformed(path: path, reason: "line \(firstZeroLine): index 0 in a one-based file " +
+                                          "(--zero-based false); use --zero-based true or auto")
+            }
+            let shift = zeroBased ? 0 : 1
+            if let features, let beyond = zeroBased ? beyondZeroBased : beyondOneBased {
+                throw DataError.malformed(path: path, reason: "line \(beyond.line): index \(beyond.index) is feature " +
+                                          "\(beyond.index - shift) (counting from 0), beyond --n-features \(features)")
+            }
+            let columns = features ?? max(whole.largest + 1 - shift, 1)
+            guard columns <= Int(Int32.max) else {
+                throw DataError.malformed(path: path, reason: "\(columns) features do not fit 32-bit indices")
+            }
+            guard whole.rows > 0 else { throw DataError.malformed(path: path, reason: "no rows (every line is blank or a comment)") }
+            let matrix = try SparseMatrix(rows: targets.count, columns: columns, rowStarts: rowStarts,
+                                          columnIndices: shift == 0 ? indices : indices.map { $0 - 1 }, values: values,
+                                          describe: { DataError.malformed(path: path, reason: $0) })
+            return File(matrix: matrix, targets: targets, zeroBased: zeroBased)
         }
-        let shift = zeroBased ? 0 : 1
-        let width = Int(indices.max() ?? Int32(shift - 1)) + 1 - shift
-        if let features, let beyond = zeroBased ? beyondZeroBased : beyondOneBased {
-            throw DataError.malformed(path: path, reason: "line \(beyond.line): index \(beyond.index) is feature " +
-                                      "\(beyond.index - shift) (counting from 0), beyond --n-features \(features)")
-        }
-        let columns = features ?? max(width, 1)
-        guard columns <= Int(Int32.max) else {
-            throw DataError.malformed(path: path, reason: "\(columns) features do not fit 32-bit indices")
-        }
-        guard !targets.isEmpty else { throw DataError.malformed(path: path, reason: "no rows (every line is blank or a comment)") }
-        let matrix = try SparseMatrix(rows: targets.count, columns: columns, rowStarts: rowStarts,
-                                      columnIndices: shift == 0 ? indices : indices.map { $0 - 1 }, values: values,
-                                      describe: { DataError.malformed(path: path, reason: $0) })
-        return File(matrix: matrix, targets: targets, zeroBased: zeroBased)
     }
 
     /// One line's tokens, read in place.
@@ -221,6 +250,37 @@ public enum SVMLight {
                 guard single.isFinite else { throw fail("the value of feature \(index) does not fit a 32-bit float") }
                 body(index, single)
             }
+        }
+    }
+}
+
+extension SVMLight {
+    /// One part of an svmlight file — one MPI rank's rows: the lines that start in its
+    /// line-aligned byte range (`RowShards.lineRange`); only those bytes are read. The file's
+    /// decisions span the parts (the lines before a part number its errors; `auto` looks for an
+    /// index 0 anywhere; the width is the largest index anywhere), so a part is read in three
+    /// steps, each taking what the others found: `init` (the bytes and their line count),
+    /// `scan(firstLine:)`, `file(whole:)`. `SVMLight.read(_:communicator:…)` runs the steps with
+    /// the job's collectives (one part per rank); the parts in order equal `read(_:)`'s rows, errors included.
+    public struct Part {
+        let path: String
+        let terminated: [UInt8]
+        /// Line feeds in this part's bytes: the lines the next parts start after.
+        public let lineFeeds: Int
+
+        public init(_ url: URL, part: Int, of parts: Int) throws {
+            path = url.path
+            let range = try RowShards.lineRange(url, part: part, of: parts)
+            var bytes = try RowShards.readBytes(url, range)
+            lineFeeds = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            bytes.append(0)
+            terminated = bytes
+        }
+
+        /// Scans the part; `firstLine` is its first line's number in the file (1 + the line
+        /// feeds of the parts before).
+        func scan(firstLine: Int, features: Int?) throws -> Scan {
+            try Scan(terminated: terminated, path: path, features: features, firstLine: firstLine)
         }
     }
 }

@@ -86,11 +86,24 @@ public final class Communicator: @unchecked Sendable {
 
     /// Every rank's `value`, in rank order.
     public func gather(_ value: Int) throws -> [Int] {
-        guard mpi != nil else { return [value] }
-        var slots = [Double](repeating: 0, count: size)
-        slots[rank] = Double(value)
+        try gather([value]).map { $0[0] }
+    }
+
+    /// Every rank's `values` (the same count on each, |values| < 2⁵³), in rank order: one sum
+    /// over slots that each rank fills with its own.
+    public func gather(_ values: [Int]) throws -> [[Int]] {
+        guard mpi != nil else { return [values] }
+        let width = values.count
+        var slots = [Double](repeating: 0, count: size * width)
+        for (i, v) in values.enumerated() { slots[rank * width + i] = Double(v) }
         try sum(&slots)
-        return slots.map { Int($0) }
+        return (0..<size).map { r in (0..<width).map { Int(slots[r * width + $0]) } }
+    }
+
+    /// The sum of `value` over the ranks before this one (0 on rank 0), and over all ranks.
+    public func prefixSum(_ value: Int) throws -> (before: Int, total: Int) {
+        let all = try gather(value)
+        return (all[..<rank].reduce(0, +), all.reduce(0, +))
     }
 
     /// Waits until every rank has arrived.
