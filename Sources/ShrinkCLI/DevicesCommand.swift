@@ -9,7 +9,6 @@ struct DevicesCommand: ParsableCommand {
 
     func run() throws {
         let world = try Communicator.world()
-        defer { world.finalize() }
         if world.usesMPI {
             // Under mpirun: each rank says who it is and what its node's rank picks.
             print("rank \(world.rank) of \(world.size) (local rank \(world.localRank)), \(ProcessInfo.processInfo.hostName)")

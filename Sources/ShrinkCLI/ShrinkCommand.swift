@@ -27,10 +27,19 @@ struct ShrinkCommand: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
+            Communicator.initializedWorld?.finalize()
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
+            if code == .success {
+                Communicator.initializedWorld?.finalize()
+                exit(withError: error)
+            }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            // Under mpirun a failing rank ends the whole job (MPI_Abort), naming itself, so that
+            // no other rank waits forever in a collective.
+            if let world = Communicator.initializedWorld, world.usesMPI {
+                world.abort(message: "shrink: error: rank \(world.rank) of \(world.size): \(message)", code: code.rawValue)
+            }
             if !message.isEmpty { printError(message) }
             Foundation.exit(code.rawValue)
         }

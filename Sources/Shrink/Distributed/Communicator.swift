@@ -62,6 +62,10 @@ public final class Communicator: @unchecked Sendable {
 
     private static let worldLock = Mutex<Communicator?>(nil)
 
+    /// The world if a command has asked for it (`world()`), else nil: what the program's end
+    /// finalizes, and what an error aborts.
+    public static var initializedWorld: Communicator? { worldLock.withLock { $0 } }
+
     /// Which MPI library this process could load, e.g. "Open MPI v4.1.4 (libmpi.so.40)", or nil.
     public static func availableLibrary() -> String? { MPILibrary.describeAvailable() }
 
@@ -112,11 +116,11 @@ public final class Communicator: @unchecked Sendable {
         try mpi.barrier()
     }
 
-    /// Ends every rank of the job at once with exit code `code`, after printing `message` on
-    /// standard error prefixed with this rank; a single process just exits.
+    /// Ends every rank of the job at once with exit code `code` (MPI_Abort), after writing
+    /// `message` (one line, which should name this rank) on standard error; a single process
+    /// just exits.
     public func abort(message: String, code: Int32 = 1) -> Never {
-        let prefix = usesMPI ? "rank \(rank): " : ""
-        FileHandle.standardError.write(Data("\(prefix)\(message)\n".utf8))
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
         if let mpi { mpi.abort(code: code) }
         exit(code)
     }
