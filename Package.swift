@@ -49,7 +49,7 @@ let package = Package(
         // What the test targets share (one `assertClose`).
         .target(name: "ShrinkTestSupport", path: "Tests/ShrinkTestSupport"),
         .testTarget(name: "ShrinkComputeTests", dependencies: ["ShrinkCompute", "ShrinkTestSupport"]),
-        .testTarget(name: "ShrinkTests", dependencies: ["Shrink", "ShrinkTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ShrinkTests", dependencies: ["Shrink", "ShrinkTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["ShrinkCLI", "Shrink"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Shrink
 import XCTest
+import ZIPFoundation
 
 /// Row shards (what each MPI rank reads of a file) against the whole file: for 1, 2, 3 and
 /// more parts than rows, the parts in order are the file, each row exactly once.
@@ -130,5 +131,114 @@ final class RowShardTests: XCTestCase {
         XCTAssertThrowsError(try readInParts(beyond, 3, features: 4)) { error in
             XCTAssertTrue("\(error)".contains("line 4: index 9"), "\(error)")
         }
+    }
+
+    private var sparseFixtures: URL {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("sparse")
+    }
+
+    func testNPZPartsTogetherAreTheWholeMatrix() throws {
+        for name in ["digits_csr.npz", "text_int64.npz", "text_csc.npz", "good.npz"] {
+            let url = sparseFixtures.appendingPathComponent(name)
+            let whole = try SciPySparse.read(url)
+            for parts in [1, 2, 3, 7, whole.rows + 5] {
+                var rows = 0
+                var (starts, indices, values) = ([0], [Int32](), [Float]())
+                for part in 0..<parts {
+                    let (matrix, firstRow, total) = try SciPySparse.read(url, part: part, of: parts)
+                    XCTAssertEqual(firstRow, rows, "\(name) part \(part) of \(parts)")
+                    XCTAssertEqual(total, whole.rows)
+                    XCTAssertEqual(matrix.columns, whole.columns)
+                    starts += matrix.rowStarts.dropFirst().map { $0 + indices.count }
+                    indices += matrix.columnIndices
+                    values += matrix.values
+                    rows += matrix.rows
+                }
+                XCTAssertEqual(rows, whole.rows, "\(name) in \(parts)")
+                XCTAssertEqual(starts, whole.rowStarts, "\(name) in \(parts)")
+                XCTAssertEqual(indices, whole.columnIndices, "\(name) in \(parts)")
+                XCTAssertEqual(values, whole.values, "\(name) in \(parts)")
+            }
+        }
+        // Parts hold about the same number of non-zeros (within the longest row).
+        let digits = try SciPySparse.read(sparseFixtures.appendingPathComponent("digits_csr.npz"))
+        let longest = (0..<digits.rows).map { digits.rowStarts[$0 + 1] - digits.rowStarts[$0] }.max()!
+        for part in 0..<3 {
+            let range = SciPySparse.rowRange(part: part, of: 3, indptr: digits.rowStarts)
+            let count = digits.rowStarts[range.upperBound] - digits.rowStarts[range.lowerBound]
+            XCTAssertLessThanOrEqual(abs(count - digits.nonZeroCount / 3), longest)
+        }
+    }
+
+    func testNPZPartErrorsNameTheFilesRowsAndArrays() throws {
+        // Each bad file fails in some part, with the whole read's message.
+        for name in ["bad_unsorted.npz", "bad_index_range.npz", "bad_duplicate.npz", "bad_indptr_decreasing.npz",
+                     "bad_indptr_end.npz", "bad_nan.npz", "bad_missing.npz", "bad_truncated.npz"] {
+            let url = sparseFixtures.appendingPathComponent(name)
+            var wholeMessage = ""
+            XCTAssertThrowsError(try SciPySparse.read(url)) { wholeMessage = "\($0)" }
+            for parts in [1, 2, 3] {
+                var messages = [String]()
+                for part in 0..<parts {
+                    do { _ = try SciPySparse.read(url, part: part, of: parts) } catch { messages.append("\(error)") }
+                }
+                XCTAssertFalse(messages.isEmpty, "\(name) in \(parts) parts read without an error")
+                XCTAssertTrue(messages.allSatisfy { $0 == wholeMessage }, "\(name) in \(parts): \(messages) vs \(wholeMessage)")
+            }
+        }
+    }
+
+    /// A `.npy` file of `descr` with `shape` around the raw little-endian `payload`.
+    private func npy(_ descr: String, _ shape: String, _ payload: [UInt8]) -> Data {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let count = header.utf8.count
+        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(count & 0xFF), UInt8(count >> 8)] + Array(header.utf8) + payload)
+    }
+
+    private func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+
+    /// A CSR `.npz` as save_npz writes it (stored entries), from its arrays.
+    private func writeNPZ(_ url: URL, rows: Int, columns: Int, indptr: [Int32], indices: [Int32], data: [Float]) throws {
+        try? FileManager.default.removeItem(at: url)
+        let archive = try Archive(url: url, accessMode: .create)
+        let utf32 = Array("csr".unicodeScalars).flatMap { bytes([$0.value.littleEndian]) }
+        let arrays: [(String, Data)] = [
+            ("indices", npy("<i4", "(\(indices.count),)", bytes(indices))),
+            ("indptr", npy("<i4", "(\(indptr.count),)", bytes(indptr))),
+            ("format", npy("<U3", "()", utf32)),
+            ("shape", npy("<i8", "(2,)", bytes([Int64(rows), Int64(columns)]))),
+            ("data", npy("<f4", "(\(data.count),)", bytes(data))),
+        ]
+        for (name, payload) in arrays {
+            try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(payload.count),
+                                 compressionMethod: .none) { position, size in
+                payload.subdata(in: Int(position)..<(Int(position) + size))
+            }
+        }
+    }
+
+    func testNPZPartsOfAStoredFileNameBadRowsAsTheFileDoes() throws {
+        // Six rows of two entries; row 4's indices unsorted. Stored (uncompressed) entries.
+        let url = folder.appendingPathComponent("late.npz")
+        var indices: [Int32] = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6]
+        try writeNPZ(url, rows: 6, columns: 8, indptr: [0, 2, 4, 6, 8, 10, 12], indices: indices,
+                     data: (0..<12).map { Float($0) + 0.5 })
+        let whole = try SciPySparse.read(url)
+        for parts in [2, 3, 4] {
+            let joined = try (0..<parts).flatMap { try SciPySparse.read(url, part: $0, of: parts).matrix.columnIndices }
+            XCTAssertEqual(joined, whole.columnIndices)
+        }
+        indices[9] = 3
+        try writeNPZ(url, rows: 6, columns: 8, indptr: [0, 2, 4, 6, 8, 10, 12], indices: indices,
+                     data: (0..<12).map { Float($0) + 0.5 })
+        XCTAssertThrowsError(try SciPySparse.read(url)) { error in
+            XCTAssertTrue("\(error)".contains("row 4's column indices are not sorted"), "\(error)")
+        }
+        XCTAssertThrowsError(try SciPySparse.read(url, part: 2, of: 3)) { error in
+            XCTAssertTrue("\(error)".contains("row 4's column indices are not sorted"), "\(error)")
+        }
+        XCTAssertNoThrow(try SciPySparse.read(url, part: 0, of: 3))
     }
 }

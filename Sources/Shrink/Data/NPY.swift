@@ -71,7 +71,7 @@ public enum NPY {
     }
 
     /// `count` elements of type `descr` from `raw`, as Float.
-    private static func decode(_ raw: UnsafeRawBufferPointer, count: Int, _ descr: String, path: String) throws -> [Float] {
+    static func decode(_ raw: UnsafeRawBufferPointer, count: Int, _ descr: String, path: String) throws -> [Float] {
         if descr == "<f4" {  // the common case, copied as it is (this loader only runs on little-endian hosts)
             return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * 4)]))
@@ -87,27 +87,36 @@ public enum NPY {
     /// arrays, which a Float would round above 2²⁴.
     static func parseIntegers(_ bytes: [UInt8], path: String) throws -> (shape: [Int], values: [Int]) {
         let layout = try layout(bytes, path: path)
+        let values = try bytes.withUnsafeBytes {
+            try decodeIntegers(UnsafeRawBufferPointer(rebasing: $0[layout.dataStart...]), count: layout.count,
+                               layout.descr, path: path)
+        }
+        return (layout.shape, values)
+    }
+
+    /// `count` integers of type `descr` from `raw`, exactly; element i's error names i + `first`.
+    static func decodeIntegers(_ raw: UnsafeRawBufferPointer, count: Int, _ descr: String, path: String,
+                               first: Int = 0) throws -> [Int] {
         let read: (UnsafeRawBufferPointer) -> Int?
-        switch layout.descr {
+        switch descr {
         case "<i4": read = { Int(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) }
         case "<i8": read = { Int(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
         case "<u4": read = { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
         case "<u8": read = { Int(exactly: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         case "|u1", "<u1": read = { Int($0[0]) }
         default:
-            throw DataError.malformed(path: path, reason: "dtype \(layout.descr) is not an integer type (expected <i4 or <i8)")
+            throw DataError.malformed(path: path, reason: "dtype \(descr) is not an integer type (expected <i4 or <i8)")
         }
+        let width = try itemWidth(descr, path: path)
         var values = [Int]()
-        values.reserveCapacity(layout.count)
-        try bytes.withUnsafeBytes { raw in
-            for i in 0..<layout.count {
-                guard let value = read(UnsafeRawBufferPointer(rebasing: raw[(layout.dataStart + i * layout.width)...])) else {
-                    throw DataError.malformed(path: path, reason: "element \(i) does not fit a 64-bit integer")
-                }
-                values.append(value)
+        values.reserveCapacity(count)
+        for i in 0..<count {
+            guard let value = read(UnsafeRawBufferPointer(rebasing: raw[(i * width)...])) else {
+                throw DataError.malformed(path: path, reason: "element \(i + first) does not fit a 64-bit integer")
             }
+            values.append(value)
         }
-        return (layout.shape, values)
+        return values
     }
 
     /// A 0-d (or 1-element) byte-string or Unicode array (`|S3`, `<U3`) as text, NULs dropped.
@@ -136,7 +145,7 @@ public enum NPY {
     }
 
     /// Where a `.npy` file's elements are: every header rule and the data's size checked.
-    private struct Layout {
+    struct Layout {
         var descr: String
         var shape: [Int]
         var count: Int
@@ -144,8 +153,19 @@ public enum NPY {
         var dataStart: Int
     }
 
+    /// Where the header ends (the data's first byte) from a file's first 12 bytes, or nil when
+    /// they are not a `.npy` preamble (the full check is `layout`'s).
+    static func headerEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { return nil }
+        switch bytes[6] {
+        case 1: return 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
+        case 2, 3: return bytes.count >= 12 ? 12 + (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) } : nil
+        default: return nil
+        }
+    }
+
     /// `bytes` holds the whole file, or (with `fileSize`) at least its header.
-    private static func layout(_ bytes: [UInt8], fileSize: Int? = nil, path: String) throws -> Layout {
+    static func layout(_ bytes: [UInt8], fileSize: Int? = nil, path: String) throws -> Layout {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
         let fileSize = fileSize ?? bytes.count
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (bad magic)") }
@@ -189,7 +209,7 @@ public enum NPY {
     }
 
     /// Bytes per element of a supported dtype.
-    private static func itemWidth(_ descr: String, path: String) throws -> Int {
+    static func itemWidth(_ descr: String, path: String) throws -> Int {
         switch descr {
         case "<f4", "<i4", "<u4": return 4
         case "<f8", "<i8", "<u8": return 8

@@ -31,35 +31,8 @@ public enum SciPySparse {
 
     private static func parse(archiveAt url: URL, path: String) throws -> SparseMatrix {
         func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
-        let archive: Archive
-        do {
-            archive = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw fail("not a ZIP archive, so not a .npz file (\(error))")
-        }
-        func array(_ name: String) throws -> [UInt8] {
-            guard let entry = archive[name + ".npy"] else {
-                let names = archive.map(\.path).sorted().joined(separator: ", ")
-                throw fail("no '\(name)' array (the archive holds: \(names.isEmpty ? "nothing" : names)); " +
-                           "expected a file written by scipy.sparse.save_npz")
-            }
-            // A size from the archive is only a claim: cap what we accept before reading.
-            guard entry.uncompressedSize <= UInt64(Int32.max) * 8 else { throw fail("array '\(name)' is too large") }
-            var bytes = [UInt8]()
-            do {
-                _ = try archive.extract(entry, skipCRC32: false) { chunk in
-                    guard bytes.count + chunk.count <= Int(entry.uncompressedSize) else {
-                        throw DataError.malformed(path: path, reason: "array '\(name)' is longer than the archive says")
-                    }
-                    bytes += chunk
-                }
-            } catch let error as DataError {
-                throw error
-            } catch {
-                throw fail("array '\(name)' cannot be extracted (\(error))")
-            }
-            return bytes
-        }
+        let archive = try NPZArchive(url, path: path)
+        func array(_ name: String) throws -> [UInt8] { try archive.bytes(of: name) }
         let arrayPath = { (name: String) in "\(path) [\(name)]" }
         let format = try NPY.parseText(try array("format"), path: arrayPath("format"))
         guard format == "csr" || format == "csc" else {
@@ -99,5 +72,80 @@ public enum SciPySparse {
             out.append(n)
         }
         return out
+    }
+}
+
+/// The `.npy` arrays of a `.npz` (ZIP) archive, each extracted as a stream: whole, or only an
+/// element range of it (one rank's rows), the rest decompressed and dropped.
+struct NPZArchive {
+    let archive: Archive
+    let path: String
+
+    init(_ url: URL, path: String) throws {
+        self.path = path
+        do {
+            archive = try Archive(url: url, accessMode: .read)
+        } catch {
+            throw DataError.malformed(path: path, reason: "not a ZIP archive, so not a .npz file (\(error))")
+        }
+    }
+
+    private func fail(_ reason: String) -> DataError { .malformed(path: path, reason: reason) }
+
+    /// Array `name`'s whole `.npy` file.
+    func bytes(of name: String) throws -> [UInt8] {
+        try extract(name) { _ in nil }.bytes
+    }
+
+    /// Array `name`'s header, and the bytes of the elements `window` picks from it (its
+    /// argument is the header; nil keeps the whole file).
+    func extract(_ name: String, window: (NPY.Layout) throws -> Range<Int>?) throws -> (layout: NPY.Layout?, bytes: [UInt8]) {
+        guard let entry = archive[name + ".npy"] else {
+            let names = archive.map(\.path).sorted().joined(separator: ", ")
+            throw fail("no '\(name)' array (the archive holds: \(names.isEmpty ? "nothing" : names)); " +
+                       "expected a file written by scipy.sparse.save_npz")
+        }
+        // A size from the archive is only a claim: cap what we accept before reading.
+        guard entry.uncompressedSize <= UInt64(Int32.max) * 8 else { throw fail("array '\(name)' is too large") }
+        let size = Int(entry.uncompressedSize)
+        var bytes = [UInt8]()
+        var received = 0
+        var layout: NPY.Layout?
+        var kept: Range<Int>?  // the window in bytes of the file, once the header is known
+        let arrayPath = "\(path) [\(name)]"
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                guard received + chunk.count <= size else {
+                    throw DataError.malformed(path: path, reason: "array '\(name)' is longer than the archive says")
+                }
+                let start = received
+                received += chunk.count
+                if let kept {
+                    let lower = max(kept.lowerBound, start), upper = min(kept.upperBound, received)
+                    if lower < upper { bytes += chunk[(chunk.startIndex + lower - start)..<(chunk.startIndex + upper - start)] }
+                    return
+                }
+                bytes += chunk
+                // The header is read once it has arrived (a v1–v3 header is at most 12 + its length bytes).
+                guard bytes.count >= 12 || received == size else { return }
+                let headerEnd = bytes.count >= 10 ? NPY.headerEnd(bytes) : nil
+                guard let headerEnd, bytes.count >= headerEnd || received == size else { return }
+                let found = try NPY.layout(bytes, fileSize: size, path: arrayPath)
+                layout = found
+                guard let elements = try window(found) else {
+                    kept = 0..<size
+                    return
+                }
+                let range = (found.dataStart + elements.lowerBound * found.width)..<(found.dataStart + elements.upperBound * found.width)
+                kept = range
+                let have = bytes
+                bytes = Array(have[min(range.lowerBound, have.count)..<min(range.upperBound, have.count)])
+            }
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw fail("array '\(name)' cannot be extracted (\(error))")
+        }
+        return (layout, bytes)
     }
 }
