@@ -241,4 +241,42 @@ final class RowShardTests: XCTestCase {
         }
         XCTAssertNoThrow(try SciPySparse.read(url, part: 0, of: 3))
     }
+
+    /// Reads a CSV in `parts` parts as ranks would, the line counts passed along by hand.
+    private func csvInParts(_ url: URL, _ parts: Int, targetColumn: String? = nil) throws -> [Dataset] {
+        var before = 0
+        return try (0..<parts).map { part in
+            try CSVLoader.readPart(url, part: part, of: parts, targetColumn: targetColumn) { lineFeeds in
+                defer { before += lineFeeds }
+                return before
+            }
+        }
+    }
+
+    func testCSVPartsTogetherAreTheWholeFile() throws {
+        let text = "\u{FEFF}x1,\"x,2\",species\n1,2,setosa\n3.5,-1,virginica\r\n0,0,setosa\n2,\"7\",versicolor\n" +
+            "9,9,virginica\n1,1,setosa\n\n"
+        let url = folder.appendingPathComponent("iris.csv")
+        try Data(text.utf8).write(to: url)
+        let whole = try CSVLoader.load(url, targetColumn: nil)
+        let names = { (d: Dataset) in d.targets.map { d.classNames![Int($0)] } }
+        for parts in [1, 2, 3, 4, 8, 50] {
+            let pieces = try csvInParts(url, parts)
+            XCTAssertEqual(pieces.flatMap(\.features), whole.features, "\(parts) parts")
+            XCTAssertEqual(pieces.flatMap(names), names(whole), "\(parts) parts")
+            XCTAssertTrue(pieces.allSatisfy { $0.featureNames == whole.featureNames })
+        }
+        // A bad row, a blank line inside the file: the same row named in every split.
+        let bad = folder.appendingPathComponent("bad.csv")
+        for (body, expected) in [("1,2\n3,4\nx,5\n7,8\n", "row 4, column 'a': 'x' is not a number"),
+                                 ("1,2\n3,4\n\n7,8\n", "row 4 has 1 fields, the header has 2")] {
+            try Data(("a,y\n" + body).utf8).write(to: bad)
+            XCTAssertThrowsError(try CSVLoader.load(bad, targetColumn: nil)) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
+            for parts in [1, 2, 3, 4] {
+                XCTAssertThrowsError(try csvInParts(bad, parts)) { error in
+                    XCTAssertTrue("\(error)".contains(expected), "\(parts): \(error)")
+                }
+            }
+        }
+    }
 }

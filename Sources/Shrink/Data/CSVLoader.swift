@@ -27,17 +27,21 @@ public enum CSVLoader {
         try parse(text, path: path, features: nil, targetColumn: targetColumn, targetRequired: true).data
     }
 
+    /// `firstRow` numbers the first data line in errors (2: the line after the header; a part
+    /// of a file starts later); a `part` may hold no data rows, and an `innerPart` (not the
+    /// file's last) keeps its trailing blank lines (`textLines`).
     static func parse(_ text: String, path: String, features wanted: [String]?, targetColumn: String?,
-                      targetRequired: Bool) throws -> (data: Dataset, hasTargets: Bool) {
+                      targetRequired: Bool, firstRow: Int = 2, part: Bool = false,
+                      innerPart: Bool = false) throws -> (data: Dataset, hasTargets: Bool) {
         let fail = { (reason: String) in DataError.malformed(path: path, reason: reason) }
-        let lines = textLines(text)
+        let lines = textLines(text, innerPart: innerPart)
         guard let headerLine = lines.first else { throw fail("empty CSV file") }
         let header = try checkedHeader(headerLine, fail: fail)
         let (featureIndices, target) = try columns(of: header, features: wanted, targetColumn: targetColumn,
                                                    targetRequired: targetRequired, fail: fail)
-        guard lines.count > 1 else { throw fail("no data rows after the header") }
+        guard lines.count > 1 || part else { throw fail("no data rows after the header") }
         let (features, labels) = try readRows(lines.dropFirst(), header: header, features: featureIndices,
-                                              target: target, fail: fail)
+                                              target: target, firstRow: firstRow, fail: fail)
         var dataset = try dataset(features: features, labels: target == nil ? nil : labels, rows: lines.count - 1,
                                   columns: featureIndices.count)
         dataset.featureNames = featureIndices.map { header[$0] }
@@ -46,11 +50,16 @@ public enum CSVLoader {
     }
 
     /// The text's lines without line ends, a leading byte-order mark (Excel's UTF-8) or trailing
-    /// blank lines.
-    private static func textLines(_ text: String) -> [Substring] {
+    /// blank lines (`innerPart`: a part that the file continues after keeps its blank lines but
+    /// the empty one after its last line feed, as the whole file's read would).
+    private static func textLines(_ text: String, innerPart: Bool = false) -> [Substring] {
         let text = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        if innerPart {
+            if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+            return lines
+        }
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         return lines
     }
@@ -104,13 +113,13 @@ public enum CSVLoader {
 
     /// The feature values (row-major) and the target cells as written.
     private static func readRows(_ lines: ArraySlice<Substring>, header: [String], features featureIndices: [Int],
-                                 target: Int?, fail: (String) -> DataError) throws -> ([Float], [String]) {
+                                 target: Int?, firstRow: Int, fail: (String) -> DataError) throws -> ([Float], [String]) {
         var features = [Float]()
         var labels = [String]()
         features.reserveCapacity(lines.count * featureIndices.count)
         labels.reserveCapacity(lines.count)
         for (offset, line) in lines.enumerated() {
-            let row = offset + 2  // 1-based, counting the header
+            let row = offset + firstRow  // 1-based, counting the header
             let cells = fields(line)
             guard cells.count == header.count else {
                 throw fail("row \(row) has \(cells.count) fields, the header has \(header.count)")
@@ -174,5 +183,23 @@ public enum CSVLoader {
         }
         result.append(current)
         return result
+    }
+
+    /// Part `part` of `parts` of a CSV file's rows — one MPI rank's: the header and the data
+    /// lines that start in the part's line-aligned byte range (`RowShards.lineRange` after the
+    /// header), only those bytes read. `linesBefore(lineFeeds)` gives the data lines of the parts
+    /// before (a collective under MPI), so that errors name the file's rows. Text labels are
+    /// this part's classes (`classNames`); a job maps them to the union of every part's.
+    public static func readPart(_ url: URL, part: Int, of parts: Int, targetColumn: String?,
+                                linesBefore: (_ lineFeeds: Int) throws -> Int) throws -> Dataset {
+        let bodyStart = try RowShards.firstLineEnd(url)
+        let header = try RowShards.readBytes(url, 0..<bodyStart)
+        let body = try RowShards.readBytes(url, try RowShards.lineRange(url, part: part, of: parts, bodyStart: bodyStart))
+        let before = try linesBefore(body.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
+        var text = String(decoding: header, as: UTF8.self)
+        if !text.hasSuffix("\n") { text += "\n" }
+        text += String(decoding: body, as: UTF8.self)
+        return try parse(text, path: url.path, features: nil, targetColumn: targetColumn, targetRequired: true,
+                         firstRow: 2 + before, part: true, innerPart: part < parts - 1).data
     }
 }
