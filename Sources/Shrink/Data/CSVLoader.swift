@@ -32,7 +32,7 @@ public enum CSVLoader {
     /// file's last) keeps its trailing blank lines (`textLines`).
     static func parse(_ text: String, path: String, features wanted: [String]?, targetColumn: String?,
                       targetRequired: Bool, firstRow: Int = 2, part: Bool = false,
-                      innerPart: Bool = false) throws -> (data: Dataset, hasTargets: Bool) {
+                      innerPart: Bool = false, labelsAsText: Bool = false) throws -> (data: Dataset, hasTargets: Bool) {
         let fail = { (reason: String) in DataError.malformed(path: path, reason: reason) }
         let lines = textLines(text, innerPart: innerPart)
         guard let headerLine = lines.first else { throw fail("empty CSV file") }
@@ -42,7 +42,8 @@ public enum CSVLoader {
         guard lines.count > 1 || part else { throw fail("no data rows after the header") }
         let (features, labels) = try readRows(lines.dropFirst(), header: header, features: featureIndices,
                                               target: target, firstRow: firstRow, fail: fail)
-        var dataset = try dataset(features: features, labels: target == nil ? nil : labels, rows: lines.count - 1,
+        var dataset = try dataset(features: features, labels: target == nil ? nil : labels, asText: labelsAsText,
+                                  rows: lines.count - 1,
                                   columns: featureIndices.count)
         dataset.featureNames = featureIndices.map { header[$0] }
         if let target { dataset.targetName = header[target] }
@@ -142,12 +143,13 @@ public enum CSVLoader {
 
     /// The data set: numeric targets as numbers, text labels as LabelEncoder's sorted classes
     /// (their names kept), no targets as zeros.
-    private static func dataset(features: [Float], labels: [String]?, rows: Int, columns: Int) throws -> Dataset {
+    private static func dataset(features: [Float], labels: [String]?, asText: Bool = false, rows: Int,
+                                columns: Int) throws -> Dataset {
         guard let labels else {
             return try Dataset(features: features, targets: [Float](repeating: 0, count: rows), rows: rows, columns: columns)
         }
         let numbers = labels.compactMap { Float($0) }
-        if numbers.count == labels.count {
+        if numbers.count == labels.count, !asText {
             return try Dataset(features: features, targets: numbers, rows: rows, columns: columns)
         }
         let classes = Array(Set(labels)).sorted()
@@ -188,8 +190,9 @@ public enum CSVLoader {
     /// Part `part` of `parts` of a CSV file's rows — one MPI rank's: the header and the data
     /// lines that start in the part's line-aligned byte range (`RowShards.lineRange` after the
     /// header), only those bytes read. `linesBefore(lineFeeds)` gives the data lines of the parts
-    /// before (a collective under MPI), so that errors name the file's rows. Text labels are
-    /// this part's classes (`classNames`); a job maps them to the union of every part's.
+    /// before (a collective under MPI), so that errors name the file's rows. The labels are
+    /// kept as text, numbers too (`classNames`, this part's, sorted): whether the file's labels
+    /// are numbers is decided over every part, and a job maps them to the union of every part's.
     public static func readPart(_ url: URL, part: Int, of parts: Int, targetColumn: String?,
                                 linesBefore: (_ lineFeeds: Int) throws -> Int) throws -> Dataset {
         let bodyStart = try RowShards.firstLineEnd(url)
@@ -200,6 +203,6 @@ public enum CSVLoader {
         if !text.hasSuffix("\n") { text += "\n" }
         text += String(decoding: body, as: UTF8.self)
         return try parse(text, path: url.path, features: nil, targetColumn: targetColumn, targetRequired: true,
-                         firstRow: 2 + before, part: true, innerPart: part < parts - 1).data
+                         firstRow: 2 + before, part: true, innerPart: part < parts - 1, labelsAsText: true).data
     }
 }

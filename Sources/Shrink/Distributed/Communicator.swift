@@ -104,6 +104,17 @@ public final class Communicator: @unchecked Sendable {
         return (0..<size).map { r in (0..<width).map { Int(slots[r * width + $0]) } }
     }
 
+    /// Every rank's `text`, in rank order (lengths first, then the UTF-8 bytes in padded slots).
+    public func gatherText(_ text: String) throws -> [String] {
+        guard mpi != nil else { return [text] }
+        let bytes = Array(text.utf8)
+        let lengths = try gather(bytes.count)
+        let width = lengths.max() ?? 0
+        guard width > 0 else { return lengths.map { _ in "" } }
+        let slots = try gather(bytes.map(Int.init) + [Int](repeating: 0, count: width - bytes.count))
+        return zip(slots, lengths).map { String(decoding: $0.prefix($1).map { UInt8($0) }, as: UTF8.self) }
+    }
+
     /// The sum of `value` over the ranks before this one (0 on rank 0), and over all ranks.
     public func prefixSum(_ value: Int) throws -> (before: Int, total: Int) {
         let all = try gather(value)

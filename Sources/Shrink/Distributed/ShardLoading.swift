@@ -20,3 +20,131 @@ extension SVMLight {
         return (try scan.file(path: url.path, indexBase: indexBase, features: features, whole: whole), firstRow, whole.rows)
     }
 }
+
+/// One rank's rows of a data file: a contiguous run in file order, and where it sits.
+public struct DataShard: Sendable {
+    /// This rank's rows, in file order (possibly none).
+    public var data: Dataset
+    /// The file-order index of `data`'s first row.
+    public var firstRow: Int
+    /// The file's rows, over every rank.
+    public var totalRows: Int
+
+    public init(data: Dataset, firstRow: Int, totalRows: Int) {
+        self.data = data; self.firstRow = firstRow; self.totalRows = totalRows
+    }
+}
+
+extension DataLoader {
+    /// This rank's rows of the data `load` reads whole, reading only them (as far as the format
+    /// allows): `.npy` and its targets by an even row range (`NPY.readRows`), CSV and svmlight
+    /// by line-aligned byte ranges, `.npz` by a range of CSR rows holding about the same number
+    /// of non-zeros (its targets by the same rows). Decisions that span the file (svmlight's
+    /// index base and width, CSV row numbers in errors) are taken over every rank; class labels
+    /// are mapped later, over every rank, by `DataShard.encodingClasses`. Every rank calls it.
+    public static func loadShard(data: URL, targets: URL?, targetColumn: String?,
+                                 sparse options: SparseReadOptions = SparseReadOptions(),
+                                 communicator: Communicator) throws -> DataShard {
+        let (rank, size) = (communicator.rank, communicator.size)
+        guard size > 1 else {
+            let whole = try load(data: data, targets: targets, targetColumn: targetColumn, sparse: options)
+            return DataShard(data: whole, firstRow: 0, totalRows: whole.rows)
+        }
+        guard let format = DataFormat(url: data) else {
+            throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
+        }
+        if !format.isSparse, options != SparseReadOptions() {
+            throw DataError.invalid("\(data.path): --zero-based and --n-features apply to sparse data (.svm, .svmlight, .libsvm, .npz)")
+        }
+        if format.takesTargetsFile, targets == nil {
+            throw DataError.invalid("\(data.path): .\(format == .npy ? "npy" : "npz") features need --targets y.npy")
+        }
+        switch format {
+        case .csv:
+            guard targets == nil else { throw DataError.invalid("--targets applies to .npy data; a CSV holds its target column") }
+            var part = try CSVLoader.readPart(data, part: rank, of: size, targetColumn: targetColumn) {
+                try communicator.prefixSum($0).before
+            }
+            let (before, total) = try communicator.prefixSum(part.rows)
+            guard total > 0 else { throw DataError.malformed(path: data.path, reason: "no data rows after the header") }
+            // Numbers when every label in the file is one (as `CSVLoader.load` decides), else text.
+            let names = part.classNames ?? []
+            let textRanks = try communicator.sum(names.allSatisfy { Float($0) != nil } ? 0 : 1)
+            if textRanks == 0 {
+                part.targets = part.targets.map { Float(names[Int($0)])! }
+                part.classNames = nil
+            }
+            return DataShard(data: part, firstRow: before, totalRows: total)
+        case .svmlight:
+            guard targets == nil, targetColumn == nil else {
+                throw DataError.invalid("\(data.path): an svmlight file holds its labels (the first number of each line); " +
+                                        "drop --targets and --target-column")
+            }
+            let (file, first, total) = try SVMLight.read(data, communicator: communicator, indexBase: options.indexBase,
+                                                         features: options.features)
+            return DataShard(data: try Dataset(sparse: file.matrix, targets: file.targets), firstRow: first, totalRows: total)
+        case .npy:
+            let header = try NPY.readRows(data, 0..<0)
+            let rows = RowShards.evenRange(part: rank, of: size, count: header.total)
+            let x = try NPY.readRows(data, rows).array
+            let y = try shardTargets(targets!, rows: rows, total: header.total, data: data)
+            guard x.shape.count == 2, x.shape[1] > 0, header.total > 0 else {
+                throw DataError.malformed(path: data.path, reason: "X must be 2-D [n, p] with n, p > 0, got shape \(x.shape)")
+            }
+            return DataShard(data: try Dataset(features: x.values, targets: y, rows: rows.count, columns: x.shape[1]),
+                             firstRow: rows.lowerBound, totalRows: header.total)
+        case .npz:
+            guard targetColumn == nil else { throw DataError.invalid("--target-column applies to CSV data; give --targets y.npy") }
+            if options.indexBase != .auto {
+                throw DataError.invalid("\(data.path): --zero-based applies to svmlight files; .npz indices count from 0")
+            }
+            var (x, first, total) = try SciPySparse.read(data, part: rank, of: size)
+            let y = try shardTargets(targets!, rows: first..<(first + x.rows), total: total, data: data)
+            if let width = options.features { x = try widened(x, to: width, path: data.path, flag: "--n-features") }
+            return DataShard(data: try Dataset(sparse: x, targets: y), firstRow: first, totalRows: total)
+        }
+    }
+
+    /// Rows `rows` of y [n] (or [n, 1]), checked against X's row count.
+    private static func shardTargets(_ url: URL, rows: Range<Int>, total: Int, data: URL) throws -> [Float] {
+        let (y, count) = try NPY.readRows(url, rows)
+        guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
+            throw DataError.malformed(path: url.path, reason: "y must be 1-D [n], got shape \([count] + y.shape.dropFirst())")
+        }
+        guard count == total else {
+            throw DataError.invalid("X has \(total) rows (\(data.lastPathComponent)) but y has \(count) (\(url.lastPathComponent))")
+        }
+        return y.values
+    }
+}
+
+extension DataShard {
+    /// The labels mapped to classes as `Dataset.encodingClasses(for:)` maps a whole file's —
+    /// over the union of every rank's labels (a rank may hold only some classes, or none), so
+    /// that class k is the same class on every rank. Every rank calls it.
+    public func encodingClasses(for loss: LossKind, communicator: Communicator) throws -> DataShard {
+        guard communicator.size > 1 else { return DataShard(data: try data.encodingClasses(for: loss), firstRow: firstRow, totalRows: totalRows) }
+        var shard = self
+        if let names = data.classNames {  // text labels: this rank's sorted names
+            let all = try communicator.gatherText(names.joined(separator: "\u{0}"))
+            let union = Array(Set(all.flatMap { $0.isEmpty ? [] : $0.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init) })).sorted()
+            let index = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, Float($0)) })
+            shard.data.targets = data.targets.map { index[names[Int($0)]]! }
+            shard.data.classNames = union
+        } else if loss != .mse {
+            if let bad = data.targets.firstIndex(where: { $0 != $0.rounded() }) {
+                throw TrainingError.invalidData("\(loss) targets must be class labels (whole numbers or text): row " +
+                                                "\(firstRow + bad + 1) has \(data.targets[bad]), a continuous value (use --loss mse for regression)")
+            }
+            let mine = Array(Set(data.targets)).sorted().map { String($0.bitPattern) }.joined(separator: ",")
+            let all = try communicator.gatherText(mine)
+            let union = Array(Set(all.flatMap { $0.split(separator: ",").compactMap { UInt32($0).map(Float.init(bitPattern:)) } }))
+                .sorted()
+            let index = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, Float($0)) })
+            shard.data.targets = data.targets.map { index[$0]! }
+            shard.data.classNames = union.map(Dataset.label)
+        }
+        shard.data = try shard.data.encodingClasses(for: loss)
+        return shard
+    }
+}
