@@ -38,8 +38,11 @@ final class SparseTrainerTests: XCTestCase {
     }
 
     private func run(_ device: any Device, _ configuration: TrainingConfiguration, _ variants: [ModelVariant]?,
-                     _ train: Dataset, _ test: Dataset?) throws -> (epochs: [[EpochMetrics]], parameters: [Float]) {
-        let trainer = try Trainer(device: device, configuration: configuration, variants: variants, train: train, test: test)
+                     _ train: Dataset, _ test: Dataset?, route: SparseGradientRoute? = nil)
+        throws -> (epochs: [[EpochMetrics]], parameters: [Float]) {
+        let trainer = try Trainer(device: device, configuration: configuration, variants: variants, train: train, test: test,
+                                  sparseRoute: route)
+        XCTAssertEqual(trainer.sparseGradientRoute, train.isSparse ? route : nil)
         var epochs: [[EpochMetrics]] = []
         try trainer.runAll { epochs.append($0) }
         return (epochs, try trainer.model.parameterValues())
@@ -52,9 +55,10 @@ final class SparseTrainerTests: XCTestCase {
         let (train, test) = try data.split(testFraction: testFraction, seed: 3)
         let (denseTrain, denseTest) = try data.densified().split(testFraction: testFraction, seed: 3)
         for device in TrainingDevices.all {
-            let sparse = try run(device, configuration, variants, train, test)
-            let dense = try run(device, configuration, variants, denseTrain, denseTest)
-            let name = "\(device.kind) \(configuration.architecture) \(configuration.loss) batch \(configuration.batchSize)"
+          let dense = try run(device, configuration, variants, denseTrain, denseTest)
+          for route in SparseGradientRoute.allCases {
+            let sparse = try run(device, configuration, variants, train, test, route: route)
+            let name = "\(device.kind) \(route) \(configuration.architecture) \(configuration.loss) batch \(configuration.batchSize)"
             for (e, (a, b)) in zip(dense.epochs, sparse.epochs).enumerated() {
                 for (m, (x, y)) in zip(a, b).enumerated() {
                     let at = "\(name) model \(m) epoch \(e + 1)"
@@ -72,6 +76,7 @@ final class SparseTrainerTests: XCTestCase {
             XCTAssertEqual(sparse.epochs.count, configuration.epochs, file: file, line: line)
             assertClose(sparse.parameters, dense.parameters.map(Double.init), tolerance: 1e-4, relative: 1e-4,
                         "\(name) parameters", file: file, line: line)
+          }
         }
     }
 
@@ -119,22 +124,40 @@ final class SparseTrainerTests: XCTestCase {
         let configuration = TrainingConfiguration(architecture: .mlp([6]), loss: .ce, optimizer: .sgd(), learningRate: 0.1,
                                                   penalty: Penalty(l1: 0.01), epochs: 1, batchSize: 16, shuffle: false, seed: 1)
         for device in TrainingDevices.all {
-            let sparse = try Trainer(device: device, configuration: configuration, train: data)
-            let dense = try Trainer(device: device, configuration: configuration, train: data.densified())
+          let dense = try Trainer(device: device, configuration: configuration, train: data.densified())
+          for route in SparseGradientRoute.allCases {
+            let sparse = try Trainer(device: device, configuration: configuration, variants: nil, train: data,
+                                     sparseRoute: route)
             XCTAssertEqual(sparse.workspace.batchFeatures.count, 1, "\(device.kind): a dense batch buffer was made")
             var shuffled = configuration
             shuffled.shuffle = true
-            let gathering = try Trainer(device: device, configuration: shuffled, train: data)
+            let gathering = try Trainer(device: device, configuration: shuffled, variants: nil, train: data, sparseRoute: route)
             XCTAssertEqual(gathering.workspace.batchFeatures.count, 1, "\(device.kind): a dense batch buffer was made")
-            XCTAssertEqual(gathering.workspace.positionMap?.count, 40, "\(device.kind): the position map")
+            XCTAssertEqual(gathering.workspace.positionMap?.count, route == .transposed ? 40 : nil, "\(device.kind): the position map")
+            if case let .sparse(_, transposed) = sparse.train.features {
+                XCTAssertEqual(transposed == nil, route == .batchRows, "\(device.kind) \(route): Xᵀ uploaded only for its route")
+            }
             for first in [0, 16, 32] {
                 let rows = min(16, 40 - first)
                 let a = try sparse.evaluateGradient(firstRow: first, rows: rows)
                 let b = try dense.evaluateGradient(firstRow: first, rows: rows)
                 XCTAssertEqual(a.dataLoss, b.dataLoss, accuracy: 1e-6 * max(1, abs(b.dataLoss)), "\(device.kind) rows \(first)")
                 assertClose(a.gradient, b.gradient.map(Double.init), tolerance: 1e-6, relative: 1e-5,
-                            "\(device.kind) gradient rows \(first)")
+                            "\(device.kind) \(route) gradient rows \(first)")
             }
+          }
         }
+    }
+
+    /// The route's cost model at its boundaries: full batches go through Xᵀ; small batches of
+    /// long data through their own rows; the crossover where B·256·log₂(2 + nnz/n) + nnz·B/n = nnz.
+    func testRouteChoice() {
+        XCTAssertEqual(SparseGradientRoute.choose(batchRows: 100, rows: 100, nonZeros: 10_000), .transposed)
+        XCTAssertEqual(SparseGradientRoute.choose(batchRows: 256, rows: 200_000, nonZeros: 20_000_000), .batchRows)
+        XCTAssertEqual(SparseGradientRoute.choose(batchRows: 8, rows: 61, nonZeros: 200), .transposed)
+        // n = 1000, nnz = 100,000 (100 per row, log₂ 102 ≈ 6.67): B·(256·6.67 + 100) < 100,000 ⇔ B ≤ 55.
+        XCTAssertEqual(SparseGradientRoute.choose(batchRows: 55, rows: 1000, nonZeros: 100_000), .batchRows)
+        XCTAssertEqual(SparseGradientRoute.choose(batchRows: 56, rows: 1000, nonZeros: 100_000), .transposed)
+        XCTAssertEqual(SparseGradientRoute.choose(batchRows: 1, rows: 0, nonZeros: 0), .transposed)
     }
 }

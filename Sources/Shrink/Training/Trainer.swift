@@ -36,6 +36,8 @@ public final class Trainer: @unchecked Sendable {
     let penalizedRanges: [[(range: Range<Int>, tensor: Int)]]
     /// K > 1: the per-model reductions and penalty gradients in a few launches.
     private(set) var stacked: StackedReductions?
+    /// Sparse training data: how the first layer's weight gradient is computed (nil when dense).
+    public let sparseGradientRoute: SparseGradientRoute?
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
@@ -48,8 +50,10 @@ public final class Trainer: @unchecked Sendable {
     /// Prepares K models trained side by side, one per variant; the configuration's own
     /// penalty and weight decay are not used. `initialState` (one model's) starts all K.
     /// `classes` raises a ce model's class count above the labels present (a CV fold may miss one).
+    /// `sparseRoute` fixes the route of a sparse first layer's gradient (nil: `SparseGradientRoute.choose`).
     public init(device: any Device, configuration: TrainingConfiguration, variants: [ModelVariant]?, train: Dataset,
-                test: Dataset? = nil, initialState: [String: Tensor]? = nil, classes: Int? = nil) throws {
+                test: Dataset? = nil, initialState: [String: Tensor]? = nil, classes: Int? = nil,
+                sparseRoute: SparseGradientRoute? = nil) throws {
         try configuration.validate()
         let variants = variants ?? [ModelVariant(penalty: configuration.penalty,
                                                  weightDecay: configuration.optimizer.weightDecay)]
@@ -71,14 +75,18 @@ public final class Trainer: @unchecked Sendable {
         model = try Model(device: device, architecture: configuration.architecture, inputs: train.columns,
                           outputs: outputs, models: variants.count, seed: configuration.seed)
         if let initialState { try model.load(initialState) }
-        self.train = try DeviceDataset(train, on: device, transposing: true)
+        let batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
+        self.batchSize = batchSize
+        sparseGradientRoute = train.sparse.map {
+            sparseRoute ?? SparseGradientRoute.choose(batchRows: batchSize, rows: $0.rows, nonZeros: $0.nonZeroCount)
+        }
+        self.train = try DeviceDataset(train, on: device, transposing: sparseGradientRoute == .transposed)
         self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
         testTotalSquares = test.flatMap { configuration.loss == .mse && $0.rows > 0 ? Self.totalSquares($0.targets) : nil }
-        batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
         stepsPerEpoch = (train.rows + batchSize - 1) / batchSize
         workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
                                   stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0,
-                                  sparse: train.isSparse)
+                                  sparse: train.isSparse, positionMap: sparseGradientRoute == .transposed)
         shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
         let layout = model.layout
         penalizedRanges = variants.indices.map { m in
