@@ -11,7 +11,14 @@ import XCTest
 /// 1e-4 on parameters, the dense route's products being OpenBLAS's or matmul.cl's and the
 /// sparse route's a sum in stored order (float rounding only; a wrong row, map or transpose
 /// moves them by far more). Accuracies may differ by one row whose logit sits at 0.
+///
+/// SHRINK_TEST_SMALL=1 (scripts/oclgrind.sh, Oclgrind as the OpenCL device): ce only, one epoch,
+/// one stacked configuration — every kernel and both routes still run.
 final class SparseTrainerTests: XCTestCase {
+    static let small = ProcessInfo.processInfo.environment["SHRINK_TEST_SMALL"] == "1"
+    static let losses: [LossKind] = small ? [.ce] : [.mse, .bce, .ce]
+    static let epochs = small ? 1 : 3
+
     /// A seeded sparse dataset: about `density` of the entries, row 3 and column 2 empty, row 0
     /// full; targets as `makeDataset` makes them.
     static func sparseDataset(rows: Int, columns: Int, loss: LossKind, density: Double = 0.15,
@@ -81,25 +88,25 @@ final class SparseTrainerTests: XCTestCase {
     }
 
     func testLinearMatchesDenseForEachLossShuffledAndFullBatch() throws {
-        for loss in [LossKind.mse, .bce, .ce] {
+        for loss in Self.losses {
             let data = try Self.sparseDataset(rows: 61, columns: 23, loss: loss)
             try check(TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .sgd(momentum: 0.9),
-                                            learningRate: 0.05, penalty: Penalty(l1: 0.01), epochs: 3, batchSize: 8,
+                                            learningRate: 0.05, penalty: Penalty(l1: 0.01), epochs: Self.epochs, batchSize: 8,
                                             shuffle: true, seed: 4), data: data, testFraction: 0.2)
             try check(TrainingConfiguration(architecture: .linear, loss: loss, optimizer: .adam(), learningRate: 0.02,
-                                            penalty: Penalty(l1: 0.02, proximal: true), epochs: 4, batchSize: 0,
+                                            penalty: Penalty(l1: 0.02, proximal: true), epochs: Self.epochs + 1, batchSize: 0,
                                             shuffle: false, seed: 4), data: data)
         }
     }
 
     func testMLPMatchesDenseInOrderAndShuffled() throws {
-        for loss in [LossKind.mse, .bce, .ce] {
+        for loss in Self.losses {
             let data = try Self.sparseDataset(rows: 47, columns: 31, loss: loss, seed: 9)
             try check(TrainingConfiguration(architecture: .mlp([12, 5]), loss: loss, optimizer: .adamw(),
-                                            learningRate: 0.01, penalty: Penalty(l1: 0.005, l2: 0.01), epochs: 3,
+                                            learningRate: 0.01, penalty: Penalty(l1: 0.005, l2: 0.01), epochs: Self.epochs,
                                             batchSize: 10, shuffle: false, seed: 2), data: data, testFraction: 0.25)
             try check(TrainingConfiguration(architecture: .mlp([7]), loss: loss, optimizer: .sgd(), learningRate: 0.05,
-                                            penalty: Penalty(l1: 0.01, l2Norm: 0.01), epochs: 3, batchSize: 6,
+                                            penalty: Penalty(l1: 0.01, l2Norm: 0.01), epochs: Self.epochs, batchSize: 6,
                                             shuffle: true, seed: 8), data: data)
         }
     }
@@ -110,8 +117,9 @@ final class SparseTrainerTests: XCTestCase {
         let variants = [ModelVariant(), ModelVariant(penalty: Penalty(l1: 0.01)), ModelVariant(penalty: Penalty(l2: 0.01)),
                         ModelVariant(penalty: Penalty(l1: 0.01, l2: 0.01)), ModelVariant(weightDecay: 0.01)]
         try check(TrainingConfiguration(architecture: .mlp([9]), loss: .bce, optimizer: .sgd(), learningRate: 0.05,
-                                        epochs: 3, batchSize: 8, shuffle: true, seed: 0),
+                                        epochs: Self.epochs, batchSize: 8, shuffle: true, seed: 0),
                   variants: variants, data: data, testFraction: 0.2)
+        guard !Self.small else { return }
         try check(TrainingConfiguration(architecture: .linear, loss: .bce, optimizer: .sgd(), learningRate: 0.05,
                                         epochs: 2, batchSize: 0, shuffle: false, seed: 0),
                   variants: variants, data: data)
