@@ -9,6 +9,12 @@ import Foundation
 /// decays. Each step is one forward and one backward pass for all K (the first layer one
 /// matmul for all), and each model's metrics are its own: the same numbers as K separate
 /// runs, within float rounding.
+///
+/// Sparse training data (`Dataset.sparse`, CSR) is uploaded as it is and never densified: the
+/// first layer's forward X_b·Wᵀ picks the batch's rows inside a sparse product (an offset, or
+/// the epoch's order on the device), and its weight gradient takes `sparseGradientRoute` (the
+/// batch's own rows, or Xᵀ uploaded once); every layer after the first is the dense route's.
+/// Memory: O(nnz + model + batch·widths), no [batch, p] buffer.
 public final class Trainer: @unchecked Sendable {
     public let model: Model
     public let configuration: TrainingConfiguration
