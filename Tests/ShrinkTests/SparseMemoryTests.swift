@@ -8,10 +8,11 @@ import Glibc
 /// A 200,000 × 1,000,000 matrix with 20 million non-zeros (100 per row) trains one epoch of a
 /// linear bce model on the CPU device — shuffled minibatches of 20,000 (the batch-row gradient
 /// route), then a full batch (the Xᵀ route with a position map) — with the process's peak
-/// resident memory under 2 GiB (~670 MiB measured; the peak is reset first where Linux allows,
-/// so earlier tests do not count); dense it would be 800 GB. The data: X (8 bytes per non-zero,
-/// 160 MB) and its device copy, plus for the full batch the device's Xᵀ (160 MB; its host copy is
-/// freed after the upload); 1M parameters.
+/// resident memory under 2 GiB (measured: 373–446 MiB after the minibatch run, 669–743 MiB after
+/// the full batch; the peak is reset first where Linux allows, so earlier tests do not count);
+/// dense it would be 800 GB. The data: X (8 bytes per non-zero, 160 MB) and its device copy, plus
+/// for the full batch the device's Xᵀ (160 MB; its host copy is freed after the upload); 1M
+/// parameters.
 final class SparseMemoryTests: XCTestCase {
     static let (rows, columns, perRow) = (200_000, 1_000_000, 100)
 
