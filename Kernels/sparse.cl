@@ -23,6 +23,17 @@
 // a mapped row ≥ b_rows (6, i, row, 1, b_rows); that C entry is NaN.
 // scatter_positions: map[idx[idx_off + i]] = i, or −1 when reset, for i < rows (distinct indices,
 // each in 0..<count, else (7, i, index, 1, count) and nothing written for it).
+//
+// sparse_matmul_tn: C = beta·C + Σ_i alpha·B[i, j]·A_S[i, :] written [N, K], i.e. Bᵀ·A_S for B
+// [M, N] and the M selected rows of A (as above): the weight gradient δᵀ·X_b straight from the
+// batch's CSR rows. 2-D NDRange (slices, N): item (s, j) owns columns K·s/slices ..<
+// K·(s+1)/slices of C's row j — it scales them by beta (0: ignores their contents), then for each
+// selected row in order finds its first column in the slice by binary search and adds
+// fma(vals[e], alpha·B[i, j], C) over the row's entries in the slice. Every C entry has one
+// writer: no atomics, a fixed order. Rows must hold strictly increasing columns (SparseMatrix's
+// rule): a row that does not is never followed outside C or the item's slice, but its sum is
+// then unspecified. A bad selected row or row range, or a row starting below column 0 or ending
+// at or past K, records (5 or 4, i, …) and makes C's row j NaN in every slice.
 
 // a·b + c stays two roundings unless written fma().
 #pragma OPENCL FP_CONTRACT OFF
@@ -176,4 +187,41 @@ __kernel void scatter_positions(__global int *map, const int count, __global con
         return;
     }
     map[r] = reset ? -1 : i;
+}
+
+__kernel void sparse_matmul_tn(const int M, const int N, const int K, const int nnz, const float alpha,
+                               __global const int *row_starts, __global const int *col_idx,
+                               __global const float *vals, const int a_rows,
+                               __global const int *row_idx, const int row_first, const int use_idx,
+                               __global const float *B, const int b_off, const int ldb, const float beta,
+                               __global float *C, const int c_off, const int ldc, const int slices,
+                               __global int *failure) {
+    const int s = get_global_id(0), j = get_global_id(1);
+    if (s >= slices || j >= N) return;
+    const int c0 = (int)((long)K * s / slices), c1 = (int)((long)K * (s + 1) / slices);
+    __global float *row = C + c_off + j * ldc;
+    for (int c = c0; c < c1; c++) row[c] = beta == 0.0f ? 0.0f : beta * row[c];
+    for (int i = 0; i < M; i++) {
+        int start = 0, end = 0, bad = 0, bound = 0;
+        int failed = sel_row(i, a_rows, nnz, row_starts, row_idx, row_first, use_idx, &start, &end, &bad, &bound);
+        if (!failed && start < end && (col_idx[start] < 0 || col_idx[end - 1] >= K)) {
+            failed = 4; bad = col_idx[start] < 0 ? col_idx[start] : col_idx[end - 1]; bound = K;
+        }
+        if (failed) {
+            for (int c = c0; c < c1; c++) row[c] = NAN;
+            if (s == 0 && j == 0) sel_record(failure, failed, i, bad, bound);
+            return;
+        }
+        int lo = start, hi = end;
+        while (lo < hi) {
+            const int mid = lo + (hi - lo) / 2;
+            if (col_idx[mid] < c0) lo = mid + 1; else hi = mid;
+        }
+        const float ab = alpha * B[b_off + i * ldb + j];
+        for (int e = lo; e < end; e++) {
+            const int c = col_idx[e];
+            if (c < c0 || c >= c1) break;
+            row[c] = fma(vals[e], ab, row[c]);
+        }
+    }
 }

@@ -11,7 +11,10 @@
 #     matmul kernel forced at small sizes) in place of MatmulTests' large sweeps (Oclgrind is
 #     ~1000× slower than PoCL), and with SHRINK_TEST_SMALL=1, which makes NormTests and
 #     PenaltyTests pick small sizes that still take every path (one-launch, two-stage and
-#     segmented norms). Coverage: Oclgrind's instruction counts (OCLGRIND_INST_COUNTS=1,
+#     segmented norms; SparseGradientTests' huge row shrinks to 300 entries). Then the sparse
+#     training suites (SparseTrainerTests, SparseModelFileTests: the sparse first layer's
+#     forward and both gradient routes in real training steps) with Oclgrind as the training
+#     tests' OpenCL device. Coverage: Oclgrind's instruction counts (OCLGRIND_INST_COUNTS=1,
 #     printed per finished kernel) must name every `__kernel` of Kernels/*.cl.
 #  2. Planted bugs (OclgrindPlantedBugTests): an out-of-bounds global read, a __local data
 #     race, a read of uninitialized __local memory and an API misuse, each in its own run; each
@@ -75,7 +78,7 @@ reports() {
 # --- 1. The compute suites -------------------------------------------------------------
 start=$SECONDS
 large='MatmulTests.test(EverySizeCombinationOnEveryDevice|EveryTransposeCombination|AlphaBetaAndOffsets|BetaZeroIgnoresNaNInC|DefaultTuningOnOpenCL|EveryKernelVariantForced)'
-suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|FillTests|HostStoreTests|LayerTests|LossKernelTests|KernelSweepTests|MatmulTests|NormTests|OptimizerKernelTests|PenaltyTests|OpenCLErrorTests|SparseMatmulTests)'
+suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|FillTests|HostStoreTests|LayerTests|LossKernelTests|KernelSweepTests|MatmulTests|NormTests|OptimizerKernelTests|PenaltyTests|OpenCLErrorTests|SparseMatmulTests|SparseGradientTests)'
 skip="$large|OpenCLErrorTests.testBrokenKernelSourceSurfacesTheBuildLog"
 echo "oclgrind: compute suites on Oclgrind (all checks, SHRINK_TEST_SMALL=1)"
 OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
@@ -88,11 +91,18 @@ OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_VARIANTS=matmul_nt OCLGRIND_UNINITI
     swift test --skip-build --filter KernelSweepTests > "$work/nt.log" 2>&1 \
     || { grep -E 'error:|failed' "$work/nt.log" | head -30 >&2; echo "oclgrind: FAIL: matmul_nt on Oclgrind" >&2; failed=1; }
 reports "matmul_nt" "$work/nt.log"
+echo "oclgrind: sparse training suites on Oclgrind (all checks)"
+OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
+    swift test --skip-build --filter 'ShrinkTests.(SparseTrainerTests|SparseModelFileTests)' > "$work/sparse.log" 2>&1 \
+    || { grep -E 'error:|failed' "$work/sparse.log" | head -30 >&2; echo "oclgrind: FAIL: sparse training on Oclgrind" >&2; failed=1; }
+grep -q "Executed [1-9][0-9]* tests\?, with 0 failures" "$work/sparse.log" \
+    || { echo "oclgrind: FAIL: the sparse training suites did not run" >&2; failed=1; }
+reports "sparse training" "$work/sparse.log"
 echo "oclgrind: suites took $((SECONDS - start)) s"
 
 # Coverage: every __kernel of Kernels/*.cl finished at least once in the runs above.
 kernels=$(grep -hoE '__kernel[^(]*\(' Kernels/*.cl | sed -E 's/[[:space:]]*\($//; s/.*[^A-Za-z0-9_]//' | sort -u || true)
-launched=$(cat "$work/suites.log" "$work/nt.log" | grep -oE "Instructions executed for kernel '[A-Za-z0-9_]+'" \
+launched=$(cat "$work/suites.log" "$work/nt.log" "$work/sparse.log" | grep -oE "Instructions executed for kernel '[A-Za-z0-9_]+'" \
     | sed -E "s/.*'(.*)'/\1/" | sort -u || true)
 missing=$(comm -23 <(echo "$kernels") <(echo "$launched"))
 if [ -z "$kernels" ] || [ -n "$missing" ]; then

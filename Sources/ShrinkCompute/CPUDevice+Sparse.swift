@@ -112,3 +112,47 @@ extension CPUDevice {
         if let error { throw error }
     }
 }
+
+extension CPUDevice {
+    /// sparse_matmul_tn's column slices on the CPU (its parallel items per output row of C).
+    static let sparseColumnSlices = 16
+
+    /// C = beta·C + alpha·Bᵀ·A_S [n, k] as sparse_matmul_tn's twin, the (j, slice) items spread
+    /// over the cores.
+    public func sparseMatmulTransposed(_ a: SparseOperand, rows: SparseSelection.Rows, m: Int, n: Int, alpha: Float,
+                                       b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        counterBox.launch()
+        try a.validate("sparseMatmulTransposed")
+        try SparseSelection.validate(rows, count: m, of: a, "sparseMatmulTransposed")
+        guard n >= 0 else { throw DeviceError.invalidArgument("sparseMatmulTransposed: negative n \(n)") }
+        let k = a.columns
+        guard n > 0, k > 0 else { return }
+        let none = try host(a.rowStarts, "sparseMatmulTransposed row starts").assumingMemoryBound(to: Int32.self)
+        let (rowIndices, rowFirst, useIndices): (UnsafeMutablePointer<Int32>, Int, Bool)
+        switch rows {
+        case let .range(first): (rowIndices, rowFirst, useIndices) = (none, first, false)
+        case let .indices(buffer, offset):
+            let p = try host(buffer, "sparseMatmulTransposed row indices").assumingMemoryBound(to: Int32.self)
+            (rowIndices, rowFirst, useIndices) = (p, offset, true)
+        }
+        let indices = try host(a.columnIndices, "sparseMatmulTransposed column indices").assumingMemoryBound(to: Int32.self)
+        let values = try floats(a.values, 0, a.nonZeros, "sparseMatmulTransposed values")
+        let pb = try floats(b, bOffset, m * n, "sparseMatmulTransposed B")
+        let pc = try floats(c, cOffset, n * k, "sparseMatmulTransposed C")
+        let slices = min(k, Self.sparseColumnSlices)
+        let failures = UnsafeMutablePointer<Int32>.allocate(capacity: KernelFailure.length * n)
+        failures.initialize(repeating: 0, count: KernelFailure.length * n)
+        defer { failures.deallocate() }
+        // One failure slot per output row j (only its slice 0 records); the first in order is reported.
+        parallelFor(n * slices, grain: 1) { range in
+            for item in range {
+                KernelReference.sparse_matmul_tn(m, n, k, a.nonZeros, alpha, none, indices, values, a.rows, rowIndices,
+                                                 rowFirst, useIndices, pb, 0, n, beta, pc, 0, k, slices,
+                                                 failures + (item / slices) * KernelFailure.length, items: item..<(item + 1))
+            }
+        }
+        for j in 0..<n {
+            if let error = KernelFailure.error(failures + j * KernelFailure.length) { throw error }
+        }
+    }
+}

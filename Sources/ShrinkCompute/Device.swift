@@ -64,6 +64,12 @@ extension Device {
                                                      bOffset: bOffset, beta: beta, c: c, cOffset: cOffset))
     }
 
+    public func sparseMatmulTransposed(_ a: SparseOperand, rows: SparseSelection.Rows, m: Int, n: Int, alpha: Float,
+                                       b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        try run(LinearAlgebraOp.sparseMatmulTransposed(a, rows: rows, m: m, n: n, alpha: alpha, b: b, bOffset: bOffset,
+                                                       beta: beta, c: c, cOffset: cOffset))
+    }
+
     public func scatterPositions(_ map: Buffer, count: Int, indices: Buffer, at indexOffset: Int, rows: Int,
                                  reset: Bool) throws {
         try run(ElementwiseOp.scatterPositions(map: map, count: count, indices: indices, indexOffset: indexOffset,

@@ -12,6 +12,8 @@ protocol DeviceOpMethods: Device {
                       b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws
     func scatterPositions(_ map: Buffer, count: Int, indices: Buffer, at indexOffset: Int, rows: Int,
                           reset: Bool) throws
+    func sparseMatmulTransposed(_ a: SparseOperand, rows: SparseSelection.Rows, m: Int, n: Int, alpha: Float,
+                                b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws
     func norm(_ kind: NormKind, of x: Buffer, at offset: Int, count: Int,
               into result: Buffer, at index: Int, scale: Float, accumulate: Bool) throws
     func norms(_ kind: NormKind, of x: Buffer, segments: Buffer, scales: Buffer, segmentCount: Int,
@@ -46,6 +48,9 @@ extension DeviceOpMethods {
         case let .sparseMatmulSelected(a, selection, n, transposeB, alpha, b, bOffset, beta, c, cOffset):
             try sparseMatmul(a, selection, n: n, transposeB: transposeB, alpha: alpha, b: b, at: bOffset, beta: beta,
                              c: c, at: cOffset)
+        case let .sparseMatmulTransposed(a, rows, m, n, alpha, b, bOffset, beta, c, cOffset):
+            try sparseMatmulTransposed(a, rows: rows, m: m, n: n, alpha: alpha, b: b, at: bOffset, beta: beta, c: c,
+                                       at: cOffset)
         }
     }
 

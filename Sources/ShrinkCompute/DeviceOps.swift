@@ -41,6 +41,19 @@ public enum LinearAlgebraOp: Sendable {
     /// `DeviceError.outOfBounds` as sparseMatmul does; that entry is NaN.
     case sparseMatmulSelected(SparseOperand, SparseSelection, n: Int, transposeB: Bool, alpha: Float, b: Buffer,
                               bOffset: Int, beta: Float, c: Buffer, cOffset: Int)
+    /// C = beta·C + alpha·Bᵀ·A_S, C [n, k]: for B [m, n] and A_S the m rows of the sparse A that
+    /// `rows` selects (as in `SparseSelection`) — the weight gradient ∂W = δᵀ·X_b [out, p] straight
+    /// from the batch's CSR rows, shuffled or not, with no transpose of X and no atomics: C's
+    /// columns are cut into slices (a tuning value, at most k), each (slice, j) written by one
+    /// work-item that adds fma(a, alpha·B[i, j], C) over the selected rows in order, finding each
+    /// row's first column in its slice by binary search. Cost per step: O(n·k) to scale C (the
+    /// dense gradient's size) + O(n·(m·slices·log(row length) + nnz of the selected rows)) — for
+    /// small batches far below the O(nnz(X)·n) of the route through Xᵀ. Rows must hold strictly
+    /// increasing columns (SparseMatrix's rule; an unsorted row is never followed outside C, but
+    /// its sum is unspecified). A bad selected row or row range, or a row's first column < 0 or
+    /// last ≥ k, throws `DeviceError.outOfBounds` as sparseMatmul does; C is then NaN.
+    case sparseMatmulTransposed(SparseOperand, rows: SparseSelection.Rows, m: Int, n: Int, alpha: Float, b: Buffer,
+                                bOffset: Int, beta: Float, c: Buffer, cOffset: Int)
 }
 
 /// Which rows of a sparse A enter a product, which row of B each of A's columns meets, and C's
@@ -83,16 +96,7 @@ public struct SparseSelection: Sendable {
 
     /// Sizes and buffer ranges (the indices and map values are checked as the kernel runs).
     func validate(_ a: SparseOperand, _ what: String) throws {
-        guard rows >= 0 else { throw DeviceError.invalidArgument("\(what): negative row count \(rows)") }
-        switch aRows {
-        case let .range(first):
-            guard first >= 0, first + rows <= a.rows else {
-                throw DeviceError.outOfBounds(what: "\(what) rows", offset: first, count: rows, bufferCount: a.rows)
-            }
-        case let .indices(buffer, offset):
-            try buffer.checkType(.int32, "\(what) row indices")
-            try buffer.checkRange(offset, rows, "\(what) row indices")
-        }
+        try Self.validate(aRows, count: rows, of: a, what)
         switch bRows {
         case .identity: break
         case let .window(first, count):
@@ -103,6 +107,20 @@ public struct SparseSelection: Sendable {
             guard count >= 0 else { throw DeviceError.invalidArgument("\(what): negative B row count \(count)") }
             try buffer.checkType(.int32, "\(what) B row map")
             try buffer.checkRange(0, a.columns, "\(what) B row map")
+        }
+    }
+
+    /// `count` rows picked by `aRows` from A: a range inside A, or an int32 index range in its buffer.
+    static func validate(_ aRows: Rows, count: Int, of a: SparseOperand, _ what: String) throws {
+        guard count >= 0 else { throw DeviceError.invalidArgument("\(what): negative row count \(count)") }
+        switch aRows {
+        case let .range(first):
+            guard first >= 0, first + count <= a.rows else {
+                throw DeviceError.outOfBounds(what: "\(what) rows", offset: first, count: count, bufferCount: a.rows)
+            }
+        case let .indices(buffer, offset):
+            try buffer.checkType(.int32, "\(what) row indices")
+            try buffer.checkRange(offset, count, "\(what) row indices")
         }
     }
 }

@@ -29,7 +29,7 @@ import Foundation
 //   loss.cl         loss_row (one model's row, calling LossFormula), loss_gradient
 //   optimizer.cl    sgd_update, sgd_step, adam_update, adam_step
 //   sparse.cl       sparse_matmul (rows as `items`); sel_row and sel_sum, sparse_matmul_sel and
-//                   sparse_matmul_sel_group (SP_LOCAL as `local`), scatter_positions
+//                   sparse_matmul_sel_group (SP_LOCAL as `local`), scatter_positions, sparse_matmul_tn
 // plus the failure record gather_rows, norm_segments and the sparse kernels write (KernelFailure).
 //
 // Each formula is written here once in Swift (and once in OpenCL C); CPUDevice calls these for
@@ -611,6 +611,54 @@ extension KernelReference {
         case let .failure(f):
             C[idx] = .nan
             if j == 0 { KernelFailure.record(failure, f.code, item: i, offset: f.bad, count: 1, bound: f.bound) }
+        }
+    }
+
+    /// sparse_matmul_tn: item (s, j) scales its column slice of C's row j by beta, then adds
+    /// fma(vals[e], alpha·B[i, j], C) over each selected row's entries in the slice, rows in order
+    /// (see sparse.cl). `items`: the items to run, numbered j·slices + s (all by default).
+    public static func sparse_matmul_tn(
+        _ M: Int, _ N: Int, _ K: Int, _ nnz: Int, _ alpha: Float, _ row_starts: UnsafePointer<Int32>,
+        _ col_idx: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>, _ a_rows: Int, _ row_idx: UnsafePointer<Int32>,
+        _ row_first: Int, _ use_idx: Bool, _ B: UnsafePointer<Float>, _ b_off: Int, _ ldb: Int, _ beta: Float,
+        _ C: UnsafeMutablePointer<Float>, _ c_off: Int, _ ldc: Int, _ slices: Int,
+        _ failure: UnsafeMutablePointer<Int32>, items: Range<Int>? = nil
+    ) {
+        for item in items ?? 0..<(N * slices) {
+            let (j, s) = (item / slices, item % slices)
+            let (c0, c1) = (K * s / slices, K * (s + 1) / slices)
+            let row = C + c_off + j * ldc
+            for c in c0..<c1 { row[c] = beta == 0 ? 0 : beta * row[c] }
+            rows: for i in 0..<M {
+                var failed: SelectionFailure?
+                var (start, end) = (0, 0)
+                switch sel_row(i, a_rows, nnz, row_starts, row_idx, row_first, use_idx) {
+                case let .success(r): (start, end) = r
+                case let .failure(f): failed = f
+                }
+                if failed == nil, start < end, col_idx[start] < 0 || Int(col_idx[end - 1]) >= K {
+                    let bad = col_idx[start] < 0 ? Int(col_idx[start]) : Int(col_idx[end - 1])
+                    failed = SelectionFailure(code: .sparseColumn, bad: bad, bound: K)
+                }
+                if let failed {
+                    for c in c0..<c1 { row[c] = .nan }
+                    if s == 0, j == 0 {
+                        KernelFailure.record(failure, failed.code, item: i, offset: failed.bad, count: 1, bound: failed.bound)
+                    }
+                    break rows
+                }
+                var (lo, hi) = (start, end)
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2
+                    if Int(col_idx[mid]) < c0 { lo = mid + 1 } else { hi = mid }
+                }
+                let ab = alpha * B[b_off + i * ldb + j]
+                for e in lo..<end {
+                    let c = Int(col_idx[e])
+                    if c < c0 || c >= c1 { break }
+                    row[c] = row[c].addingProduct(vals[e], ab)
+                }
+            }
         }
     }
 

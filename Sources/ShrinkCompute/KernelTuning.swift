@@ -37,10 +37,12 @@ public struct KernelTuning: Sendable, Hashable {
     /// selected row from which it is chosen over sparse_matmul_sel (`SparseVariant.choose`).
     public var sparseLocal: Int
     public var sparseGroupMinLength: Int
+    /// sparse_matmul_tn's column slices per output (its work-items per row of C; at most k).
+    public var sparseColumnSlices: Int
 
     /// Everything that tells two entries apart (the tuple field is not Hashable by itself).
     private var key: String {
-        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk) \(kSlicesMax) \(kSliceChunk) \(kSliceMaxBlocks) \(sparseLocal) \(sparseGroupMinLength)"
+        "\(options) \(matmulLocal) \(elementwiseLocal) \(prefersRegisterBlocks) \(splitKMinK) \(splitKMaxOutputs) \(columnSlices) \(columnChunk) \(kSlicesMax) \(kSliceChunk) \(kSliceMaxBlocks) \(sparseLocal) \(sparseGroupMinLength) \(sparseColumnSlices)"
     }
     public static func == (l: KernelTuning, r: KernelTuning) -> Bool { l.key == r.key }
     public func hash(into h: inout Hasher) { h.combine(key) }
@@ -50,7 +52,8 @@ public struct KernelTuning: Sendable, Hashable {
         tile: 16, matmulLocal: (16, 16), normItems: 4096, normLocal: 64,
         elementwiseLocal: 256, prefersRegisterBlocks: false, splitKLocal: 256, splitKMinK: 64,
         splitKMaxOutputs: 1 << 16, columnSlices: 256, columnChunk: 64,
-        kSlicesMax: 1, kSliceChunk: .max, kSliceMaxBlocks: 0, sparseLocal: 64, sparseGroupMinLength: 16)
+        kSlicesMax: 1, kSliceChunk: .max, kSliceMaxBlocks: 0, sparseLocal: 64, sparseGroupMinLength: 16,
+        sparseColumnSlices: 1024)
 
     /// CPU-type devices such as PoCL: register blocks, few partials, no local-memory tiles.
     /// matmul_splitk measured slower than the register blocks on every skinny shape on PoCL
@@ -60,7 +63,8 @@ public struct KernelTuning: Sendable, Hashable {
         tile: 16, matmulLocal: (8, 8), normItems: 256, normLocal: 64,
         elementwiseLocal: 64, prefersRegisterBlocks: true, splitKLocal: 64, splitKMinK: .max,
         splitKMaxOutputs: 0, columnSlices: 16, columnChunk: 512,
-        kSlicesMax: 16, kSliceChunk: 256, kSliceMaxBlocks: 64, sparseLocal: 64, sparseGroupMinLength: .max)
+        kSlicesMax: 16, kSliceChunk: 256, kSliceMaxBlocks: 64, sparseLocal: 64, sparseGroupMinLength: .max,
+        sparseColumnSlices: 16)
 
     /// The table: the entry for a device type, fitted to the device's limits.
     public static func forDevice(type: OpenCLDeviceType, maxWorkGroupSize: Int,

@@ -76,3 +76,30 @@ extension OpenCLDevice {
         ])
     }
 }
+
+extension OpenCLDevice {
+    /// sparse_matmul_tn over min(k, sparseColumnSlices) column slices per output.
+    public func sparseMatmulTransposed(_ a: SparseOperand, rows: SparseSelection.Rows, m: Int, n: Int, alpha: Float,
+                                       b: Buffer, at bOffset: Int, beta: Float, c: Buffer, at cOffset: Int) throws {
+        try a.validate("sparseMatmulTransposed")
+        try SparseSelection.validate(rows, count: m, of: a, "sparseMatmulTransposed")
+        guard n >= 0 else { throw DeviceError.invalidArgument("sparseMatmulTransposed: negative n \(n)") }
+        let k = a.columns
+        guard n > 0, k > 0 else { return }
+        let selected: [Argument]
+        switch rows {
+        case let .range(first): selected = [.ints(a.rowStarts, 0, a.rows + 1), .int(first), .bool(false)]
+        case let .indices(buffer, offset): selected = [.ints(buffer, offset, m), .int(offset), .bool(true)]
+        }
+        let slices = min(k, tuning.sparseColumnSlices)
+        let local = try limits("sparse_matmul_tn").fit(tuning.elementwiseLocal)
+        try launch("sparse_matmul_tn", global: [slices, n], local: [min(local, slices), 1], [
+            .int(m), .int(n), .int(k), .int(a.nonZeros), .float(alpha),
+            .ints(a.rowStarts, 0, a.rows + 1), .ints(a.columnIndices, 0, a.nonZeros), .floats(a.values, 0, a.nonZeros),
+            .int(a.rows),
+        ] + selected + [
+            .floats(b, bOffset, m * n), .int(bOffset), .int(n), .float(beta),
+            .floats(c, cOffset, n * k), .int(cOffset), .int(k), .int(slices), .failureRecord,
+        ])
+    }
+}

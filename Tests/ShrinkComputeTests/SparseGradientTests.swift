@@ -116,7 +116,8 @@ final class SparseGradientTests: XCTestCase {
             let expected = self.expected
             assertClose(twin(.rowItems, local: 1), expected, tolerance: tolerance, relative: 1e-5, "\(name) item twin")
             var devices = testDevices()
-            if let gpuShaped = try defaultTunedOpenCLDevice() { devices.append(gpuShaped) }
+            // (Under SHRINK_TEST_SMALL the OpenCL device is Oclgrind, GPU-type already.)
+            if !smallTestSizes, let gpuShaped = try defaultTunedOpenCLDevice() { devices.append(gpuShaped) }
             for device in devices {
                 let cl = device as? OpenCLDevice
                 let variant = cl.map { SparseVariant.choose(rows: a.rows, nonZeros: a.values.count, tuning: $0.tuning) }
@@ -161,8 +162,12 @@ final class SparseGradientTests: XCTestCase {
         return (0..<n).sorted { (keys[$0], $0) < (keys[$1], $1) }.map { Int32($0) }
     }
 
+    /// (rows, columns, outputs, density); SHRINK_TEST_SMALL (Oclgrind) drops the largest.
+    static let shapes = testSize([(1, 1, 1, 1.0), (9, 40, 3, 0.2), (37, 300, 1, 0.05), (70, 17, 16, 0.5)],
+                                 small: [(1, 1, 1, 1.0), (9, 40, 3, 0.2), (23, 90, 2, 0.1)])
+
     func testForwardPicksTheBatchRowsOnTheDevice() throws {
-        for (m, k, n, density) in [(1, 1, 1, 1.0), (9, 40, 3, 0.2), (37, 300, 1, 0.05), (70, 17, 16, 0.5)] {
+        for (m, k, n, density) in Self.shapes {
             let x = Pattern(rows: m, columns: k, density: density, seed: UInt64(m * 31 + k))
             let order = Self.order(m, seed: 5)
             let batch = max(1, m / 2)
@@ -176,7 +181,7 @@ final class SparseGradientTests: XCTestCase {
     }
 
     func testBackwardFromTheTransposeThroughAWindowAndAPositionMap() throws {
-        for (rows, p, out, density) in [(1, 1, 1, 1.0), (9, 40, 3, 0.2), (37, 300, 1, 0.05), (70, 17, 16, 0.5)] {
+        for (rows, p, out, density) in Self.shapes {
             let xt = Self.transposed(Pattern(rows: rows, columns: p, density: density, seed: UInt64(rows * 17 + p)))
             let batch = max(1, rows / 3), first = rows - batch
             // In order: batch row i is X's row first + i.
@@ -193,12 +198,97 @@ final class SparseGradientTests: XCTestCase {
 
     /// One row of 150,000 entries (the forward over it, and the backward's 150,000 short rows of Xᵀ;
     /// the backward's long rows are Xᵀ's in the other tests and in the trainer's).
+    /// (SHRINK_TEST_SMALL: 300 entries, several strides of a work-group: every path still taken.)
     func testOneHugeRow() throws {
-        let x = Pattern(rows: 3, columns: 150_001, density: 0.0005, seed: 21)
-        XCTAssertGreaterThan(Int(x.starts[3] - x.starts[2]), 100_000)
+        let width = testSize(150_001, small: 301)
+        let x = Pattern(rows: 3, columns: width, density: 0.0005, seed: 21)
+        XCTAssertGreaterThan(Int(x.starts[3] - x.starts[2]), testSize(100_000, small: 250))
         try Case(a: x, rows: 3, n: 2, transposeB: true).check("huge row X·Wᵀ", tolerance: 1e-3)
-        try Case(a: Self.transposed(x), rows: 150_001, bMode: 1, bFirst: 1, bRows: 2, n: 2, transposeB: false,
+        try Case(a: Self.transposed(x), rows: width, bMode: 1, bFirst: 1, bRows: 2, n: 2, transposeB: false,
                  transposeC: true).check("huge row δᵀ·X", tolerance: 1e-3)
+        // The batch-row route's gradient over the huge row: (rows 1 and 2)ᵀ·δ.
+        let delta = randomValues(4, seed: 3), dense = x.dense
+        for device in testDevices() {
+            let c = try device.makeBuffer(count: 2 * width)
+            try device.sparseMatmulTransposed(try x.operand(on: device), rows: .range(first: 1), m: 2, n: 2, alpha: 1,
+                                              b: try device.makeBuffer(delta), at: 0, beta: 0, c: c, at: 0)
+            let expected: [Double] = (0..<(2 * width)).map { idx in
+                let (j, col) = (idx / width, idx % width)
+                return (0..<2).reduce(0.0) { $0 + Double(delta[$1 * 2 + j]) * Double(dense[(1 + $1) * width + col]) }
+            }
+            assertClose(try device.read(c), expected, tolerance: 1e-6, relative: 1e-6, "\(label(device)) huge row Xᵀ·δ")
+        }
+    }
+
+    /// C = beta·C + alpha·Bᵀ·A_S [n, k] from the selected rows themselves (sparse_matmul_tn): every
+    /// C entry sums its rows in order whatever the slicing, so each device's result is its twin's
+    /// bits for any slice count.
+    func testTransposedProductFromTheBatchRows() throws {
+        for (m, k, n, density) in Self.shapes + [(5, 3, 2, 0.9)] {
+            let x = Pattern(rows: m, columns: k, density: density, seed: UInt64(m * 13 + k))
+            let order = Self.order(m, seed: 6)
+            let batch = max(1, (2 * m) / 3), first = m - batch
+            let b = randomValues(batch * n, seed: 4)
+            for (byIndex, alpha, beta) in [(true, Float(1), Float(0)), (false, 1.5, -0.5)] {
+                let c0: [Float] = beta == 0 ? [Float](repeating: .nan, count: n * k) : randomValues(n * k, seed: 2)
+                let stored = (0..<batch).map { byIndex ? Int(order[first + $0]) : first + $0 }
+                let dense = x.dense
+                let expected: [Double] = (0..<(n * k)).map { idx in
+                    let (j, c) = (idx / k, idx % k)
+                    let sum = (0..<batch).reduce(0.0) { $0 + Double(b[$1 * n + j]) * Double(dense[stored[$1] * k + c]) }
+                    return Double(alpha) * sum + (beta == 0 ? 0 : Double(beta) * Double(c0[idx]))
+                }
+                let name = "\(byIndex ? "X[order]" : "X[offset]")ᵀ·B \(m)×\(k) n \(n) beta \(beta)"
+                var twins: [[Float]] = []
+                for slices in [1, 3, min(k, 16)] {
+                    var twin = c0, failure = [Int32](repeating: 0, count: KernelFailure.length)
+                    KernelReference.sparse_matmul_tn(batch, n, k, x.values.count, alpha, x.starts,
+                                                     x.indices.isEmpty ? [0] : x.indices, x.values.isEmpty ? [0] : x.values,
+                                                     m, order, byIndex ? first : first, byIndex, b, 0, n, beta, &twin, 0, k,
+                                                     min(slices, k), &failure)
+                    XCTAssertEqual(failure[0], 0)
+                    twins.append(twin)
+                }
+                assertClose(twins[0], expected, tolerance: 1e-5, relative: 1e-5, "twin \(name)")
+                XCTAssertEqual(Set(twins.map { $0.map(\.bitPattern) }).count, 1, "\(name): the slicing changed the bits")
+                var devices = testDevices()
+                if !smallTestSizes, let gpuShaped = try defaultTunedOpenCLDevice() { devices.append(gpuShaped) }
+                for device in devices {
+                    let c = try device.makeBuffer(c0)
+                    let rows: SparseSelection.Rows = byIndex ? .indices(try device.makeBuffer(order), offset: first)
+                        : .range(first: first)
+                    try device.sparseMatmulTransposed(try x.operand(on: device), rows: rows, m: batch, n: n, alpha: alpha,
+                                                      b: try device.makeBuffer(b), at: 0, beta: beta, c: c, at: 0)
+                    XCTAssertEqual(try device.read(c).map(\.bitPattern), twins[0].map(\.bitPattern), "\(label(device)) \(name)")
+                }
+            }
+        }
+    }
+
+    func testTransposedProductFailsOnBadRows() throws {
+        let cases: [(String, [Int32], [Int32], [Int32]?, String)] = [
+            ("column past k", [0, 1, 3], [0, 1, 9], nil, "sparseMatmul row 1"),
+            ("negative column", [0, 1, 3], [0, -1, 2], nil, "sparseMatmul row 1"),
+            ("row range past nnz", [0, 1, 5], [0, 1, 2], nil, "sparseMatmul row 1"),
+            ("selected row past A", [0, 1, 3], [0, 1, 2], [0, 2], "sparseMatmul selected row (product row 1)"),
+        ]
+        var devices = testDevices()
+        if let gpuShaped = try defaultTunedOpenCLDevice() { devices.append(gpuShaped) }
+        for (name, starts, indices, selected, prefix) in cases {
+            for device in devices {
+                let a = SparseOperand(rows: 2, columns: 3, nonZeros: 3, rowStarts: try device.makeBuffer(starts),
+                                      columnIndices: try device.makeBuffer(indices), values: try device.makeBuffer([1, 2, 3] as [Float]))
+                let rows: SparseSelection.Rows = try selected.map { .indices(try device.makeBuffer($0), offset: 0) } ?? .range(first: 0)
+                let c = try device.makeBuffer(count: 6)
+                assertDeviceError("\(label(device)) \(name)", {
+                    try device.sparseMatmulTransposed(a, rows: rows, m: 2, n: 2, alpha: 1,
+                                                      b: try device.makeBuffer([1, 1, 1, 1] as [Float]), at: 0, beta: 0,
+                                                      c: c, at: 0)
+                    try device.synchronize()
+                }, matches: { if case let .outOfBounds(what, _, _, _) = $0 { what.hasPrefix(prefix) } else { false } })
+                XCTAssertTrue(try device.read(c).allSatisfy(\.isNaN), "\(label(device)) \(name): C is NaN")
+            }
+        }
     }
 
     func testPositionMapIsSetAndResetByScatter() throws {

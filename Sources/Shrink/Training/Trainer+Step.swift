@@ -113,14 +113,21 @@ extension Trainer {
         }
     }
 
-    /// ∂W_0 = δ_0ᵀ·X_b [out, p] from Xᵀ in CSR: row c of Xᵀ (column c of X) meets δ_0's row of
-    /// each of its X rows in the batch — a window for rows in order, else the position map, set
-    /// from this epoch's order before the product and reset after it. O(nnz(X)·out) per step
-    /// (see `LinearAlgebraOp.sparseMatmulSelected`), no atomics, the same bits every run.
+    /// ∂W_0 = δ_0ᵀ·X_b [out, p] by `sparseGradientRoute`: from the batch's CSR rows
+    /// (`sparseMatmulTransposed`), or from Xᵀ in CSR, where row c of Xᵀ (column c of X) meets δ_0's
+    /// row of each of its X rows in the batch — a window for rows in order, else the position map,
+    /// set from this epoch's order before the product and reset after it. No atomics, the same
+    /// bits every run; the cost of each route is in `SparseGradientRoute`.
     private func enqueueSparseWeightGradient(firstRow: Int, rows: Int) throws {
-        guard case let .sparse(_, transposed?) = train.features else { preconditionFailure("no Xᵀ uploaded") }
+        guard case let .sparse(x, transposed) = train.features else { preconditionFailure("dense training data") }
         let w = workspace
         let layer = model.layout.layers[0]
+        guard let transposed else {
+            let selected: SparseSelection.Rows = w.order.map { .indices($0, offset: firstRow) } ?? .range(first: firstRow)
+            try device.sparseMatmulTransposed(x, rows: selected, m: rows, n: layer.outputs, alpha: 1, b: w.deltas[0],
+                                              at: 0, beta: 0, c: w.gradients, at: layer.weight.offset)
+            return
+        }
         let bRows: SparseSelection.BRows
         if let order = w.order, let map = w.positionMap {
             try device.scatterPositions(map, count: train.rows, indices: order, at: firstRow, rows: rows, reset: false)

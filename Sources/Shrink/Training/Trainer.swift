@@ -9,6 +9,12 @@ import Foundation
 /// decays. Each step is one forward and one backward pass for all K (the first layer one
 /// matmul for all), and each model's metrics are its own: the same numbers as K separate
 /// runs, within float rounding.
+///
+/// Sparse training data (`Dataset.sparse`, CSR) is uploaded as it is and never densified: the
+/// first layer's forward X_b·Wᵀ picks the batch's rows inside a sparse product (an offset, or
+/// the epoch's order on the device), and its weight gradient takes `sparseGradientRoute` (the
+/// batch's own rows, or Xᵀ uploaded once); every layer after the first is the dense route's.
+/// Memory: O(nnz + model + batch·widths), no [batch, p] buffer.
 public final class Trainer: @unchecked Sendable {
     public let model: Model
     public let configuration: TrainingConfiguration
@@ -36,6 +42,8 @@ public final class Trainer: @unchecked Sendable {
     let penalizedRanges: [[(range: Range<Int>, tensor: Int)]]
     /// K > 1: the per-model reductions and penalty gradients in a few launches.
     private(set) var stacked: StackedReductions?
+    /// Sparse training data: how the first layer's weight gradient is computed (nil when dense).
+    public let sparseGradientRoute: SparseGradientRoute?
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
@@ -48,8 +56,10 @@ public final class Trainer: @unchecked Sendable {
     /// Prepares K models trained side by side, one per variant; the configuration's own
     /// penalty and weight decay are not used. `initialState` (one model's) starts all K.
     /// `classes` raises a ce model's class count above the labels present (a CV fold may miss one).
+    /// `sparseRoute` fixes the route of a sparse first layer's gradient (nil: `SparseGradientRoute.choose`).
     public init(device: any Device, configuration: TrainingConfiguration, variants: [ModelVariant]?, train: Dataset,
-                test: Dataset? = nil, initialState: [String: Tensor]? = nil, classes: Int? = nil) throws {
+                test: Dataset? = nil, initialState: [String: Tensor]? = nil, classes: Int? = nil,
+                sparseRoute: SparseGradientRoute? = nil) throws {
         try configuration.validate()
         let variants = variants ?? [ModelVariant(penalty: configuration.penalty,
                                                  weightDecay: configuration.optimizer.weightDecay)]
@@ -71,14 +81,18 @@ public final class Trainer: @unchecked Sendable {
         model = try Model(device: device, architecture: configuration.architecture, inputs: train.columns,
                           outputs: outputs, models: variants.count, seed: configuration.seed)
         if let initialState { try model.load(initialState) }
-        self.train = try DeviceDataset(train, on: device, transposing: true)
+        let batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
+        self.batchSize = batchSize
+        sparseGradientRoute = train.sparse.map {
+            sparseRoute ?? SparseGradientRoute.choose(batchRows: batchSize, rows: $0.rows, nonZeros: $0.nonZeroCount)
+        }
+        self.train = try DeviceDataset(train, on: device, transposing: sparseGradientRoute == .transposed)
         self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
         testTotalSquares = test.flatMap { configuration.loss == .mse && $0.rows > 0 ? Self.totalSquares($0.targets) : nil }
-        batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
         stepsPerEpoch = (train.rows + batchSize - 1) / batchSize
         workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
                                   stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0,
-                                  sparse: train.isSparse)
+                                  sparse: train.isSparse, positionMap: sparseGradientRoute == .transposed)
         shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
         let layout = model.layout
         penalizedRanges = variants.indices.map { m in

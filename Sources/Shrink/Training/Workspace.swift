@@ -44,9 +44,10 @@ struct Workspace {
 
     var parameterSlot: Int { statSlots.parameters }
 
-    /// `sparse`: the training features are CSR (no dense batch buffer; a position map when shuffling).
+    /// `sparse`: the training features are CSR (no dense batch buffer); `positionMap`: the
+    /// gradient goes through Xᵀ (`SparseGradientRoute.transposed`), which needs one when shuffling.
     init(model: Model, configuration: TrainingConfiguration, batchSize: Int, stepsPerEpoch: Int,
-         shuffledRows: Int, sparse: Bool = false) throws {
+         shuffledRows: Int, sparse: Bool = false, positionMap: Bool = false) throws {
         let device = model.device
         let P = model.layout.totalCount
         forward = try ForwardPass(model: model, capacity: batchSize)
@@ -68,7 +69,7 @@ struct Workspace {
         batchFeatures = try device.makeBuffer(count: shuffles && !sparse ? batchSize * model.inputs : 1)
         batchTargets = try device.makeBuffer(count: shuffles ? batchSize : 1)
         order = shuffles ? try device.makeBuffer(count: shuffledRows, type: .int32) : nil
-        positionMap = shuffles && sparse ? try device.makeBuffer([Int32](repeating: -1, count: shuffledRows)) : nil
+        self.positionMap = shuffles && sparse && positionMap ? try device.makeBuffer([Int32](repeating: -1, count: shuffledRows)) : nil
         statSlots = StatSlots(models: K, steps: stepsPerEpoch)
         stats = try device.makeBuffer(count: statSlots.parameters + P)
         blockMask = try model.layout.blockMask.map { try device.makeBuffer($0) }
