@@ -31,8 +31,8 @@ struct DeviceOptions: ParsableArguments {
     }
 
     /// Opens the device, printing the fallback notice when `gpu` finds none.
-    func open() throws -> any Device {
-        try selection.makeDevice(notice: printNotice)
+    func open(localRank: Int = 0) throws -> any Device {
+        try selection.makeDevice(localRank: localRank, notice: printNotice)
     }
 }
 

@@ -35,12 +35,10 @@ struct ShrinkCommand: ParsableCommand {
                 exit(withError: error)
             }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
-            // Under mpirun a failing rank ends the whole job (MPI_Abort), naming itself, so that
-            // no other rank waits forever in a collective.
-            if let world = Communicator.initializedWorld, world.usesMPI {
-                world.abort(message: "shrink: error: rank \(world.rank) of \(world.size): \(message)", code: code.rawValue)
-            }
             if !message.isEmpty { printError(message) }
+            // Under mpirun a failing rank ends the whole job (MPI_Abort; its error line names
+            // the rank), so that no other rank waits forever in a collective.
+            if let world = Communicator.initializedWorld, world.usesMPI { world.abort(code: code.rawValue) }
             Foundation.exit(code.rawValue)
         }
     }
@@ -74,9 +72,12 @@ func describe(_ error: any Error) -> String {
     return reason
 }
 
+/// "shrink: error: …" on standard error; under mpirun with several ranks, "shrink: error:
+/// rank R of N: …".
 func printError(_ message: String) {
     let line = message.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
-    FileHandle.standardError.write(Data("shrink: error: \(line)\n".utf8))
+    let rank = Communicator.initializedWorld.flatMap { $0.size > 1 ? "rank \($0.rank) of \($0.size): " : nil } ?? ""
+    FileHandle.standardError.write(Data("shrink: error: \(rank)\(line)\n".utf8))
 }
 
 func printNotice(_ message: String) {

@@ -64,19 +64,23 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let configuration = try trainingConfiguration
         try reportingErrors {
-            let device = try deviceOptions.open()
-            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: configuration.seed, loss: configuration.loss) else {
+            let world = try Communicator.world()
+            world.silencingOtherRanks()
+            if world.size > 1, checkpointEvery != nil {
+                throw TrainingError.invalidConfiguration("--checkpoint-every: a data-parallel run checkpoints at each epoch's end only")
+            }
+            let device = try deviceOptions.open(localRank: world.localRank)
+            guard let rows = try dataOptions.trainingRows(seed: configuration.seed, loss: configuration.loss,
+                                                          standardize: standardizeOptions,
+                                                          fingerprint: checkpoint != nil || resume != nil, world: world) else {
                 return
             }
-            _ = try data.outputCount(for: configuration.loss)  // before the split: rows as in the file
-            let (rawTrain, rawTest) = try dataOptions.split(data, seed: configuration.seed)
-            let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
+            let (train, test, standardization) = (rows.train, rows.test, rows.standardization)
             let state = try `init`.map { try SafeTensors.read(URL(fileURLWithPath: $0)) }
-            let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test,
-                                      initialState: state)
+            let trainer = try Trainer(device: device, configuration: configuration, variants: nil, train: train, test: test,
+                                      initialState: state, parallel: rows.parallel)
             // A resume needs the same training rows: the data, the split and --standardize.
-            let dataHash = checkpoint != nil || resume != nil
-                ? (train.contentHash ^ (test?.contentHash ?? 0)) &* 0x0000_0100_0000_01B3 : nil
+            let dataHash = rows.dataHash
             if let resume {
                 try trainer.restore(try Checkpoint.read(from: URL(fileURLWithPath: resume)), dataHash: dataHash)
                 guard trainer.hasEpochsLeft else {  // nothing to do is not an error: exit 0, nothing written
@@ -87,13 +91,14 @@ struct TrainCommand: ParsableCommand {
                 }
                 print("resumed from \(resume) at epoch \(trainer.epoch), step \(trainer.step)")
             }
-            let checkpointFolder = checkpoint.map { URL(fileURLWithPath: $0) }
-            print("device: \(device.name) [\(device.kind.rawValue)]")
-            print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
-                  "model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
+            // Rank 0 writes every file (its state is every rank's).
+            let checkpointFolder = world.isRoot ? checkpoint.map { URL(fileURLWithPath: $0) } : nil
+            print("device: \(device.name) [\(device.kind.rawValue)]" + (world.size > 1 ? " on each of \(world.size) ranks" : ""))
+            print("data: \(rows.globalTrainRows) training rows\(rows.globalTestRows > 0 ? ", \(rows.globalTestRows) test rows" : ""), " +
+                  "\(train.columns) features; model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
             if let standardization { print(StandardizeOptions.notice(standardization, sparse: train.isSparse)) }
-            let sink = try metrics.map { try MetricsFile(path: $0, append: resume != nil) }
-            let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: test != nil)
+            let sink = try metrics.flatMap { world.isRoot ? try MetricsFile(path: $0, append: resume != nil) : nil }
+            let table = MetricsTable(classifies: configuration.loss != .mse, hasTest: rows.globalTestRows > 0)
             print(table.header)
             var history: [EpochMetrics] = []
             while trainer.hasEpochsLeft {
@@ -105,10 +110,11 @@ struct TrainCommand: ParsableCommand {
                 try sink?.append(epoch)
                 if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }
             }
+            guard world.isRoot else { return }
             if let save {
-                try saveModel(try trainer.model.stateDict(), loss: configuration.loss, data: data,
+                try saveModel(try trainer.model.stateDict(), loss: configuration.loss, data: train,
                               standardization: standardization,
-                              info: ["trained_by": "shrink train", "epochs": "\(trainer.epoch)"].merging(dataInfo) { a, _ in a },
+                              info: ["trained_by": "shrink train", "epochs": "\(trainer.epoch)"].merging(rows.modelInfo) { a, _ in a },
                               to: save)
             }
             if let plot {

@@ -48,19 +48,29 @@ public enum DeviceSelection: Sendable, Hashable, CustomStringConvertible {
 
     /// What `gpu` picks from `devices`: a GPU-type device first, else the first device.
     public static func preferredOpenCLDevice(_ devices: [OpenCLDeviceInfo]) -> OpenCLDeviceInfo? {
-        devices.first { $0.type == .gpu } ?? devices.first
+        preferredOpenCLDevice(devices, localRank: 0)
+    }
+
+    /// The GPU a process with this local rank takes (one per GPU, round robin: the processes
+    /// of an MPI job on a node with several GPUs share them out), else the first device.
+    public static func preferredOpenCLDevice(_ devices: [OpenCLDeviceInfo], localRank: Int) -> OpenCLDeviceInfo? {
+        let gpus = devices.filter { $0.type == .gpu }
+        return gpus.isEmpty ? devices.first : gpus[localRank % gpus.count]
     }
 
     /// Opens the selected device. `notice` receives the one-line fallback notices and, when
     /// the kernel cache misses, the one before the compile pause.
-    public func makeDevice(notice: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> any Device {
+    /// `localRank`: this process's rank on its node under MPI (`gpu`/`auto` take GPU
+    /// localRank mod the GPU count; `opencl:P:D` stays exact).
+    public func makeDevice(localRank: Int = 0,
+                           notice: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> any Device {
         switch self {
         case .cpu:
             return CPUDevice()
         case .gpu, .auto:
             let devices: [OpenCLDeviceInfo]
             do { devices = try OpenCL.devices() } catch { devices = [] }
-            guard let chosen = Self.preferredOpenCLDevice(devices) else {
+            guard let chosen = Self.preferredOpenCLDevice(devices, localRank: localRank) else {
                 notice("no OpenCL device found, falling back to CPU")
                 return CPUDevice()
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Shrink
 import XCTest
 
 /// `shrink` under `mpirun` (Open MPI on loopback): every rank starts, initializes MPI through
@@ -10,8 +11,9 @@ final class MPICLITests: XCTestCase {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    /// `mpirun -np ranks shrink arguments…` as root may run it (CI), ranks may exceed cores.
-    static func run(ranks: Int, _ arguments: [String]) throws -> CLI.Result {
+    /// `mpirun -np ranks shrink arguments…` as root may run it (CI), ranks may exceed cores;
+    /// a job still running after `limit` seconds is killed and fails the test (a hang).
+    static func run(ranks: Int, _ arguments: [String], limit: Double = 120) throws -> CLI.Result {
         guard let mpirun else { throw XCTSkip("mpirun not installed (scripts/setup.sh installs openmpi-bin)") }
         let process = Process()
         process.executableURL = mpirun
@@ -20,6 +22,9 @@ final class MPICLITests: XCTestCase {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: deadline)
+        defer { deadline.cancel() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -43,5 +48,131 @@ final class MPICLITests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("rank 0"), result.stdout)
         XCTAssertTrue(result.stdout.contains(Self.mpirun == nil ? "mpi           not available" : "mpi           Open MPI"),
                       result.stdout)
+    }
+
+    private var folder: URL!
+
+    override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    private static var sparseFixtures: URL { CLI.testsFolder.appendingPathComponent("ShrinkTests/Fixtures/sparse") }
+
+    /// The largest difference between two saved models' tensors, relative to each tensor's largest entry.
+    private func distance(_ a: String, _ b: String) throws -> Float {
+        let (x, y) = (try SafeTensors.read(URL(fileURLWithPath: a)), try SafeTensors.read(URL(fileURLWithPath: b)))
+        XCTAssertEqual(Set(x.keys), Set(y.keys))
+        return x.keys.map { key in
+            let (u, v) = (x[key]!.values, y[key]!.values)
+            let scale = max(u.map(abs).max() ?? 0, 1e-12)
+            return zip(u, v).map { abs($0 - $1) }.max()! / scale
+        }.max() ?? .infinity
+    }
+
+    /// A CSV of 150 rows, 4 features and text labels of three classes, one of them rare (so
+    /// that some ranks hold none of it).
+    private func textLabelCSV() throws -> String {
+        var text = "a,b,c,d,label\n"
+        var state: UInt64 = 42
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53) * 2 - 1
+        }
+        for r in 0..<150 {
+            let x = (0..<4).map { _ in next() }
+            let label = r % 50 == 7 ? "rare" : (x[0] + 0.5 * x[1] > 0 ? "yes" : "no")
+            text += x.map { String(format: "%.5f", $0) }.joined(separator: ",") + ",\(label)\n"
+        }
+        let url = folder.appendingPathComponent("labels.csv")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    /// `train` under mpirun -np 2 and -np 3 gives the model one process gives (within 1e-6,
+    /// the order of the sums), on dense .npy (mlp, bce, L1, shuffled minibatches, a test
+    /// split), sparse svmlight (ce, --standardize) and CSV text labels, on each device.
+    func testDataParallelTrainEqualsOneProcess() throws {
+        let torch = CLI.fixturesFolder.appendingPathComponent("seed-mlp-bce-l1")
+        let runs: [(name: String, arguments: [String])] = [
+            ("npy", ["--data", torch.appendingPathComponent("X.npy").path, "--targets", torch.appendingPathComponent("y.npy").path,
+                     "--model", "mlp:8", "--loss", "bce", "--optimizer", "adam", "--lr", "0.01", "--epochs", "3",
+                     "--batch-size", "16", "--l1", "0.001", "--seed", "5"]),
+            ("svm", ["--data", Self.sparseFixtures.appendingPathComponent("digits.svm").path, "--model", "linear", "--loss", "ce",
+                     "--optimizer", "sgd", "--lr", "0.05", "--epochs", "2", "--batch-size", "50", "--standardize", "--seed", "2"]),
+            ("csv", ["--data", try textLabelCSV(), "--model", "mlp:4", "--loss", "ce", "--optimizer", "adam", "--lr", "0.01",
+                     "--epochs", "2", "--batch-size", "7", "--test-split", "0.3"]),
+        ]
+        for device in CLI.devices {
+            for (name, arguments) in runs {
+                let one = path("\(name)-\(device)-1.safetensors")
+                let single = try CLI.run(["train"] + arguments + ["--device", device, "--save", one])
+                XCTAssertEqual(single.status, 0, single.stderr)
+                for ranks in [2, 3] {
+                    let many = path("\(name)-\(device)-\(ranks).safetensors")
+                    let job = try Self.run(ranks: ranks, ["train"] + arguments + ["--device", device, "--save", many])
+                    XCTAssertEqual(job.status, 0, job.stderr)
+                    XCTAssertEqual(job.stdout.components(separatedBy: "saved ").count, 2, "rank 0 alone writes: \(job.stdout)")
+                    XCTAssertLessThanOrEqual(try distance(many, one), 1e-6, "\(name) on \(device), \(ranks) ranks")
+                    // The epoch table is one process's: the same global sums, within float rounding
+                    // (the seconds column aside).
+                    let table = { (text: String) in
+                        text.split(separator: "\n").filter { $0.hasPrefix("     ") }
+                            .map { $0.split(separator: " ").dropLast().compactMap { Double($0) } }
+                    }
+                    let (mine, theirs) = (table(job.stdout), table(single.stdout))
+                    XCTAssertEqual(mine.map(\.count), theirs.map(\.count), "\(name) on \(device), \(ranks) ranks")
+                    for (a, b) in zip(mine.joined(), theirs.joined()) {
+                        XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(name) on \(device), \(ranks) ranks")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Batches of one row on three ranks (two of them have nothing in every step), a
+    /// checkpoint written by two ranks resumed by three and by one, and one process's
+    /// checkpoint resumed by two: all equal the uninterrupted single run.
+    func testEmptyShareStepsAndResumeOnAnotherRankCount() throws {
+        let torch = CLI.fixturesFolder.appendingPathComponent("seed-mlp-bce-l1")
+        let common = ["train", "--data", torch.appendingPathComponent("X.npy").path,
+                      "--targets", torch.appendingPathComponent("y.npy").path, "--model", "linear", "--loss", "bce",
+                      "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01", "--batch-size", "1", "--seed", "9",
+                      "--test-split", "0.25"]
+        XCTAssertEqual(try CLI.run(common + ["--epochs", "2", "--save", path("one.safetensors")]).status, 0)
+        XCTAssertEqual(try Self.run(ranks: 3, common + ["--epochs", "2", "--save", path("three.safetensors")]).status, 0)
+        XCTAssertLessThanOrEqual(try distance(path("three.safetensors"), path("one.safetensors")), 1e-6)
+        XCTAssertEqual(try Self.run(ranks: 2, common + ["--epochs", "1", "--checkpoint", path("ck2")]).status, 0)
+        XCTAssertEqual(try CLI.run(common + ["--epochs", "1", "--checkpoint", path("ck1")]).status, 0)
+        for (ranks, checkpoint) in [(3, "ck2"), (1, "ck2"), (2, "ck1")] {
+            let out = path("resumed-\(ranks)-\(checkpoint).safetensors")
+            let arguments = common + ["--epochs", "2", "--resume", path(checkpoint), "--save", out]
+            let result = ranks == 1 ? try CLI.run(arguments) : try Self.run(ranks: ranks, arguments)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("resumed from"), result.stdout)
+            XCTAssertLessThanOrEqual(try distance(out, path("one.safetensors")), 1e-6, "\(checkpoint) on \(ranks)")
+        }
+        // Mid-epoch checkpoints are one process's only.
+        let midEpoch = try Self.run(ranks: 2, common + ["--epochs", "1", "--checkpoint", path("ck3"), "--checkpoint-every", "5"])
+        XCTAssertNotEqual(midEpoch.status, 0)
+        XCTAssertTrue(midEpoch.stderr.contains("--checkpoint-every"), midEpoch.stderr)
+    }
+
+    /// A rank that cannot read its part (a malformed line in rank 2's third of the file) ends
+    /// the whole job promptly with its message, naming the rank and the file's line; nothing
+    /// is saved.
+    func testAFailingRankEndsTheJobWithItsMessage() throws {
+        var lines = try String(contentsOf: Self.sparseFixtures.appendingPathComponent("digits.svm"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[550] = lines[550].replacingOccurrences(of: ":", with: "::", options: [], range: lines[550].range(of: ":"))
+        try lines.joined(separator: "\n").write(toFile: path("bad.svm"), atomically: true, encoding: .utf8)
+        let start = Date()
+        let result = try Self.run(ranks: 3, ["train", "--data", path("bad.svm"), "--model", "linear", "--loss", "ce",
+                                             "--optimizer", "sgd", "--lr", "0.05", "--epochs", "1",
+                                             "--save", path("never.safetensors")], limit: 60)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 50, "the job hung")
+        XCTAssertTrue(result.stderr.contains("shrink: error: rank 2 of 3: \(path("bad.svm")): line 551:"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.safetensors")))
     }
 }

@@ -100,6 +100,11 @@ public struct Dataset: Sendable, Equatable {
     /// The row indices (0-based, in file order's numbering) of `split`'s training and test
     /// sets, each in its shuffled order; with f = 0 every row trains, in file order.
     public func splitIndices(testFraction: Double, seed: UInt64) throws -> (train: [Int], test: [Int]) {
+        try Self.splitIndices(rows: rows, testFraction: testFraction, seed: seed)
+    }
+
+    /// `splitIndices` for `rows` rows, without the data (what each rank of a job computes alike).
+    public static func splitIndices(rows: Int, testFraction: Double, seed: UInt64) throws -> (train: [Int], test: [Int]) {
         guard testFraction >= 0, testFraction < 1 else {
             throw DataError.invalid("the test fraction must be in [0, 1), got \(testFraction)")
         }

@@ -128,10 +128,10 @@ public final class Communicator: @unchecked Sendable {
     }
 
     /// Ends every rank of the job at once with exit code `code` (MPI_Abort), after writing
-    /// `message` (one line, which should name this rank) on standard error; a single process
-    /// just exits.
-    public func abort(message: String, code: Int32 = 1) -> Never {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    /// `message` (one line, which should name this rank), if any, on standard error; a single
+    /// process just exits.
+    public func abort(message: String? = nil, code: Int32 = 1) -> Never {
+        if let message { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
         if let mpi { mpi.abort(code: code) }
         exit(code)
     }

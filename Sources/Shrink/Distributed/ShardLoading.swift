@@ -29,9 +29,11 @@ public struct DataShard: Sendable {
     public var firstRow: Int
     /// The file's rows, over every rank.
     public var totalRows: Int
+    /// For an svmlight file, whether its indices were read as zero-based (`DataLoader.Loaded`).
+    public var svmlightZeroBased: Bool?
 
-    public init(data: Dataset, firstRow: Int, totalRows: Int) {
-        self.data = data; self.firstRow = firstRow; self.totalRows = totalRows
+    public init(data: Dataset, firstRow: Int, totalRows: Int, svmlightZeroBased: Bool? = nil) {
+        self.data = data; self.firstRow = firstRow; self.totalRows = totalRows; self.svmlightZeroBased = svmlightZeroBased
     }
 }
 
@@ -47,8 +49,8 @@ extension DataLoader {
                                  communicator: Communicator) throws -> DataShard {
         let (rank, size) = (communicator.rank, communicator.size)
         guard size > 1 else {
-            let whole = try load(data: data, targets: targets, targetColumn: targetColumn, sparse: options)
-            return DataShard(data: whole, firstRow: 0, totalRows: whole.rows)
+            let whole = try loadFile(data: data, targets: targets, targetColumn: targetColumn, sparse: options)
+            return DataShard(data: whole.data, firstRow: 0, totalRows: whole.data.rows, svmlightZeroBased: whole.svmlightZeroBased)
         }
         guard let format = DataFormat(url: data) else {
             throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
@@ -82,7 +84,8 @@ extension DataLoader {
             }
             let (file, first, total) = try SVMLight.read(data, communicator: communicator, indexBase: options.indexBase,
                                                          features: options.features)
-            return DataShard(data: try Dataset(sparse: file.matrix, targets: file.targets), firstRow: first, totalRows: total)
+            return DataShard(data: try Dataset(sparse: file.matrix, targets: file.targets), firstRow: first, totalRows: total,
+                             svmlightZeroBased: file.zeroBased)
         case .npy:
             let header = try NPY.readRows(data, 0..<0)
             let rows = RowShards.evenRange(part: rank, of: size, count: header.total)
@@ -123,8 +126,11 @@ extension DataShard {
     /// over the union of every rank's labels (a rank may hold only some classes, or none), so
     /// that class k is the same class on every rank. Every rank calls it.
     public func encodingClasses(for loss: LossKind, communicator: Communicator) throws -> DataShard {
-        guard communicator.size > 1 else { return DataShard(data: try data.encodingClasses(for: loss), firstRow: firstRow, totalRows: totalRows) }
         var shard = self
+        guard communicator.size > 1 else {
+            shard.data = try data.encodingClasses(for: loss)
+            return shard
+        }
         if let names = data.classNames {  // text labels: this rank's sorted names
             let all = try communicator.gatherText(names.joined(separator: "\u{0}"))
             let union = Array(Set(all.flatMap { $0.isEmpty ? [] : $0.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init) })).sorted()

@@ -90,7 +90,7 @@ extension Trainer {
         var settings = configuration
         settings.epochs = 0
         let stacked = models > 1 ? " variants=\(variants)" : ""
-        return "\(settings) rows=\(train.rows) test=\(test?.rows ?? 0) columns=\(train.columns) outputs=\(model.outputs)" + stacked
+        return "\(settings) rows=\(globalTrainRows) test=\(globalTestRows) columns=\(train.columns) outputs=\(model.outputs)" + stacked
     }
 
     /// What a resume must agree on, named as the command line's flags, in their order. The
@@ -111,10 +111,10 @@ extension Trainer {
                  ("--penalize", penalty.scope.rawValue), ("--prox", penalty.proximal ? "on" : "off"),
                  ("--batch-size", "\(c.batchSize)"), ("--no-shuffle", c.shuffle ? "off" : "on"), ("--seed", "\(c.seed)"),
                  ("--sparse-threshold", number(c.sparseThreshold)),
-                 ("training rows", "\(train.rows)"), ("test rows", "\(test?.rows ?? 0)"), ("features", "\(train.columns)"),
+                 ("training rows", "\(globalTrainRows)"), ("test rows", "\(globalTestRows)"), ("features", "\(train.columns)"),
                  ("outputs", "\(model.outputs)")]
         if models > 1 { list.append(("models", "\(variants)")) }
-        if let dataHash { list.append(("data rows (FNV-1a of the training and test rows, after --standardize)", String(dataHash, radix: 16))) }
+        if let dataHash { list.append(("data rows (FNV-1a of the training and test rows, and --standardize)", String(dataHash, radix: 16))) }
         return list
     }
 
@@ -125,7 +125,10 @@ extension Trainer {
             parameters: try model.parameterValues(), moment1: try device.read(workspace.moment1),
             moment2: try device.read(workspace.moment2),
             statistics: try device.read(workspace.stats, at: 0, count: statsCount),
-            order: try workspace.order.map { order in
+            // Between epochs the order is drawn afresh; a data-parallel run checkpoints only there
+            // (its order is this rank's), so its checkpoints hold the global state alone and
+            // resume on any number of ranks, or one process.
+            order: parallel != nil || stepInEpoch == 0 ? nil : try workspace.order.map { order in
                 var values = [Int32](repeating: 0, count: order.count)
                 try values.withUnsafeMutableBytes { try device.read(order, at: 0, count: order.count, into: $0) }
                 return values
@@ -165,14 +168,18 @@ extension Trainer {
         }
         guard state.parameters.count == model.layout.totalCount, state.moment1.count == workspace.moment1.count,
               state.moment2.count == workspace.moment2.count, state.statistics.count == workspace.parameterSlot,
-              state.order?.count == workspace.order?.count, let generator = SeededGenerator(state: state.generator) else {
+              state.stepInEpoch == 0 || state.order?.count == workspace.order?.count,
+              let generator = SeededGenerator(state: state.generator) else {
             throw TrainingError.invalidData("the checkpoint's tensors do not fit this run")
         }
         try device.write(state.parameters, to: model.parameters)
         try device.write(state.moment1, to: workspace.moment1)
         try device.write(state.moment2, to: workspace.moment2)
         try device.write(state.statistics, to: workspace.stats)
-        if let order = workspace.order, let values = state.order { try device.write(values, to: order) }
+        if state.stepInEpoch > 0, parallel != nil {
+            throw TrainingError.invalidConfiguration("a data-parallel run resumes at an epoch's end only; this checkpoint is mid-epoch")
+        }
+        if let order = workspace.order, let values = state.order, state.stepInEpoch > 0 { try device.write(values, to: order) }
         (epoch, stepInEpoch, step, shuffler) = (state.epoch, state.stepInEpoch, state.step, generator)
     }
 }

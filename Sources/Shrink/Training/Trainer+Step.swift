@@ -4,8 +4,9 @@
 // (of all K stacked models; K = 1 is the ordinary model).
 
 extension Trainer {
-    func enqueueStep(_ s: Int, firstRow: Int, rows: Int) throws {
-        try enqueueGradient(s, firstRow: firstRow, rows: rows)
+    /// `globalRows` (data-parallel): the global batch's B_s, of which this rank holds `rows`.
+    func enqueueStep(_ s: Int, firstRow: Int, rows: Int, globalRows: Int? = nil) throws {
+        try enqueueGradient(s, firstRow: firstRow, rows: rows, globalRows: globalRows)
         try enqueueOptimizerStep()
         for (m, variant) in variants.enumerated() where variant.penalty.proximal && variant.penalty.l1 > 0 {
             let threshold = configuration.learningRate * variant.penalty.l1
@@ -17,12 +18,23 @@ extension Trainer {
 
     /// The objective's gradient for one batch into `workspace.gradients`; for each model m its
     /// batch's mean data loss, penalty and correct count into the stats (`StatSlots`).
-    func enqueueGradient(_ s: Int, firstRow: Int, rows: Int) throws {
-        let input = try enqueueBatch(firstRow: firstRow, rows: rows)
-        let logits = try workspace.forward.run(input: input.features, rows: rows)
-        try enqueueLoss(logits: logits, targets: input.targets, at: input.targetOffset, rows: rows)
-        try enqueueBatchStatistics(step: s, rows: rows)
-        try enqueueBackward(input: input.features, firstRow: firstRow, rows: rows)
+    /// Data-parallel (`globalRows`): the data gradient is this rank's mean over its `rows`
+    /// (none: zero), summed over the ranks as b/B-weighted means (`DataParallel.reduceGradient`)
+    /// before the penalty's gradient, which every rank adds alike.
+    func enqueueGradient(_ s: Int, firstRow: Int, rows: Int, globalRows: Int? = nil) throws {
+        if rows > 0 {
+            let input = try enqueueBatch(firstRow: firstRow, rows: rows)
+            let logits = try workspace.forward.run(input: input.features, rows: rows)
+            try enqueueLoss(logits: logits, targets: input.targets, at: input.targetOffset, rows: rows)
+            try enqueueBatchStatistics(step: s, rows: rows)
+            try enqueueBackward(input: input.features, firstRow: firstRow, rows: rows)
+        } else {
+            try enqueueBatchStatistics(step: s, rows: 0)
+        }
+        if let parallel, let globalRows {
+            try parallel.reduceGradient(workspace.gradients, count: model.layout.totalCount, localRows: rows,
+                                        globalRows: globalRows, on: device)
+        }
         if let stacked {
             try stacked.enqueuePlainPenaltyGradient(parameters: model.parameters, gradients: workspace.gradients,
                                                     count: model.layout.totalCount)
@@ -63,15 +75,19 @@ extension Trainer {
         let w = workspace
         let slots = w.statSlots
         if let stacked {
-            try stacked.enqueueRowSums(.dataLoss, of: w.rowLoss, rows: rows, step: s, into: w.stats)
-            if configuration.loss != .mse {
-                try stacked.enqueueRowSums(.correct, of: w.rowCorrect, rows: rows, step: s, into: w.stats)
+            if rows > 0 {
+                try stacked.enqueueRowSums(.dataLoss, of: w.rowLoss, rows: rows, step: s, into: w.stats)
+                if configuration.loss != .mse {
+                    try stacked.enqueueRowSums(.correct, of: w.rowCorrect, rows: rows, step: s, into: w.stats)
+                }
             }
             try stacked.enqueuePenaltyValues(of: model.parameters, step: s, stats: w.stats, norms: w.norms)
         } else {
-            try device.norm(.sum, of: w.rowLoss, at: 0, count: rows, into: w.stats, at: slots.dataLoss(0, s),
-                            scale: 1 / Float(rows), accumulate: false)
-            if configuration.loss != .mse {
+            if rows > 0 {
+                try device.norm(.sum, of: w.rowLoss, at: 0, count: rows, into: w.stats, at: slots.dataLoss(0, s),
+                                scale: 1 / Float(rows), accumulate: false)
+            }
+            if rows > 0, configuration.loss != .mse {
                 try device.norm(.sum, of: w.rowCorrect, at: 0, count: rows, into: w.stats, at: slots.correct(0, s),
                                 scale: 1, accumulate: false)
             }

@@ -44,6 +44,14 @@ public final class Trainer: @unchecked Sendable {
     private(set) var stacked: StackedReductions?
     /// Sparse training data: how the first layer's weight gradient is computed (nil when dense).
     public let sparseGradientRoute: SparseGradientRoute?
+    /// Under MPI: this rank's part of the training rows and the gradient sums (`DataParallel`).
+    public let parallel: DataParallel?
+    /// The training rows over every rank (this process's when not data-parallel).
+    var globalTrainRows: Int { parallel?.globalRows ?? train.rows }
+    /// The test rows over every rank (this process's when not data-parallel).
+    var globalTestRows: Int { parallel?.globalTestRows ?? test?.rows ?? 0 }
+    /// Under MPI, this epoch's batches on this rank.
+    var plan: DataParallel.EpochPlan?
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
@@ -57,9 +65,10 @@ public final class Trainer: @unchecked Sendable {
     /// penalty and weight decay are not used. `initialState` (one model's) starts all K.
     /// `classes` raises a ce model's class count above the labels present (a CV fold may miss one).
     /// `sparseRoute` fixes the route of a sparse first layer's gradient (nil: `SparseGradientRoute.choose`).
+    /// `parallel` trains data-parallel: `train` and `test` are this rank's rows (see `DataParallel`).
     public init(device: any Device, configuration: TrainingConfiguration, variants: [ModelVariant]?, train: Dataset,
                 test: Dataset? = nil, initialState: [String: Tensor]? = nil, classes: Int? = nil,
-                sparseRoute: SparseGradientRoute? = nil) throws {
+                sparseRoute: SparseGradientRoute? = nil, parallel: DataParallel? = nil) throws {
         try configuration.validate()
         let variants = variants ?? [ModelVariant(penalty: configuration.penalty,
                                                  weightDecay: configuration.optimizer.weightDecay)]
@@ -70,8 +79,13 @@ public final class Trainer: @unchecked Sendable {
             one.optimizer = configuration.optimizer.with(weightDecay: variant.weightDecay)
             try one.validate()
         }
-        let outputs = try max(Self.outputCount(configuration.loss, train: train, test: test),
+        let outputs = try max(Self.outputCount(configuration.loss, train: train, test: test,
+                                               rows: parallel?.globalRows ?? train.rows),
                               configuration.loss == .ce ? classes ?? 0 : 0)
+        if let parallel, parallel.positions.count != train.rows {
+            throw TrainingError.invalidData("\(train.rows) local training rows but \(parallel.positions.count) positions")
+        }
+        self.parallel = parallel
         if let test, test.columns != train.columns {
             throw TrainingError.invalidData("test data has \(test.columns) features, training data \(train.columns)")
         }
@@ -81,17 +95,21 @@ public final class Trainer: @unchecked Sendable {
         model = try Model(device: device, architecture: configuration.architecture, inputs: train.columns,
                           outputs: outputs, models: variants.count, seed: configuration.seed)
         if let initialState { try model.load(initialState) }
-        let batchSize = configuration.batchSize == 0 ? train.rows : min(configuration.batchSize, train.rows)
+        let n = parallel?.globalRows ?? train.rows
+        let batchSize = configuration.batchSize == 0 ? n : min(configuration.batchSize, n)
         self.batchSize = batchSize
         sparseGradientRoute = train.sparse.map {
             sparseRoute ?? SparseGradientRoute.choose(batchRows: batchSize, rows: $0.rows, nonZeros: $0.nonZeroCount)
         }
         self.train = try DeviceDataset(train, on: device, transposing: sparseGradientRoute == .transposed)
         self.test = try test.flatMap { $0.rows > 0 ? try DeviceDataset($0, on: device) : nil }
-        testTotalSquares = test.flatMap { configuration.loss == .mse && $0.rows > 0 ? Self.totalSquares($0.targets) : nil }
-        stepsPerEpoch = (train.rows + batchSize - 1) / batchSize
+        testTotalSquares = try Self.testTotalSquares(configuration.loss, test: test, parallel: parallel)
+        stepsPerEpoch = (n + batchSize - 1) / batchSize
+        // Data-parallel ranks take their batch rows by index even in order (a rank's share of
+        // a batch need not be contiguous in its rows when the split shuffled them).
+        let ordered = configuration.shuffle || parallel != nil
         workspace = try Workspace(model: model, configuration: configuration, batchSize: batchSize,
-                                  stepsPerEpoch: stepsPerEpoch, shuffledRows: configuration.shuffle ? train.rows : 0,
+                                  stepsPerEpoch: stepsPerEpoch, shuffledRows: ordered ? max(train.rows, 1) : 0,
                                   sparse: train.isSparse, positionMap: sparseGradientRoute == .transposed)
         shuffler = SeededGenerator(seed: configuration.seed &+ 0x5348_5546_464C_45)
         let layout = model.layout
@@ -119,9 +137,10 @@ public final class Trainer: @unchecked Sendable {
         return result
     }
 
-    /// The number of model outputs the loss needs; validates both sets' targets.
-    static func outputCount(_ loss: LossKind, train: Dataset, test: Dataset?) throws -> Int {
-        guard train.rows > 0 else { throw TrainingError.invalidData("the training set is empty") }
+    /// The number of model outputs the loss needs; validates both sets' targets. `rows` is the
+    /// training rows over every rank.
+    static func outputCount(_ loss: LossKind, train: Dataset, test: Dataset?, rows: Int) throws -> Int {
+        guard rows > 0 else { throw TrainingError.invalidData("the training set is empty") }
         return max(try train.outputCount(for: loss), try test?.outputCount(for: loss) ?? 1)
     }
 
@@ -174,13 +193,18 @@ public final class Trainer: @unchecked Sendable {
         if stepInEpoch == 0 {
             epoch += 1
             try device.fill(workspace.stats, at: 0, count: parameterSlot, with: 0)
-            if configuration.shuffle, let order = workspace.order {
-                try device.write(shuffler.permutation(train.rows).map { Int32($0) }, to: order)
-            }
+            try startEpochOrder()
+        } else if parallel != nil, plan == nil {
+            throw TrainingError.invalidConfiguration("a data-parallel run resumes at an epoch's end only (no --checkpoint-every under mpirun)")
         }
         while stepInEpoch < stepsPerEpoch {
-            let first = stepInEpoch * batchSize
-            try enqueueStep(stepInEpoch, firstRow: first, rows: min(batchSize, train.rows - first))
+            if let plan {
+                let s = stepInEpoch
+                try enqueueStep(s, firstRow: plan.offsets[s], rows: plan.counts[s], globalRows: plan.globalCounts[s])
+            } else {
+                let first = stepInEpoch * batchSize
+                try enqueueStep(stepInEpoch, firstRow: first, rows: min(batchSize, train.rows - first))
+            }
             stepInEpoch += 1
             if checkpointEvery > 0, step % checkpointEvery == 0, stepInEpoch < stepsPerEpoch, let checkpoint {
                 try checkpoint(self)
@@ -189,10 +213,57 @@ public final class Trainer: @unchecked Sendable {
         stepInEpoch = 0
         if let test { try enqueueTestMetrics(test) }
         try device.copy(model.parameters, at: 0, to: workspace.stats, at: parameterSlot, count: model.layout.totalCount)
-        let snapshot = try device.read(workspace.stats)
+        var snapshot = try device.read(workspace.stats)
+        if let parallel, let plan { try combineStatistics(&snapshot, plan: plan, parallel: parallel) }
+        self.plan = nil
         let (stats, parameters) = (snapshot[..<parameterSlot], snapshot[parameterSlot...])
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return try (0..<models).map { try summarize(model: $0, stats: stats, parameters: parameters, seconds: seconds) }
+    }
+
+    /// This epoch's row order: a permutation of the training rows when shuffling (one
+    /// process), or this rank's plan of the global order (data-parallel: the same permutation
+    /// of all n rows on every rank, as one process would draw it).
+    private func startEpochOrder() throws {
+        guard let parallel else {
+            if configuration.shuffle, let order = workspace.order {
+                try device.write(shuffler.permutation(train.rows).map { Int32($0) }, to: order)
+            }
+            return
+        }
+        let global = configuration.shuffle ? shuffler.permutation(parallel.globalRows) : nil
+        let plan = parallel.plan(globalOrder: global, batchSize: batchSize)
+        if let order = workspace.order, !plan.order.isEmpty { try device.write(plan.order, to: order) }
+        self.plan = plan
+    }
+
+    /// The epoch's statistics over every rank: each step's data loss (a local mean over b_s
+    /// rows) as Σ over ranks of b_s·mean / B_s, correct counts and test sums added; the penalty
+    /// (the same parameters everywhere) kept.
+    private func combineStatistics(_ snapshot: inout [Float], plan: DataParallel.EpochPlan,
+                                   parallel: DataParallel) throws {
+        let slots = workspace.statSlots
+        var sums = [Double]()
+        for m in 0..<models {
+            for s in 0..<stepsPerEpoch {
+                sums.append(Double(snapshot[slots.dataLoss(m, s)]) * Double(plan.counts[s]) / Double(plan.globalCounts[s]))
+                sums.append(Double(snapshot[slots.correct(m, s)]))
+            }
+            sums.append(Double(snapshot[slots.testLoss(m)]))
+            sums.append(Double(snapshot[slots.testCorrect(m)]))
+        }
+        try parallel.communicator.sum(&sums)
+        var i = 0
+        for m in 0..<models {
+            for s in 0..<stepsPerEpoch {
+                snapshot[slots.dataLoss(m, s)] = Float(sums[i])
+                snapshot[slots.correct(m, s)] = Float(sums[i + 1])
+                i += 2
+            }
+            snapshot[slots.testLoss(m)] = Float(sums[i])
+            snapshot[slots.testCorrect(m)] = Float(sums[i + 1])
+            i += 2
+        }
     }
 
     private func summarize(model m: Int, stats: ArraySlice<Float>, parameters: ArraySlice<Float>,
@@ -201,8 +272,10 @@ public final class Trainer: @unchecked Sendable {
         let slots = workspace.statSlots
         let which = models > 1 ? " of model \(m + 1)" : ""
         var loss = 0.0, data = 0.0, penalty = 0.0, correct = 0.0
+        let n = globalTrainRows
+        let testRows = parallel?.globalTestRows ?? test?.rows ?? 0
         for s in 0..<S {
-            let rows = Double(min(batchSize, train.rows - s * batchSize))
+            let rows = Double(min(batchSize, n - s * batchSize))
             let (stepData, stepPenalty) = (Double(stats[slots.dataLoss(m, s)]), Double(stats[slots.penalty(m, s)]))
             guard (stepData + stepPenalty).isFinite else {
                 throw TrainingError.diverged(epoch: epoch, step: s + 1, what: "the loss" + which)
@@ -216,20 +289,21 @@ public final class Trainer: @unchecked Sendable {
         guard values.allSatisfy(\.isFinite) else {
             throw TrainingError.diverged(epoch: epoch, step: S, what: "the weights" + which)
         }
-        let n = Double(train.rows)
         let classifies = configuration.loss != .mse
+        let hasTest = test != nil || testRows > 0
         var summary = ParameterSummary()
         for slot in model.layout.modelLayout.slots where variants[m].penalty.covers(slot) {
             summary.add(values[slot.offset..<(slot.offset + slot.count)])
         }
+        let (N, T) = (Double(n), Double(testRows))
         return EpochMetrics(
-            epoch: epoch, loss: loss / n, dataLoss: data / n, penalty: penalty / n,
-            trainAccuracy: classifies ? correct / n : nil,
-            testAccuracy: classifies ? test.map { Double(stats[slots.testCorrect(m)]) / Double($0.rows) } : nil,
-            testLoss: test.map { Double(stats[slots.testLoss(m)]) / Double($0.rows) },
-            testR2: test.flatMap { test in
-                testTotalSquares.map { Self.r2(residualSquares: Double(stats[slots.testLoss(m)]), totalSquares: $0, rows: test.rows) }
-            },
+            epoch: epoch, loss: loss / N, dataLoss: data / N, penalty: penalty / N,
+            trainAccuracy: classifies ? correct / N : nil,
+            testAccuracy: classifies && hasTest ? Double(stats[slots.testCorrect(m)]) / T : nil,
+            testLoss: hasTest ? Double(stats[slots.testLoss(m)]) / T : nil,
+            testR2: hasTest ? testTotalSquares.map {
+                Self.r2(residualSquares: Double(stats[slots.testLoss(m)]), totalSquares: $0, rows: testRows)
+            } : nil,
             l1: summary.l1, l2: summary.l2Squared.squareRoot(),
             nearZero: summary.countBelow(Float(summary.maxAbs) * configuration.sparseThreshold),
             zeros: summary.zeros, seconds: seconds)
@@ -237,6 +311,20 @@ public final class Trainer: @unchecked Sendable {
 }
 
 extension Trainer {
+    /// mse's Σ(y − ȳ)² over the test rows (every rank's when data-parallel), else nil.
+    static func testTotalSquares(_ loss: LossKind, test: Dataset?, parallel: DataParallel?) throws -> Double? {
+        guard loss == .mse else { return nil }
+        guard let parallel else { return test.flatMap { $0.rows > 0 ? totalSquares($0.targets) : nil } }
+        guard parallel.globalTestRows > 0 else { return nil }
+        let y = test?.targets ?? []
+        var sums = [Double(y.count), y.reduce(0.0) { $0 + Double($1) }]
+        try parallel.communicator.sum(&sums)
+        let mean = sums[1] / sums[0]
+        var squares = [y.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }]
+        try parallel.communicator.sum(&squares)
+        return squares[0]
+    }
+
     /// Σ(y − ȳ)² in Double.
     static func totalSquares(_ y: [Float]) -> Double {
         let mean = y.reduce(0.0) { $0 + Double($1) } / Double(y.count)

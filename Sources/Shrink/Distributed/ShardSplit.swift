@@ -1,0 +1,103 @@
+import Foundation
+
+/// A job's training and test rows, each rank holding its part: the seeded split of all the
+/// file's rows (`Dataset.splitIndices(rows:…)`, the same on every rank and as one process's),
+/// restricted to the rows this rank read.
+public struct ShardSplit: Sendable {
+    /// This rank's training rows, in the global training order's order.
+    public var train: Dataset
+    /// This rank's test rows (nil when nothing is held out).
+    public var test: Dataset?
+    /// For each local training row, its position in the global training order.
+    public var trainPositions: [Int]
+    /// For each local test row, its position in the global test order.
+    public var testPositions: [Int]
+    public var globalTrainRows: Int
+    public var globalTestRows: Int
+    /// The global split, in file rows (what `--split-out` writes).
+    public var testRows: [Int]
+
+    public init(_ shard: DataShard, testFraction: Double, seed: UInt64) throws {
+        let (trainRows, testRows) = try Dataset.splitIndices(rows: shard.totalRows, testFraction: testFraction, seed: seed)
+        let mine = shard.firstRow..<(shard.firstRow + shard.data.rows)
+        func local(_ rows: [Int]) -> (rows: [Int], positions: [Int]) {
+            var picked = [Int](), positions = [Int]()
+            for (t, g) in rows.enumerated() where mine.contains(g) {
+                picked.append(g - shard.firstRow)
+                positions.append(t)
+            }
+            return (picked, positions)
+        }
+        let (train, test) = (local(trainRows), local(testRows))
+        self.train = shard.data.subset(train.rows)
+        self.test = testRows.isEmpty ? nil : shard.data.subset(test.rows)
+        trainPositions = train.positions
+        testPositions = test.positions
+        globalTrainRows = trainRows.count
+        globalTestRows = testRows.count
+        self.testRows = testRows
+    }
+
+    /// The training and test rows' fingerprint over every rank (`Dataset.rowFingerprint`): the
+    /// same for any number of ranks, and for one process.
+    public func fingerprint(communicator: Communicator) throws -> UInt64 {
+        let local = train.rowFingerprint(positions: trainPositions, salt: 1)
+            &+ (test?.rowFingerprint(positions: testPositions, salt: 2) ?? 0)
+        return try communicator.sum(local)
+    }
+}
+
+extension Communicator {
+    /// The wrapping sum over ranks of one 64-bit word each, exactly (four 16-bit limbs, each
+    /// summed in Double, carried).
+    public func sum(_ value: UInt64) throws -> UInt64 {
+        var limbs = (0..<4).map { Double((value >> (16 * UInt64($0))) & 0xFFFF) }
+        try sum(&limbs)
+        return (0..<4).reduce(UInt64(0)) { $0 &+ (UInt64(limbs[$1]) << (16 * UInt64($1))) }
+    }
+}
+
+extension Standardization {
+    /// The standardization of the rows of every rank together (`init(fitting:)` of their
+    /// union): two sums over ranks, the means first, then the squared deviations about them.
+    public init(fitting data: Dataset, communicator: Communicator) throws {
+        guard communicator.size > 1 else {
+            self = Standardization(fitting: data)
+            return
+        }
+        let p = data.columns
+        var sums = [Double](repeating: 0, count: p + 1)
+        sums[p] = Double(data.rows)
+        var counts = [Int](repeating: 0, count: p)  // stored entries (sparse)
+        if let x = data.sparse {
+            for (i, c) in x.columnIndices.enumerated() {
+                sums[Int(c)] += Double(x.values[i])
+                counts[Int(c)] += 1
+            }
+        } else {
+            let x = data.features
+            for r in 0..<data.rows { for j in 0..<p { sums[j] += Double(x[r * p + j]) } }
+        }
+        try communicator.sum(&sums)
+        let n = sums[p]
+        let means = (0..<p).map { n > 0 ? sums[$0] / n : 0 }
+        var squares = [Double](repeating: 0, count: p)
+        if let x = data.sparse {
+            for (i, c) in x.columnIndices.enumerated() {
+                let d = Double(x.values[i]) - means[Int(c)]
+                squares[Int(c)] += d * d
+            }
+            for j in 0..<p { squares[j] += Double(data.rows - counts[j]) * means[j] * means[j] }
+        } else {
+            let x = data.features
+            for r in 0..<data.rows {
+                for j in 0..<p {
+                    let d = Double(x[r * p + j]) - means[j]
+                    squares[j] += d * d
+                }
+            }
+        }
+        try communicator.sum(&squares)
+        try self.init(means: means, scales: squares.map { $0 > 0 ? ($0 / n).squareRoot() : 1 })
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Shrink
+
+/// The rows a training command works on: the whole file in one process, or under `mpirun`
+/// this rank's part of it (read alone, `DataLoader.loadShard`) with what data-parallel
+/// training needs (`DataParallel`). Both routes split, encode classes and standardize as one
+/// process does, over all the rows.
+struct TrainingRows {
+    var train: Dataset
+    var test: Dataset?
+    var standardization: Standardization?
+    /// Under mpirun: this rank's place in the job's training rows.
+    var parallel: DataParallel?
+    /// What a model file records of how the data was read.
+    var modelInfo: [String: String]
+    /// The training and test rows' fingerprint (raw values, positions, and whether they were
+    /// standardized): the same for one process and any number of ranks, so a checkpoint
+    /// resumes on either. Only when asked for (`fingerprint`).
+    var dataHash: UInt64?
+    var globalTrainRows: Int { parallel?.globalRows ?? train.rows }
+    var globalTestRows: Int { parallel?.globalTestRows ?? test?.rows ?? 0 }
+}
+
+extension DataOptions {
+    /// The training rows of `--data`/`--synthetic`, split by `--test-split` (written to
+    /// `--split-out` by rank 0) and standardized with `standardize`; nil without a data flag.
+    /// `fingerprint`: compute `dataHash` (for a checkpoint or a resume).
+    func trainingRows(seed: UInt64, loss: LossKind, standardize: StandardizeOptions, fingerprint: Bool,
+                      world: Communicator) throws -> TrainingRows? {
+        guard world.size > 1, let data else {
+            guard let (all, info) = try loadRecording(seed: seed, loss: loss) else { return nil }
+            _ = try all.outputCount(for: loss)  // before the split: rows as in the file
+            let (rawTrain, rawTest) = try split(all, seed: seed)
+            let hash = fingerprint ? rawTrain.rowFingerprint(positions: Array(0..<rawTrain.rows), salt: 1)
+                &+ (rawTest.map { $0.rowFingerprint(positions: Array(0..<$0.rows), salt: 2) } ?? 0) : nil
+            var (train, test, standardization) = try standardize.apply(train: rawTrain, test: rawTest)
+            train.keepingNames(of: rawTrain)
+            return TrainingRows(train: train, test: test, standardization: standardization, parallel: nil, modelInfo: info,
+                                dataHash: Self.mixing(hash, standardized: standardization != nil))
+        }
+        let url = URL(fileURLWithPath: data)
+        var shard = try DataLoader.loadShard(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
+                                             targetColumn: targetColumn, sparse: sparseOptions.readOptions,
+                                             communicator: world)
+        let csv = DataFormat(url: url) == .csv
+        try shard.data.validateFinite(featuresPath: data, targetsPath: targets ?? data,
+                                      headerLines: shard.firstRow + (csv ? 1 : 0))
+        shard = try shard.encodingClasses(for: loss, communicator: world)
+        _ = try shard.data.outputCount(for: loss)
+        let split = try ShardSplit(shard, testFraction: testFraction(), seed: seed)
+        if world.isRoot, let splitOut {
+            try writeText(Dataset.splitCSV(rows: shard.totalRows, test: split.testRows), to: splitOut)
+        }
+        let hash = fingerprint ? try split.fingerprint(communicator: world) : nil
+        var standardization: Standardization?
+        var (train, test) = (split.train, split.test)
+        if standardize.standardize {
+            let fitted = try Standardization(fitting: train, communicator: world)
+            let used = train.isSparse ? fitted.scalingOnly() : fitted
+            let raw = train
+            (train, test) = (try used.apply(to: train), try test.map { try used.apply(to: $0) })
+            train.keepingNames(of: raw)
+            standardization = used
+        }
+        let parallel = try DataParallel(communicator: world, globalRows: split.globalTrainRows,
+                                        positions: split.trainPositions, globalTestRows: split.globalTestRows)
+        var info: [String: String] = [:]
+        if let zeroBased = shard.svmlightZeroBased { info[svmlightZeroBasedKey] = "\(zeroBased)" }
+        return TrainingRows(train: train, test: split.globalTestRows > 0 ? test : nil, standardization: standardization,
+                            parallel: parallel, modelInfo: info,
+                            dataHash: Self.mixing(hash, standardized: standardization != nil))
+    }
+
+    private static func mixing(_ hash: UInt64?, standardized: Bool) -> UInt64? {
+        hash.map { standardized ? ($0 ^ 0x5354_414E_4441_5244) &* 0x0000_0100_0000_01B3 : $0 }
+    }
+}
+
+extension Communicator {
+    /// Under mpirun, ranks other than 0 print nothing on standard output (their errors still
+    /// reach standard error, naming the rank).
+    func silencingOtherRanks() {
+        guard size > 1, !isRoot else { return }
+        fflush(nil)
+        let null = open("/dev/null", O_WRONLY)
+        if null >= 0 {
+            dup2(null, STDOUT_FILENO)
+            close(null)
+        }
+    }
+}
+
+extension Dataset {
+    /// The class, feature and target names of `other` (what a model file records of the rows).
+    mutating func keepingNames(of other: Dataset) {
+        (classNames, featureNames, targetName) = (other.classNames, other.featureNames, other.targetName)
+    }
+}
