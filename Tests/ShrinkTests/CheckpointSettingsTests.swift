@@ -35,7 +35,7 @@ final class CheckpointSettingsTests: XCTestCase {
         }
         let same = try Trainer(device: device, configuration: configuration, train: data)
         XCTAssertThrowsError(try same.restore(state, dataHash: 43)) {
-            XCTAssertTrue("\($0)".contains("data rows (FNV-1a of the training and test rows, after --standardize): checkpoint 2a, now 2b"), "\($0)")
+            XCTAssertTrue("\($0)".contains("data rows (FNV-1a of the training and test rows, and --standardize): checkpoint 2a, now 2b"), "\($0)")
         }
         XCTAssertNoThrow(try same.restore(state, dataHash: nil), "a caller without the hash checks the rest")
 
