@@ -119,6 +119,59 @@ final class SparseSolverTests: XCTestCase {
         }
     }
 
+    /// The sparse design's products with X̃ (implicit centering) equal the dense design's, where
+    /// X̃ is formed: x̃_jᵀv for a v with Σv ≠ 0, the screening pass X̃ᵀR on every device (float32),
+    /// X̃_S·u + b, a dense column, and ‖∇f(0)‖∞.
+    func testSparseDesignProductsEqualTheFormedX() throws {
+        let data = try dataset("digits")
+        var rng = SeededGenerator(seed: 8)
+        let v = (0..<data.rows).map { _ in 1 + rng.normal() }
+        let list = [0, 3, 10, 21, 36, 63]
+        for device in TrainingDevices.all {
+            for standardize in [false, true] {
+                let sparse = try SolverDesign(loss: .ce, data: data, standardize: standardize, device: device, classes: nil)
+                let dense = try SolverDesign(loss: .ce, data: data.densified(), standardize: standardize, device: device,
+                                             classes: nil)
+                let label = "\(device.kind) standardize \(standardize)"
+                let close = { (a: [Double], e: [Double], tolerance: Double, what: String) in
+                    XCTAssertEqual(a.count, e.count, "\(label) \(what)")
+                    for (x, y) in zip(a, e) { XCTAssertEqual(x, y, accuracy: tolerance * (1 + abs(y)), "\(label) \(what)") }
+                }
+                close(sparse.dots(list, v), dense.dots(list, v), 1e-12, "x̃ᵀv")
+                let residuals = (0..<(sparse.outputs * data.rows)).map { _ in rng.normal() + 0.5 }
+                close(try sparse.screen(residuals), try dense.screen(residuals), 1e-3, "X̃ᵀR")  // float32; ΣR ≈ 300 cancels here
+                let u = list.map { _ in rng.normal() }
+                close(sparse.combination(list, u, intercept: 0.7), dense.combination(list, u, intercept: 0.7), 1e-12, "X̃u + b")
+                close(sparse.column(5), dense.column(5), 1e-12, "x̃_5")
+                XCTAssertEqual(sparse.scale, dense.scale, accuracy: 1e-12 * dense.scale, label)
+            }
+        }
+    }
+
+    /// One polish (the model solved on the support, signs fixed) gives the same step on the
+    /// sparse design (A from scattered columns and the centering terms) as on the formed X̃.
+    func testSparsePolishEqualsDensePolish() throws {
+        let data = try dataset("digits")
+        var rng = SeededGenerator(seed: 9)
+        let n = data.rows
+        let rho = (0..<n).map { _ in 0.01 * rng.normal() }, v = (0..<n).map { _ in (0.1 + rng.nextUnit()) / Double(n) }
+        let working = [2, 5, 10, 19, 20, 27, 33, 42, 43, 50, 60]
+        var start = [Double](repeating: 0, count: 64)
+        for j in working.prefix(7) { start[j] = rng.normal() }
+        var results: [(w: [Double], b: Double)] = []
+        for x in [data, data.densified()] {
+            let design = try SolverDesign(loss: .bce, data: x, standardize: true, device: TrainingDevices.all[0], classes: nil)
+            var model = BlockModel(rho: rho, v: v, fitsIntercept: true)
+            let solver = BlockSolver(design: design, working: working, model: model, l1: 1e-4, l2: 1e-3)
+            var (w, b) = (start, 0.3)
+            _ = solver.polish(&model, &w, offset: 0, intercept: &b)
+            results.append((w, b))
+        }
+        XCTAssertNotEqual(results[0].w, start)
+        for (a, e) in zip(results[0].w, results[1].w) { XCTAssertEqual(a, e, accuracy: 1e-10 * (1 + abs(e))) }
+        XCTAssertEqual(results[0].b, results[1].b, accuracy: 1e-10)
+    }
+
     /// Scoring a solution on sparse rows (fit's test score) equals scoring it on the dense rows.
     func testEvaluateAndObjectiveOnSparseRows() throws {
         let data = try dataset("digits")
