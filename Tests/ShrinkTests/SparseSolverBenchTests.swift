@@ -18,7 +18,10 @@ final class SparseSolverBenchTests: XCTestCase {
         let columns = Int(ProcessInfo.processInfo.environment["SHRINK_SPARSE_BENCH_P"] ?? "") ?? Int(indices.max()! + 1)
         let matrix = try SparseMatrix(rows: starts.count - 1, columns: columns, rowStarts: starts, columnIndices: indices,
                                       values: try NPY.read(file("data")).values)
-        let device = CPUDevice()
+        // SHRINK_SPARSE_BENCH_DEVICE=opencl: the screening pass on the first OpenCL device.
+        let opencl = ProcessInfo.processInfo.environment["SHRINK_SPARSE_BENCH_DEVICE"] == "opencl"
+        let device: any Device = opencl ? TrainingDevices.all.last! : CPUDevice()
+        print("BENCH device \(device.kind)")
         let binary = try Dataset(sparse: matrix, targets: try NPY.read(file("ybin")).values)
         var (clock, cpu) = (Date(), Self.cpuSeconds())
         let logistic = try CoordinateDescentSolver(loss: .bce, data: binary, standardize: false, device: device)
