@@ -51,14 +51,23 @@ struct CompareCommand: ParsableCommand {
         let optimizerKind = m.optimizer ?? .sgd
         _ = try validated { try Optimizer(kind: optimizerKind, momentum: m.momentum, weightDecay: nil) }
         try reportingErrors {
-            let device = try deviceOptions.open()
-            let loaded = try dataOptions.loadRecording(seed: m.seed, loss: m.loss ?? .bce)
-            let data = try loaded?.data ?? SyntheticData.seedDefault().encodingClasses(for: m.loss ?? .bce)
-            _ = try data.outputCount(for: m.loss ?? .bce)  // before the split: rows as in the file
-            let (rawTrain, rawTest) = try dataOptions.split(data, seed: m.seed)
-            let (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
-            print("device: \(device.name) [\(device.kind.rawValue)]")
-            print("data: \(train.rows) training rows\(test.map { ", \($0.rows) test rows" } ?? ""), \(train.columns) features; " +
+            let world = try Communicator.world()
+            world.silencingOtherRanks()
+            let device = try deviceOptions.open(localRank: world.localRank)
+            // The file's rows (this rank's, under mpirun), else the reference script's synthetic data.
+            let rows = try dataOptions.trainingRows(seed: m.seed, loss: m.loss ?? .bce, standardize: standardizeOptions,
+                                                    fingerprint: false, world: world) ?? {
+                let data = try SyntheticData.seedDefault().encodingClasses(for: m.loss ?? .bce)
+                let (rawTrain, rawTest) = try dataOptions.split(data, seed: m.seed)
+                var (train, test, standardization) = try standardizeOptions.apply(train: rawTrain, test: rawTest)
+                train.keepingNames(of: rawTrain)
+                return TrainingRows(train: train, test: test, standardization: standardization, parallel: nil,
+                                    modelInfo: [:], dataHash: nil)
+            }()
+            let (train, test, standardization, parallel) = (rows.train, rows.test, rows.standardization, rows.parallel)
+            print("device: \(device.name) [\(device.kind.rawValue)]" + (world.size > 1 ? " on each of \(world.size) ranks" : ""))
+            print("data: \(rows.globalTrainRows) training rows\(rows.globalTestRows > 0 ? ", \(rows.globalTestRows) test rows" : ""), " +
+                  "\(train.columns) features; " +
                   "model: \(architecture), loss \(m.loss ?? .bce), \(optimizerKind.rawValue) lr \(m.lr ?? 0.01), λ \(lambda)")
             if let standardization { print(StandardizeOptions.notice(standardization, sparse: train.isSparse)) }
             let base = TrainingConfiguration(
@@ -66,13 +75,14 @@ struct CompareCommand: ParsableCommand {
                 optimizer: try validated { try Optimizer(kind: optimizerKind, momentum: m.momentum, weightDecay: 0) },
                 learningRate: m.lr ?? 0.01, epochs: m.epochs ?? 20, batchSize: m.batchSize ?? 32, shuffle: !m.noShuffle,
                 seed: m.seed, sparseThreshold: m.sparseThreshold)
-            let histories = try batched ? Self.trainBatched(base, runs, train, test, device)
-                : Self.trainSeparately(base, runs, train, test, device)
-            let rows = histories.compactMap { history in
+            let histories = try batched ? Self.trainBatched(base, runs, train, test, device, parallel)
+                : Self.trainSeparately(base, runs, train, test, device, parallel)
+            let table = histories.compactMap { history in
                 history.epochs.last.map { Self.row(history.name, $0, seconds: history.epochs.reduce(0) { $0 + $1.seconds }) }
             }
             if batched { print("batched: all \(runs.count) runs as one stacked model (seconds are the shared time)") }
-            print(Self.table(rows, regression: (m.loss ?? .bce) == .mse))
+            print(Self.table(table, regression: (m.loss ?? .bce) == .mse))
+            guard world.isRoot else { return }  // rank 0 writes every file
             if let plot {
                 let chart = LineChart.lossChart(title: "Training loss by regularization",
                                                 curves: histories.map { ($0.name, $0.epochs.map(\.loss)) })
@@ -83,9 +93,9 @@ struct CompareCommand: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: saveModels, withIntermediateDirectories: true)
                 for run in histories {
                     let file = run.name.lowercased().replacingOccurrences(of: " ", with: "-") + ".safetensors"
-                    try saveModel(run.state, loss: m.loss ?? .bce, data: data, standardization: standardization,
+                    try saveModel(run.state, loss: m.loss ?? .bce, data: train, standardization: standardization,
                                   info: ["trained_by": "shrink compare", "run": run.name, "lambda": "\(lambda)"]
-                                      .merging(loaded?.modelInfo ?? [:]) { a, _ in a },
+                                      .merging(rows.modelInfo) { a, _ in a },
                                   to: (saveModels as NSString).appendingPathComponent(file))
                 }
             }
@@ -101,12 +111,13 @@ struct CompareCommand: ParsableCommand {
     /// Each run in turn, as `shrink train` would.
     static func trainSeparately(_ base: TrainingConfiguration, _ runs: [(name: String, variant: ModelVariant)],
                                 _ train: Dataset, _ test: Dataset?,
-                                _ device: any Device) throws -> [Run] {
+                                _ device: any Device, _ parallel: DataParallel? = nil) throws -> [Run] {
         try runs.map { run in
             var configuration = base
             configuration.penalty = run.variant.penalty
             configuration.optimizer = base.optimizer.with(weightDecay: run.variant.weightDecay)
-            let trainer = try Trainer(device: device, configuration: configuration, train: train, test: test)
+            let trainer = try Trainer(device: device, configuration: configuration, variants: nil, train: train, test: test,
+                                      parallel: parallel)
             var epochs: [EpochMetrics] = []
             try trainer.run { epochs.append($0) }
             return Run(name: run.name, epochs: epochs, state: try trainer.model.stateDict())
@@ -123,8 +134,9 @@ struct CompareCommand: ParsableCommand {
     /// All runs at once, as one stacked model.
     static func trainBatched(_ base: TrainingConfiguration, _ runs: [(name: String, variant: ModelVariant)],
                              _ train: Dataset, _ test: Dataset?,
-                             _ device: any Device) throws -> [Run] {
-        let trainer = try Trainer(device: device, configuration: base, variants: runs.map(\.variant), train: train, test: test)
+                             _ device: any Device, _ parallel: DataParallel? = nil) throws -> [Run] {
+        let trainer = try Trainer(device: device, configuration: base, variants: runs.map(\.variant), train: train, test: test,
+                                  parallel: parallel)
         var epochs: [[EpochMetrics]] = []
         try trainer.runAll { epochs.append($0) }
         return try runs.enumerated().map { m, run in

@@ -17,6 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.") var json = false
 
     func run() throws {
+        if try otherRanksStandAside("evaluate") { return }
         try reportingErrors {
             let file = try input.loadModel()
             let (data, _) = try input.loadRows(for: file, needTargets: true)

@@ -44,6 +44,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try otherRanksStandAside("fit") { return }
         try reportingErrors {
             let started = DispatchTime.now()
             let device = try deviceOptions.open()

@@ -73,6 +73,7 @@ struct PathCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try otherRanksStandAside("path") { return }
         try reportingErrors {
             let started = DispatchTime.now()
             let device = try deviceOptions.open()

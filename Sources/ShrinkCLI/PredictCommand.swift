@@ -137,6 +137,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try otherRanksStandAside("predict") { return }
         try reportingErrors {
             let file = try input.loadModel()
             let (data, _) = try input.loadRows(for: file, needTargets: false)

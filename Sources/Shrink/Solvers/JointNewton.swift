@@ -10,11 +10,16 @@ extension CoordinateDescentSolver.State {
     /// backtracked on the true objective. The class blocks of `newtonStep` find the support;
     /// this step then converges quadratically where they, coupled through the softmax,
     /// converge slowly. False when skipped (too large, singular) or no better.
+    /// Entries of Z that a sparse problem may always hold.
+    static let smallJointBlock = 1 << 22
+
     mutating func jointNewtonStep(working: [Int]) -> Bool {
         let variables = newtonVariables(working: working)
         guard !variables.isEmpty, variables.count <= 400 else { return false }
-        // Z is dense [n, m]: on a sparse X only while it is no larger than X and the logits.
-        if let x = design.sparse, design.rows * variables.count > x.nonZeroCount + design.rows * design.outputs {
+        // Z is dense [n, m]: on a sparse X only while it is no larger than X and the logits, or
+        // small outright (4M Doubles, 32 MiB): memory stays O(nnz + model).
+        if let x = design.sparse,
+           design.rows * variables.count > max(x.nonZeroCount + design.rows * design.outputs, Self.smallJointBlock) {
             return false
         }
         sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
