@@ -34,11 +34,17 @@ struct TrainBenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let device = try deviceOptions.open()
-            if !json { print("device: \(device.name) [\(device.kind.rawValue)]") }
+            let world = try Communicator.world()
+            world.silencingOtherRanks()
+            let device = try deviceOptions.open(localRank: world.localRank)
+            if !json {
+                print("device: \(device.name) [\(device.kind.rawValue)]" +
+                      (world.size > 1 ? " on each of \(world.size) ranks, data-parallel (each an even share of the rows)" : ""))
+            }
             for w in try workloads {
-                let result = try TrainBench.run(w, on: device, data: try w.dataset(), repeats: repeats)
-                let torch = noTorch ? nil : TorchPeer.microsecondsPerStep(script: torchScript, workload: w, repeats: repeats)
+                let result = try TrainBench.run(w, on: device, data: try w.dataset(), repeats: repeats, communicator: world)
+                let torch = noTorch || !world.isRoot ? nil
+                    : TorchPeer.microsecondsPerStep(script: torchScript, workload: w, repeats: repeats)
                 print(json ? Self.json(result, torch: torch) : Self.line(result, torch: torch))
             }
         }
@@ -48,6 +54,9 @@ struct TrainBenchCommand: ParsableCommand {
         var s = String(format: "%@  steps %6d  µs/step min %9.1f med %9.1f  launches/step %5.1f  transfers/step %5.2f  loss %.5f",
                        r.workload.rawValue, r.steps, r.minMicrosecondsPerStep, r.medianMicrosecondsPerStep,
                        r.launchesPerStep, r.transfersPerStep, r.finalLoss)
+        if let share = r.reductionShare {
+            s += String(format: "  allreduce %4.1f%% of the step (%d ranks)", share * 100, r.ranks)
+        }
         if let torch {
             s += String(format: "  | torch µs/step min %9.1f  → %.2f× faster", torch, torch / r.minMicrosecondsPerStep)
         }
@@ -58,6 +67,7 @@ struct TrainBenchCommand: ParsableCommand {
         var fields = ["\"workload\":\"\(r.workload.rawValue)\"", "\"device\":\"\(r.device)\"", "\"steps\":\(r.steps)",
                       "\"us_per_step_min\":\(r.minMicrosecondsPerStep)", "\"us_per_step_median\":\(r.medianMicrosecondsPerStep)",
                       "\"launches_per_step\":\(r.launchesPerStep)", "\"transfers_per_step\":\(r.transfersPerStep)"]
+        if let share = r.reductionShare { fields += ["\"ranks\":\(r.ranks)", "\"allreduce_share\":\(share)"] }
         if let torch { fields += ["\"torch_us_per_step_min\":\(torch)", "\"speedup\":\(torch / r.minMicrosecondsPerStep)"] }
         return "{" + fields.joined(separator: ",") + "}"
     }

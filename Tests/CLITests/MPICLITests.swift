@@ -175,4 +175,41 @@ final class MPICLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("shrink: error: rank 2 of 3: \(path("bad.svm")): line 551:"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.safetensors")))
     }
+
+    /// `compare` (the five penalties, separately and batched) under mpirun -np 3 prints one
+    /// process's table (within 1e-4, its printed digits); `fit` under mpirun -np 2 runs on rank 0
+    /// alone and saves one process's model.
+    func testCompareIsDataParallelAndFitRunsOnRankZero() throws {
+        let digits = Self.sparseFixtures.appendingPathComponent("digits.svm").path
+        func table(_ text: String) -> [[Double]] {
+            let names = ["none", "L1 ", "L2 ", "elastic", "weight"]
+            return text.split(separator: "\n").filter { line in names.contains { line.hasPrefix($0) } }
+                .map { line in Array(line.split(separator: " ").compactMap { Double($0) }.dropLast()) }
+        }
+        for batched in [false, true] {
+            let arguments = ["compare", "--data", digits, "--model", "linear", "--loss", "ce", "--epochs", "2",
+                             "--batch-size", "40"] + (batched ? ["--batched"] : [])
+            let one = try CLI.run(arguments), three = try Self.run(ranks: 3, arguments)
+            XCTAssertEqual(three.status, 0, three.stderr)
+            let (a, b) = (table(one.stdout), table(three.stdout))
+            XCTAssertEqual(a.count, 5, one.stdout)
+            XCTAssertEqual(a.map(\.count), b.map(\.count))
+            for (x, y) in zip(a.joined(), b.joined()) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(x)), three.stdout) }
+        }
+        let fit = ["fit", "--data", digits, "--loss", "bce", "--alpha", "0.01", "--test-split", "0"]
+        let binary = folder.appendingPathComponent("two.svm")
+        // Two classes of digits: 0 against the rest.
+        let text = try String(contentsOfFile: digits, encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") }
+            .map { line in (line.hasPrefix("0 ") ? "1" : "0") + line.drop { $0 != " " } }
+            .joined(separator: "\n")
+        try text.write(to: binary, atomically: true, encoding: .utf8)
+        let arguments = fit.map { $0 == digits ? binary.path : $0 }
+        XCTAssertEqual(try CLI.run(arguments + ["--save", path("fit1.safetensors")]).status, 0)
+        let job = try Self.run(ranks: 2, arguments + ["--save", path("fit2.safetensors")])
+        XCTAssertEqual(job.status, 0, job.stderr)
+        XCTAssertTrue(job.stderr.contains("fit is not data-parallel yet"), job.stderr)
+        XCTAssertEqual(job.stdout.components(separatedBy: "saved ").count, 2, job.stdout)
+        XCTAssertEqual(try distance(path("fit2.safetensors"), path("fit1.safetensors")), 0)
+    }
 }

@@ -84,6 +84,10 @@ public struct TrainBenchResult: Sendable {
     public let steps: Int
     /// Wall time of each timed run (training loop only: data already on the device).
     public let seconds: [Double]
+    /// Data-parallel: each timed run's seconds in the gradient reduction (`DataParallel`).
+    public let reductionSeconds: [Double]?
+    /// The processes of the run (1 without mpirun).
+    public let ranks: Int
     public let launchesPerStep: Double
     public let transfersPerStep: Double
     public let finalLoss: Double
@@ -93,19 +97,36 @@ public struct TrainBenchResult: Sendable {
         let s = seconds.sorted()
         return s.isEmpty ? .nan : s[s.count / 2] / Double(steps) * 1e6
     }
+    /// The fastest run's share of its time in the gradient reduction, or nil (one process).
+    public var reductionShare: Double? {
+        guard let reductionSeconds, let best = seconds.indices.min(by: { seconds[$0] < seconds[$1] }) else { return nil }
+        return reductionSeconds[best] / seconds[best]
+    }
 }
 
 public enum TrainBench {
     /// Runs `workload` once to warm up (kernel builds, specializations) and then `repeats`
     /// times from the same seed, timing the training loop only.
+    ///
+    /// Under mpirun (`communicator` with several ranks) it trains data-parallel, each rank on an
+    /// even share of the rows, and reports the share of the time spent reducing gradients.
     public static func run(_ workload: TrainWorkload, on device: any Device, data: Dataset,
-                           repeats: Int = 3) throws -> TrainBenchResult {
+                           repeats: Int = 3, communicator: Communicator = .single) throws -> TrainBenchResult {
         let configuration = workload.configuration
         var seconds: [Double] = []
+        var reductions: [Double] = []
         var launches = 0, transfers = 0, steps = 0
         var finalLoss = Double.nan
+        let rows = RowShards.evenRange(part: communicator.rank, of: communicator.size, count: data.rows)
+        let parallel = communicator.size > 1
+            ? try DataParallel(communicator: communicator, globalRows: data.rows, positions: Array(rows), globalTestRows: 0)
+            : nil
+        let local = parallel == nil ? data : data.subset(Array(rows))
         for run in 0...max(repeats, 1) {
-            let trainer = try Trainer(device: device, configuration: configuration, train: data)
+            let trainer = try Trainer(device: device, configuration: configuration, variants: nil, train: local,
+                                      parallel: parallel)
+            try communicator.barrier()
+            parallel?.reductionClock.reset()
             try device.synchronize()
             let before = device.counters
             let start = DispatchTime.now().uptimeNanoseconds
@@ -118,11 +139,13 @@ public enum TrainBench {
             finalLoss = last?.loss ?? .nan
             if run > 0 {
                 seconds.append(elapsed)
+                reductions.append(parallel?.reductionClock.seconds ?? 0)
                 launches = delta.launches
                 transfers = delta.transfers
             }
         }
         return TrainBenchResult(workload: workload, device: device.name, steps: steps, seconds: seconds,
+                                reductionSeconds: parallel == nil ? nil : reductions, ranks: communicator.size,
                                 launchesPerStep: Double(launches) / Double(max(steps, 1)),
                                 transfersPerStep: Double(transfers) / Double(max(steps, 1)), finalLoss: finalLoss)
     }

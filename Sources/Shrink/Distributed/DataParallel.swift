@@ -19,6 +19,19 @@ public struct DataParallel: Sendable {
     public let positions: [Int]
     /// The test rows over every rank (the denominators of the test metrics).
     public let globalTestRows: Int
+    /// Seconds spent in `reduceGradient` (reading the gradient, MPI_Allreduce, writing it back).
+    public let reductionClock = ReductionClock()
+
+    /// A running total of seconds (one thread: the one that trains).
+    public final class ReductionClock: @unchecked Sendable {
+        public private(set) var seconds = 0.0
+        public private(set) var calls = 0
+        func add(since start: UInt64) {
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            calls += 1
+        }
+        public func reset() { (seconds, calls) = (0, 0) }
+    }
 
     public init(communicator: Communicator, globalRows: Int, positions: [Int], globalTestRows: Int) throws {
         guard zip(positions, positions.dropFirst()).allSatisfy({ $0 < $1 }),
@@ -65,6 +78,8 @@ public struct DataParallel: Sendable {
     /// The mean gradient over the global batch on every rank: this rank's mean over its b rows
     /// (or 0 when b = 0) times b/B, summed over the ranks, written back.
     func reduceGradient(_ gradient: Buffer, count: Int, localRows b: Int, globalRows B: Int, on device: any Device) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { reductionClock.add(since: start) }
         var values = b > 0 ? try device.read(gradient).prefix(count).map { $0 * Float(b) / Float(B) }
             : [Float](repeating: 0, count: count)
         try communicator.sum(&values)
