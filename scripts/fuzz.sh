@@ -10,7 +10,7 @@ out=.build-fuzz
 mkdir -p "$out"
 [ -d .build/checkouts/ZIPFoundation ] || swift package resolve >/dev/null
 zip=.build/checkouts/ZIPFoundation/Sources
-sources=($(ls Sources/Shrink/Data/*.swift | grep -v SciPySparse) Sources/Shrink/IO/*.swift Sources/Shrink/Random.swift)
+sources=($(ls Sources/Shrink/Data/*.swift | grep -v -e SciPySparse -e DataLoader) Sources/Shrink/IO/*.swift Sources/Shrink/Random.swift)
 fixtures=Tests/ShrinkTests/Fixtures/torch
 sparse=Tests/ShrinkTests/Fixtures/sparse
 for target in SafeTensors NPY CSV SVMLight NPZ; do
