@@ -20,11 +20,15 @@ objective exactly); scikit-learn's liblinear cannot leave it unpenalized and get
 intercept_scaling = 1e4 (an intercept penalty α|b|/1e4; its cost counts in its gap); saga, celer,
 skglm and scikit-learn's Lasso fit it unpenalized.
 
-Peers: logistic: liblinear-official, sklearn LogisticRegression (liblinear, saga); lasso: celer
-(`celer_path`, X_offset centering), skglm `Lasso` and sklearn `Lasso`, both warm-started down the
-grid. Each at a ladder of tolerances (loosest first); a peer that is not installed prints "not
-installed". One untimed warm-up on the first 2,000 rows (numba JIT, imports), then `--repeats` timed
-runs of the full problem (min reported); tighter settings are skipped after one taking over 120 s.
+Peers: logistic: liblinear-official, sklearn LogisticRegression (liblinear, saga; CSR, their own
+layout) and skglm SparseLogisticRegression; lasso: celer `celer_path` and sklearn `lasso_path` (both
+warm-started down the grid, implicit centering by X_offset as `Lasso.fit` passes it for sparse X) and
+skglm `Lasso.path` (the intercept an unpenalized coordinate). The column-wise solvers (celer, skglm,
+sklearn's lasso_path) get a CSC copy and liblinear its problem struct, each built once, untimed (as
+the float64 copy of X). Each at a ladder of tolerances (loosest first); a peer that is not installed
+prints "not installed". One untimed warm-up on the first 2,000 rows (numba JIT, imports), then
+`--repeats` timed runs of the full problem (min reported); tighter settings are skipped after one
+taking over 120 s.
 Threads: 2 (OMP/OPENBLAS/MKL/NUMBA and threadpoolctl).
 
 Equal accuracy: the reference is, per α, the solution with the lowest objective among the tight runs
@@ -54,8 +58,13 @@ class Problem:
         self.X, self.y, self.task = X.tocsr().astype(np.float64), y.astype(np.float64), task
         self.alphas = np.asarray(alphas, dtype=np.float64)
         self.n, self.p = X.shape
+        self.Xc = self.X.tocsc()                        # the column-wise solvers' layout, built once, untimed
         self.xbar = np.asarray(self.X.mean(axis=0)).ravel()
         self.ybar = float(self.y.mean())
+
+    def head(self, rows):
+        """The first `rows` rows, for warm-ups (numba JIT)."""
+        return Problem(self.X[:rows], self.y[:rows], self.task, self.alphas)
 
     def objective(self, alpha, w, b=None):
         if self.task == "lasso":
@@ -113,33 +122,24 @@ def skglm_logreg(X, y, alpha, tol):
     return m.coef_.ravel().copy(), float(np.ravel(m.intercept_)[0])
 
 
-def warm_loop(make, X, y, alphas):
-    """An estimator with warm_start=True refitted down the grid → W [K, p]."""
-    m, W = make(), []
-    for a in alphas:
-        m.alpha = a
-        m.fit(X, y)
-        W.append(np.ravel(m.coef_).copy())
-    return np.array(W)
+def sk_lasso(P, alphas, tol):
+    """lasso_path on the CSC copy with implicit centering (X_offset), as Lasso.fit calls it for sparse X."""
+    from sklearn.linear_model import lasso_path
+    return lasso_path(P.Xc, P.y - P.ybar, alphas=np.asarray(alphas), tol=tol, max_iter=100_000, X_offset=P.xbar,
+                      X_scale=np.ones(P.p))[1].T
 
 
-def sk_lasso(X, y, alphas, tol):
-    from sklearn.linear_model import Lasso
-    return warm_loop(lambda: Lasso(alpha=alphas[0], tol=tol, max_iter=100_000, warm_start=True, fit_intercept=True),
-                     X, y, alphas)
-
-
-def skglm_lasso(X, y, alphas, tol):
+def skglm_lasso(P, alphas, tol):
+    """skglm's Lasso.path (AndersonCD, working sets, warm starts), the intercept as an unpenalized coordinate."""
     from skglm import Lasso
-    return warm_loop(lambda: Lasso(alpha=alphas[0], tol=tol, max_iter=1000, warm_start=True, fit_intercept=True),
-                     X, y, alphas)
+    coefs = Lasso(tol=tol, max_iter=1000, fit_intercept=True).path(P.Xc, P.y, np.asarray(alphas))[1]
+    return np.asarray(coefs)[:P.p].T
 
 
-def celer_lasso(X, y, alphas, tol):
+def celer_lasso(P, alphas, tol):
     from celer import celer_path
-    xbar = np.asarray(X.mean(axis=0)).ravel()
-    coefs = celer_path(X, y - y.mean(), "lasso", alphas=np.asarray(alphas), tol=tol, prune=1,
-                       X_offset=xbar, X_scale=np.ones(X.shape[1]))[1]
+    coefs = celer_path(P.Xc, P.y - P.ybar, "lasso", alphas=np.asarray(alphas), tol=tol, prune=1,
+                       X_offset=P.xbar, X_scale=np.ones(P.p))[1]
     return np.asarray(coefs).T
 
 
@@ -240,15 +240,15 @@ def reference(bench, P, extra):
     if P.task == "logistic":
         a = P.alphas[0]
         if installed("skglm"):
-            w, b = skglm_logreg(P.X, P.y, a, 1e-12); cands.append(("skglm tol 1e-12", w[None], np.array([b])))
+            w, b = skglm_logreg(P.Xc, P.y, a, 1e-12); cands.append(("skglm tol 1e-12", w[None], np.array([b])))
         if installed("liblinear"):
             prob, _ = liblinear_problem(P)
             w, b = liblinear_fit(P, prob, a, 1e-10); cands.append(("liblinear -e 1e-10", w[None], np.array([b])))
     else:
         if installed("skglm"):
-            cands.append(("skglm tol 1e-10", skglm_lasso(P.X, P.y, P.alphas, 1e-10), np.zeros(K)))
+            cands.append(("skglm tol 1e-10", skglm_lasso(P, P.alphas, 1e-10), np.zeros(K)))
         if installed("celer"):
-            cands.append(("celer tol 1e-10", celer_lasso(P.X, P.y, P.alphas, 1e-10), np.zeros(K)))
+            cands.append(("celer tol 1e-10", celer_lasso(P, P.alphas, 1e-10), np.zeros(K)))
     seconds = time.perf_counter() - t0
     for label, path in extra:
         W, B = as_solution(np.load(path), K, P.p); cands.append((label, W, B))
@@ -291,24 +291,22 @@ def run_logistic(P, bench, peers, warm_rows):
                    one, lambda: sk_logreg(Xs, ys, a, "saga", 1e-2))
     if "skglm" in peers:
         bench.peer("skglm SparseLogisticRegression", "skglm",
-                   [(f"tol {t:g}", lambda t=t: skglm_logreg(P.X, P.y, a, t)) for t in (1e-4, 1e-6, 1e-8)],
-                   one, lambda: skglm_logreg(Xs, ys, a, 1e-4))
+                   [(f"tol {t:g}", lambda t=t: skglm_logreg(P.Xc, P.y, a, t)) for t in (1e-5, 1e-6, 1e-8)],
+                   one, lambda: skglm_logreg(Xs.tocsc(), ys, a, 1e-4))
 
 
 def run_lasso(P, bench, peers, warm_rows):
-    Xs, ys, A = P.X[:warm_rows], P.y[:warm_rows], P.alphas
-    K = len(A)
-    path = lambda W: (W, np.zeros(K))
-    tols = (1e-4, 1e-6, 1e-8)
+    S, A = P.head(warm_rows), P.alphas
+    path = lambda W: (W, np.zeros(len(A)))
     if "celer" in peers:
-        bench.peer("celer celer_path", "celer", [(f"tol {t:g}", lambda t=t: celer_lasso(P.X, P.y, A, t)) for t in tols],
-                   path, lambda: celer_lasso(Xs, ys, A[:3], 1e-4))
+        bench.peer("celer celer_path", "celer", [(f"tol {t:g}", lambda t=t: celer_lasso(P, A, t)) for t in (1e-2, 1e-4, 1e-6)],
+                   path, lambda: celer_lasso(S, A[:3], 1e-4))
     if "skglm" in peers:
-        bench.peer("skglm Lasso warm", "skglm", [(f"tol {t:g}", lambda t=t: skglm_lasso(P.X, P.y, A, t)) for t in tols],
-                   path, lambda: skglm_lasso(Xs, ys, A[:3], 1e-4))
+        bench.peer("skglm Lasso.path", "skglm", [(f"tol {t:g}", lambda t=t: skglm_lasso(P, A, t)) for t in (1e-5, 1e-7, 1e-9)],
+                   path, lambda: skglm_lasso(S, A[:3], 1e-4))
     if "sklearn" in peers:
-        bench.peer("sklearn Lasso warm", "sklearn", [(f"tol {t:g}", lambda t=t: sk_lasso(P.X, P.y, A, t)) for t in tols],
-                   path, lambda: sk_lasso(Xs, ys, A[:3], 1e-4))
+        bench.peer("sklearn lasso_path", "sklearn", [(f"tol {t:g}", lambda t=t: sk_lasso(P, A, t)) for t in (1e-4, 1e-6, 1e-8)],
+                   path, lambda: sk_lasso(S, A[:3], 1e-4))
 
 
 def labelled_files(items):

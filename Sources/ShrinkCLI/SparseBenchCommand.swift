@@ -167,6 +167,7 @@ private struct SparseWorkload {
             print("   Shrink cd, gpu: no OpenCL device, skipped")
             return []
         }
+        if name == "gpu" { print("   gpu: \(device.name)") }
         var best = Double.infinity, solutions: [[Double]] = []
         for _ in 0..<command.repeats {
             let start = DispatchTime.now().uptimeNanoseconds
