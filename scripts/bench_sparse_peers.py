@@ -27,8 +27,8 @@ skglm `Lasso.path` (the intercept an unpenalized coordinate). The column-wise so
 sklearn's lasso_path) get a CSC copy and liblinear its problem struct, each built once, untimed (as
 the float64 copy of X). Each at a ladder of tolerances (loosest first); a peer that is not installed
 prints "not installed". One untimed warm-up on the first 2,000 rows (numba JIT, imports), then
-`--repeats` timed runs of the full problem (min reported); tighter settings are skipped after one
-taking over 120 s.
+`--repeats` timed runs of the full problem (min reported), each in a forked child stopped after
+--time-limit (600 s; reported as unfinished); tighter settings are skipped after one taking over 120 s.
 Threads: 2 (OMP/OPENBLAS/MKL/NUMBA and threadpoolctl).
 
 Equal accuracy: the reference is, per α, the solution with the lowest objective among the tight runs
@@ -143,6 +143,32 @@ def celer_lasso(P, alphas, tol):
     return np.asarray(coefs).T
 
 
+def run_limited(fn, limit):
+    """fn() timed in a forked child (the parent's imports and JIT-compiled code inherited), killed
+    after `limit` seconds (TimeoutError): a C solver cannot be interrupted otherwise. → (seconds, output)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            t0 = time.perf_counter(); out = fn(); send.send(("ok", time.perf_counter() - t0, out))
+        except BaseException as e:                      # noqa: B036 (reported to the parent)
+            send.send(("error", 0.0, repr(e)))
+
+    process = ctx.Process(target=child)
+    process.start()
+    send.close()
+    if not receive.poll(limit):
+        process.kill(); process.join()
+        raise TimeoutError
+    status, seconds, out = receive.recv()
+    process.join()
+    if status != "ok":
+        raise RuntimeError(out)
+    return seconds, out
+
+
 def installed(module):
     try:
         __import__(module)
@@ -153,8 +179,8 @@ def installed(module):
 
 # ----------------------------------------------------------------------------- the run
 class Bench:
-    def __init__(self, P, repeats, floor):
-        self.P, self.repeats, self.floor = P, repeats, floor
+    def __init__(self, P, repeats, floor, limit):
+        self.P, self.repeats, self.floor, self.limit = P, repeats, floor, limit
         self.rows, self.ref = [], None
 
     def score(self, W, B):
@@ -189,12 +215,16 @@ class Bench:
             try:
                 times = []
                 for _ in range(self.repeats):
-                    t0 = time.perf_counter(); out = fn(); times.append(time.perf_counter() - t0)
-                    if times[-1] > SKIP_S:
+                    seconds, out = run_limited(fn, self.limit)
+                    times.append(seconds)
+                    if seconds > SKIP_S:
                         break
                 W, B = to_solution(out)
                 r = {"solver": solver, "setting": label, "kind": "peer", "seconds": min(times), "times": times,
                      **self.score(W, B)}
+            except TimeoutError:
+                r = {"solver": solver, "setting": label, "kind": "peer", "seconds_over": self.limit,
+                     "skipped": f"stopped after {self.limit:.0f} s (--time-limit), unfinished"}
             except Exception as e:
                 r = {"solver": solver, "setting": label, "kind": "peer", "skipped": f"FAILED: {e!r}"[:200]}
             self.rows.append(r); self.print_row(r)
@@ -214,9 +244,17 @@ class Bench:
             tau = max(s["gap"], self.floor)
             print(f"   SUMMARY vs {s['solver']}: {s['seconds']:.3f} s, gap {s['gap']:+.1e} → τ = {tau:.1e}")
             out[s["solver"]] = {"seconds": s["seconds"], "gap": s["gap"], "tau": tau, "peers": {}}
-            for solver in dict.fromkeys(r["solver"] for r in peers):
+            unfinished = [r for r in self.rows if r["kind"] == "peer" and "seconds_over" in r]
+            for solver in dict.fromkeys(r["solver"] for r in peers + unfinished):
                 runs = [r for r in peers if r["solver"] == solver]
                 ok = [r for r in runs if r["gap"] <= tau]
+                if not runs:
+                    over = next(r for r in unfinished if r["solver"] == solver)
+                    out[s["solver"]]["peers"][solver] = {"setting": over["setting"], "unfinished_after": over["seconds_over"],
+                                                         "ratio_at_least": over["seconds_over"] / s["seconds"]}
+                    print(f"      {solver:34s} {over['setting']}: unfinished after {over['seconds_over']:.0f} s → "
+                          f"≥ {over['seconds_over'] / s['seconds']:.2f}×")
+                    continue
                 if ok:
                     best = min(ok, key=lambda r: r["seconds"])
                     line = f"{best['setting']}: {best['seconds']:.3f} s (gap {best['gap']:+.1e}) → {best['seconds'] / s['seconds']:.2f}×"
@@ -331,6 +369,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--floor", type=float, default=1e-7, help="the least gap τ asked of a peer")
     ap.add_argument("--warm-rows", type=int, default=2000)
+    ap.add_argument("--time-limit", type=float, default=600, help="seconds: a run still going is stopped (reported as such)")
     ap.add_argument("--candidate", action="append", default=[], help="LABEL=W.npy[:SECONDS]: a Shrink solution to score")
     ap.add_argument("--reference-candidate", action="append", default=[], help="LABEL=W.npy: a tight solution for the reference")
     ap.add_argument("--json-out")
@@ -359,7 +398,7 @@ def main():
     print(f"== peers, {args.task}: n {P.n}, p {P.p}, nnz {X.nnz} ({X.nnz / P.n:.1f}/row), "
           + (f"α {alphas[0]:.6g}" if args.task == "logistic" else f"{len(alphas)} α {alphas[0]:.6g} … {alphas[-1]:.4g}")
           + f"; repeats {args.repeats}; " + ", ".join(f"{k} {v}" for k, v in versions.items()), flush=True)
-    bench = Bench(P, args.repeats, args.floor)
+    bench = Bench(P, args.repeats, args.floor, args.time_limit)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=2):
         ref = reference(bench, P, [(l, p) for l, p, _ in labelled_files(args.reference_candidate)])
