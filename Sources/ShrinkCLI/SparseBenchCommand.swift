@@ -110,7 +110,7 @@ private struct SparseWorkload {
         targets = name == "lasso" ? data.regressionTargets : data.labels
         let alphaMax = SparseBench.alphaMax(features, targets: targets)
         alphas = name == "lasso" ? RegularizationPath.grid(alphaMax: alphaMax, epsilon: command.eps, count: command.nAlphas)
-            : [command.alphaFraction * alphaMax]
+            : [Double(String(format: "%.6g", command.alphaFraction * alphaMax))!]  // as printed: a standalone rerun takes it
         let dataset = name == "lasso" ? data.regression : data.classification
         let small = features.rows.multipliedReportingOverflow(by: features.columns).partialValue <= SparseBench.densifyLimit
         if command.densify || (!SparseBench.solversTakeSparseData && small) {
