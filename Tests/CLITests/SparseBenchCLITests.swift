@@ -1,4 +1,5 @@
 import Foundation
+import Shrink
 import XCTest
 
 /// `shrink bench sparse` at a tiny size with the peers off (no Python needed).
@@ -33,6 +34,29 @@ final class SparseBenchCLITests: XCTestCase {
                      "shrink_cpu_lasso.npy", "shrink_lasso_reference.npy"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
         }
+    }
+
+    /// The sparse route and the densified copy (--densify) reach the same objectives and coefficients
+    /// (n > p, so that the solutions are unique).
+    func testSparseAndDensifiedRoutesAgree() throws {
+        var objectives: [[Double]] = [], solutions: [[Float]] = []
+        for extra in [[], ["--densify"]] {
+            let folder = try CLI.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let result = try CLI.run(["bench", "sparse", "--rows", "600", "--columns", "60", "--nnz-per-row", "6",
+                                      "--n-alphas", "4", "--devices", "cpu", "--no-peers", "--keep", folder.path] + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            objectives.append(result.stdout.split(separator: "\n").filter { $0.contains("Shrink's reference") }.compactMap { line in
+                let fields = line.split(separator: " ")
+                return fields.firstIndex(of: "F").flatMap { Double(fields[$0 + 1].trimmingCharacters(in: .punctuationCharacters)) }
+            })
+            solutions.append(try NPY.read(folder.appendingPathComponent("shrink_cpu_logistic.npy")).values
+                + NPY.read(folder.appendingPathComponent("shrink_cpu_lasso.npy")).values)
+        }
+        XCTAssertEqual(objectives[0].count, 2)
+        for (a, b) in zip(objectives[0], objectives[1]) { XCTAssertEqual(a, b, accuracy: 1e-9 * abs(b)) }
+        XCTAssertEqual(solutions[0].count, solutions[1].count)
+        for (a, b) in zip(solutions[0], solutions[1]) { XCTAssertEqual(a, b, accuracy: 1e-4 * (1 + abs(b))) }
     }
 
     func testBadOptionsAreUsageErrors() throws {
