@@ -38,7 +38,7 @@ largest over the path) and err = max |w − w_ref|/(1 + |w_ref|). A run is "at S
 gap ≤ τ = max(Shrink's gap, --floor 1e-7); the summary names each peer's fastest such setting and its
 time ÷ Shrink's (> 1: Shrink faster).
 """
-import argparse, json, math, os, sys, tempfile, time, warnings
+import argparse, json, math, os, time, warnings
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_v, "2")
@@ -49,7 +49,6 @@ import scipy.sparse as sp
 
 SKIP_S = 120.0
 AUG = 1e4            # sklearn liblinear's intercept_scaling
-NAN = float("nan")
 
 
 # ----------------------------------------------------------------------------- problem
