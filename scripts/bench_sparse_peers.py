@@ -5,7 +5,7 @@ A developer tool: nothing in Shrink imports it. `shrink bench sparse` runs it on
 generated (X.npz from scipy.sparse.save_npz's format, y.npy) and passes Shrink's own solutions
 and times; it also runs standalone on any such pair:
 
-  python3 scripts/bench_sparse_peers.py X.npz y.npy --task logistic [--alpha A | --alpha-fraction 0.05]
+  python3 scripts/bench_sparse_peers.py X.npz y.npy --task logistic [--alpha A | --alpha-fraction 0.02]
   python3 scripts/bench_sparse_peers.py X.npz y.npy --task lasso [--alphas alphas.npy | --n-alphas 50 --eps 1e-2]
       [--repeats 1] [--peers liblinear,sklearn-liblinear,sklearn-saga | celer,skglm,sklearn]
       [--candidate 'LABEL=W.npy[:SECONDS]' ...] [--reference-candidate 'LABEL=W.npy' ...] [--floor 1e-7]
@@ -360,7 +360,7 @@ def main():
     ap.add_argument("X"); ap.add_argument("y")
     ap.add_argument("--task", choices=("logistic", "lasso"), required=True)
     ap.add_argument("--alpha", type=float, help="logistic: α (default: --alpha-fraction × α_max)")
-    ap.add_argument("--alpha-fraction", type=float, default=0.05)
+    ap.add_argument("--alpha-fraction", type=float, default=0.02)
     ap.add_argument("--alphas", help="lasso: the grid as a float64 .npy (default: --n-alphas from α_max to --eps·α_max)")
     ap.add_argument("--n-alphas", type=int, default=50)
     ap.add_argument("--eps", type=float, default=1e-2)
@@ -376,7 +376,7 @@ def main():
 
     X = sp.load_npz(args.X).tocsr(); y = np.load(args.y).astype(np.float64)
     if args.task == "logistic":
-        alphas = [args.alpha if args.alpha is not None else args.alpha_fraction * alpha_max(X, y)]
+        alphas = [args.alpha if args.alpha is not None else float(f"{args.alpha_fraction * alpha_max(X, y):.6g}")]  # as bench sparse
         default_peers = "liblinear,sklearn-liblinear,sklearn-saga,skglm"
     else:
         if args.alphas:
