@@ -46,6 +46,11 @@ public final class BatchedProximalSolver {
                 classes: Int? = nil) throws {
         try LinearProblem(loss: loss, alpha: 0, l1Ratio: 1).validate()
         try data.requireClasses(for: loss)
+        guard !data.isSparse else {
+            throw TrainingError.invalidConfiguration(
+                "FISTA (fit --solver fista, path --batched) does not take sparse data: it would densify X; " +
+                "use --solver cd (the default of fit) and path without --batched")
+        }
         guard models > 0 else { throw TrainingError.invalidConfiguration("the batched solver needs at least one model") }
         self.loss = loss
         self.data = data

@@ -10,6 +10,11 @@ import Foundation
 /// with ρ₀ = −∂f/∂η and vᵢ = ∂²f/∂ηᵢ² (mse: (y − η)/n and 1/n, where Q is the objective itself;
 /// bce: (y − σ(η))/n and σ(1 − σ)/n; ce, class c: (Y_c − P_c)/n and P_c(1 − P_c)/n, the
 /// Hessian's diagonal block). `rho` tracks −∂Q/∂η = ρ₀ − v∘Δη as coordinates move.
+///
+/// For a sparse X (implicit centering, `SparseColumns`) a move of Δη by δ·x̃_j changes the
+/// column's non-zeros and every entry by the same −δμ_j/s_j: that uniform part is kept as the
+/// scalar `shift` c, so the true Δη is deltaEta + c and the true ρ is rho − c·v, and
+/// `rhoSum` = Σᵢ rhoᵢ is kept in step, so that a move costs O(nnz_j). `settle` folds c in.
 struct BlockModel {
     var rho: [Double]
     let rhoStart: [Double]
@@ -17,6 +22,10 @@ struct BlockModel {
     let v: [Double]
     let sumV: Double
     let fitsIntercept: Bool
+    /// The uniform part of Δη not yet in `deltaEta` and `rho` (0 for a dense X).
+    var shift = 0.0
+    /// Σᵢ rhoᵢ of the stored rho (kept in step by the sparse moves only; exact after `settle`).
+    var rhoSum: Double
 
     /// A constant v (mse): Δη is not tracked while coordinates move but recovered at the end
     /// as (ρ₀ − ρ)/v, one pass instead of one per update.
@@ -30,12 +39,15 @@ struct BlockModel {
         sumV = v.reduce(0, +)
         self.fitsIntercept = fitsIntercept
         self.constantV = constantV
+        rhoSum = rho.reduce(0, +)
     }
 
     /// Sets Δη (and ρ = ρ₀ − v∘Δη).
     mutating func reset(deltaEta values: [Double]) {
         deltaEta = values
         for i in rho.indices { rho[i] = rhoStart[i] - v[i] * values[i] }
+        shift = 0
+        rhoSum = rho.reduce(0, +)
     }
 
     /// The model's value −ρ₀ᵀΔη + ½Σvᵢ Δηᵢ² at Δη = `values`.
@@ -45,8 +57,15 @@ struct BlockModel {
         return total
     }
 
-    /// Brings Δη up to date (a constant-v model tracks only ρ).
+    /// Brings Δη and ρ up to date: folds the shift in, and recovers Δη = (ρ₀ − ρ)/v when a
+    /// constant-v model tracked only ρ.
     mutating func settle() {
+        if shift != 0 {
+            for i in rho.indices { rho[i] -= shift * v[i] }
+            if constantV == nil { for i in deltaEta.indices { deltaEta[i] += shift } }
+            shift = 0
+        }
+        rhoSum = rho.reduce(0, +)
         guard let constantV else { return }
         for i in rho.indices { deltaEta[i] = (rhoStart[i] - rho[i]) / constantV }
     }
@@ -106,6 +125,8 @@ struct BlockSolver {
     let l1: Double, l2: Double
     /// Σᵢ vᵢ x̃ᵢⱼ² for each working column.
     let curvature: [Double]
+    /// Sparse X: Σ_{i∈nz(j)} vᵢ x_ij for each working column (raw x; empty for a dense X).
+    let weighted: [Double]
 
     init(design: SolverDesign, working: [Int], model: BlockModel, l1: Double, l2: Double) {
         self.design = design
@@ -113,6 +134,11 @@ struct BlockSolver {
         self.l1 = l1
         self.l2 = l2
         let n = design.rows
+        if let x = design.sparse {
+            (curvature, weighted) = Self.sparseCurvature(x, working: working, model: model)
+            return
+        }
+        weighted = []
         curvature = working.map { j in
             design.x.withUnsafeBufferPointer { x in
                 model.v.withUnsafeBufferPointer { v in
@@ -130,6 +156,9 @@ struct BlockSolver {
     /// `positions` (indices into the working set) restricts the pass to those coordinates.
     func sweep(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double,
                positions: [Int]? = nil) -> (violation: Double, change: Double) {
+        if let x = design.sparse {
+            return sparseSweep(x, &model, &w, offset: offset, intercept: &b, positions: positions)
+        }
         let n = design.rows
         var worst = 0.0, change = 0.0
         design.x.withUnsafeBufferPointer { x in
@@ -162,9 +191,18 @@ struct BlockSolver {
 
     /// The cost of one sweep, and of `polish` on a support of `size` columns, in scalar-loop
     /// flops: BLAS-3 (dsyrk, the Cholesky) counts an eighth, its measured speed-up here.
-    var sweepCost: Double { Double(3 * design.rows * max(working.count, 1)) }
-    func polishCost(_ size: Int) -> Double {
-        let m = Double(size + 1), n = Double(design.rows)
+    /// A sparse X: the sweep costs its columns' non-zeros, and `polish` forms A by one scatter
+    /// per column and sparse dot products (m·nnz_S), no BLAS-3.
+    var sweepCost: Double {
+        if let x = design.sparse { return Double(working.reduce(0) { $0 + 3 * x.count($1) + 20 }) }
+        return Double(3 * design.rows * max(working.count, 1))
+    }
+    func polishCost(_ support: [Int]) -> Double {
+        let m = Double(support.count + 1), n = Double(design.rows)
+        if let x = design.sparse {
+            let entries = Double(support.reduce(0) { $0 + x.count($1) })
+            return m * entries + m * m * m / 24 + 2 * n
+        }
         return (n * m * m + m * m * m / 3) / 8 + 3 * n * m
     }
 
@@ -173,6 +211,7 @@ struct BlockSolver {
     /// solution as `GramSolver.polish` does (all the way, or up to the first zero). True when
     /// the model over the working set is then solved exactly.
     func polish(_ model: inout BlockModel, _ w: inout [Double], offset: Int, intercept b: inout Double) -> Bool {
+        if let x = design.sparse { return sparsePolish(x, &model, &w, offset: offset, intercept: &b) }
         let n = design.rows
         let support = working.filter { w[offset + $0] != 0 }
         let m = support.count + (model.fitsIntercept ? 1 : 0)
@@ -184,12 +223,10 @@ struct BlockSolver {
         var matrix = [Double](repeating: 0, count: m * m)
         cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(m), Int32(n), 1, z, Int32(n), 0, &matrix, Int32(m))
         var rhs = [Double](repeating: 0, count: m)
-        model.rho.withUnsafeBufferPointer { rho in
-            for (a, j) in support.enumerated() {
-                let wj = w[offset + j]
-                matrix[a * m + a] += l2
-                rhs[a] = design.dot(column: j, rho.baseAddress!) - l2 * wj - (wj > 0 ? l1 : -l1)
-            }
+        for (a, g) in design.dots(support, model.rho).enumerated() {
+            let wj = w[offset + support[a]]
+            matrix[a * m + a] += l2
+            rhs[a] = g - l2 * wj - (wj > 0 ? l1 : -l1)
         }
         if model.fitsIntercept { rhs[m - 1] = model.rho.reduce(0, +) }
         guard choleskySolve(&matrix, &rhs, size: m) else { return false }
@@ -206,9 +243,8 @@ struct BlockSolver {
             b += step * rhs[m - 1]
         }
         guard blocking == nil else { return false }
-        return !working.contains { j in
-            w[offset + j] == 0 && abs(model.rho.withUnsafeBufferPointer { design.dot(column: j, $0.baseAddress!) }) > l1
-        }
+        let zeros = working.filter { w[offset + $0] == 0 }
+        return !design.dots(zeros, model.rho).contains { abs($0) > l1 }
     }
 }
 

@@ -23,6 +23,11 @@ import Foundation
 ///
 /// The reported KKT violation is measured in Double on W and the intercepts (every column
 /// outside W meets its condition with the margin to spare), relative to ‖∇f(0)‖∞.
+///
+/// A sparse `Dataset` is never densified: X is kept by columns with X̃ implicit
+/// (`SparseColumns`), so a coordinate update costs its column's non-zeros, the screening pass
+/// is Xᵀ·R on the device, and memory is O(nnz + k·p) (no Gram route; ce's joint Newton step
+/// only while its dense support columns are no larger than X).
 public final class CoordinateDescentSolver {
     let design: SolverDesign
     public var outputs: Int { design.outputs }

@@ -13,6 +13,10 @@ extension CoordinateDescentSolver.State {
     mutating func jointNewtonStep(working: [Int]) -> Bool {
         let variables = newtonVariables(working: working)
         guard !variables.isEmpty, variables.count <= 400 else { return false }
+        // Z is dense [n, m]: on a sparse X only while it is no larger than X and the logits.
+        if let x = design.sparse, design.rows * variables.count > x.nonZeroCount + design.rows * design.outputs {
+            return false
+        }
         sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
         let z = variableColumns(variables)
         var (hessian, rhs) = newtonSystem(variables, z: z)
@@ -41,7 +45,7 @@ extension CoordinateDescentSolver.State {
         let n = design.rows
         var z = [Double](repeating: 1, count: n * variables.count)
         for (u, variable) in variables.enumerated() {
-            if let j = variable.column { for i in 0..<n { z[u * n + i] = design.x[j * n + i] } }
+            if let j = variable.column { z.replaceSubrange((u * n)..<((u + 1) * n), with: design.column(j)) }
         }
         return z
     }

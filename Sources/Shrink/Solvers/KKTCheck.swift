@@ -44,17 +44,24 @@ struct KKTCheck {
         let scales = scales ?? [Double](repeating: 1, count: p)
         let classes = loss == .ce ? Int(data.targets.max() ?? 0) + 1 : 1
         var best = 0.0
-        data.features.withUnsafeBufferPointer { x in
-            for c in 0..<classes {
-                let target = data.targets.map { loss == .ce ? (Int($0) == c ? 1.0 : 0) : Double($0) }
-                let mean = target.reduce(0, +) / Double(n)
-                var dots = [Double](repeating: 0, count: p)
-                for r in 0..<n {  // row by row: X is row-major
+        for c in 0..<classes {
+            let target = data.targets.map { loss == .ce ? (Int($0) == c ? 1.0 : 0) : Double($0) }
+            let mean = target.reduce(0, +) / Double(n)
+            var dots = [Double](repeating: 0, count: p)
+            if let x = data.sparse {  // over the stored entries (the zeros add nothing)
+                for r in 0..<n {
                     let t = target[r] - mean
-                    for j in 0..<p { dots[j] += Double(x[r * p + j]) * t }
+                    for e in x.rowStarts[r]..<x.rowStarts[r + 1] { dots[Int(x.columnIndices[e])] += Double(x.values[e]) * t }
                 }
-                for j in 0..<p { best = max(best, abs(dots[j]) / scales[j]) }
+            } else {
+                data.features.withUnsafeBufferPointer { x in
+                    for r in 0..<n {  // row by row: X is row-major
+                        let t = target[r] - mean
+                        for j in 0..<p { dots[j] += Double(x[r * p + j]) * t }
+                    }
+                }
             }
+            for j in 0..<p { best = max(best, abs(dots[j]) / scales[j]) }
         }
         return best / Double(n)
     }

@@ -93,6 +93,27 @@ extension LinearSolution {
         evaluate(loss, data, solutions).map(\.loss)
     }
 
+    /// X·Wᵀ [n, columns] for W [columns, p] in Double: one dgemm for dense X; for sparse X each
+    /// row's non-zeros against each row of W (no dense copy of X).
+    private static func logits(_ data: Dataset, _ w: [Double], columns: Int) -> [Double] {
+        let (n, p) = (data.rows, data.columns)
+        var z = [Double](repeating: 0, count: n * columns)
+        if let x = data.sparse {
+            for r in 0..<n {
+                for m in 0..<columns {
+                    var sum = 0.0
+                    for e in x.rowStarts[r]..<x.rowStarts[r + 1] { sum += Double(x.values[e]) * w[m * p + Int(x.columnIndices[e])] }
+                    z[r * columns + m] = sum
+                }
+            }
+            return z
+        }
+        let dense = data.features.map(Double.init)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(columns), Int32(p), 1, dense, Int32(max(p, 1)),
+                    w, Int32(max(p, 1)), 0, &z, Int32(columns))
+        return z
+    }
+
     /// Each solution's mean data loss and scikit-learn's `score` on `data`: R² for mse (1 −
     /// Σ(y − f)²/Σ(y − ȳ)²), accuracy for bce (logit > 0 predicts 1) and ce (the first argmax).
     static func evaluate(_ loss: LossKind, _ data: Dataset,
@@ -100,11 +121,7 @@ extension LinearSolution {
         guard let first = solutions.first, data.rows > 0 else { return solutions.map { _ in (.nan, .nan) } }
         let (n, p, k) = (data.rows, data.columns, first.outputs)
         let columns = solutions.count * k                      // every model's every output
-        let x = data.features.map(Double.init)
-        let w = solutions.flatMap(\.coefficients)                // [columns, p]
-        var z = [Double](repeating: 0, count: n * columns)      // [n, columns]
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(columns), Int32(p), 1, x, Int32(max(p, 1)),
-                    w, Int32(max(p, 1)), 0, &z, Int32(columns))
+        let z = logits(data, solutions.flatMap(\.coefficients), columns: columns)
         let mean = data.targets.reduce(0.0) { $0 + Double($1) } / Double(n)
         let spread = data.targets.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
         return solutions.enumerated().map { m, s in

@@ -11,14 +11,20 @@ import Foundation
 /// For mse with n > p the solver works on the Gram matrix G = X̃ᵀX̃/n instead (covariance
 /// updates, as glmnet and scikit-learn's `precompute`): formed once by dsyrk in Double, since
 /// its rounding is the solution's rounding.
+///
+/// A sparse X is kept by columns with X̃ implicit (`SparseColumns`): memory O(nnz + p), no
+/// Gram route, and the screening pass is Xᵀ·R on the device (`sparseMatmul`, Xᵀ stored as
+/// its own CSR) with the centering term −μ_jΣR and 1/s_j applied on the host.
 final class SolverDesign {
     let loss: LossKind
     let rows: Int, columns: Int
     /// 1 (mse, bce) or the class count (ce).
     let outputs: Int
     let means: [Double], scales: [Double]
-    /// X̃ column-major: column j is x[j·n ..< (j+1)·n].
+    /// X̃ column-major: column j is x[j·n ..< (j+1)·n] (dense X; empty when X is sparse).
     let x: [Double]
+    /// X by columns, X̃ implicit (sparse X; nil when X is dense).
+    let sparse: SparseColumns?
     /// The targets (mse: centered, y − ȳ; bce: 0…1; ce: the class index as a Double).
     let targets: [Double]
     let targetMean: Double
@@ -28,6 +34,7 @@ final class SolverDesign {
     let scale: Double
     let device: any Device
     private var screening: (x: Buffer, r: Buffer, g: Buffer)?
+    private var sparseScreening: (xt: SparseOperand, r: Buffer, g: Buffer)?
 
     /// Above this many columns the Gram matrix (p² Doubles) is not formed.
     static let gramLimit = 4096
@@ -41,6 +48,18 @@ final class SolverDesign {
         self.device = device
         let outputs = loss == .ce ? (classes ?? max(Int(data.targets.max() ?? 0) + 1, 2)) : 1
         self.outputs = outputs
+        let y = data.targets.map(Double.init)
+        let targetMean = y.reduce(0, +) / Double(n)
+        self.targetMean = targetMean
+        let targets = loss == .mse ? y.map { $0 - targetMean } : y
+        self.targets = targets
+        if let matrix = data.sparse {
+            let columns = SparseColumns(matrix, standardize: standardize)
+            (means, scales, x, sparse, gram) = (columns.means, columns.scales, [], columns, nil)
+            scale = Self.gradientAtZero(columns, loss: loss, y: y, targets: targets, outputs: outputs)
+            return
+        }
+        sparse = nil
         var (x, means, squares) = Self.centeredColumns(data)
         self.means = means
         // Population standard deviations (1 for a constant column), as `Standardization`.
@@ -53,11 +72,6 @@ final class SolverDesign {
                 x.withUnsafeMutableBufferPointer { cblas_dscal(Int32(n), inverse, $0.baseAddress! + j * n, 1) }
             }
         }
-        let y = data.targets.map(Double.init)
-        let targetMean = y.reduce(0, +) / Double(n)
-        self.targetMean = targetMean
-        let targets = loss == .mse ? y.map { $0 - targetMean } : y
-        self.targets = targets
         self.x = x
         let correlation: [Double]
         (scale, correlation) = Self.gradientAtZero(x, rows: n, columns: p, loss: loss, y: y, targets: targets,
@@ -111,6 +125,20 @@ final class SolverDesign {
         return (best, correlation)
     }
 
+    /// ‖∇f(0)‖∞ = max over outputs of |X̃ᵀY|/n for a sparse X (X̃ implicit).
+    private static func gradientAtZero(_ x: SparseColumns, loss: LossKind, y: [Double], targets: [Double],
+                                       outputs: Int) -> Double {
+        var best = 0.0
+        for c in 0..<outputs {
+            let column = loss == .ce ? y.map { Int($0) == c ? 1.0 : 0 } : targets
+            let sum = column.reduce(0, +)
+            column.withUnsafeBufferPointer { v in
+                for j in 0..<x.columns { best = max(best, abs(x.dot(j, v.baseAddress!, sum: sum)) / Double(x.rows)) }
+            }
+        }
+        return best
+    }
+
     /// G = X̃ᵀX̃/n, p×p row-major (dsyrk, then mirrored).
     private static func gram(_ x: [Double], rows n: Int, columns p: Int) -> [Double] {
         var g = [Double](repeating: 0, count: p * p)
@@ -125,6 +153,7 @@ final class SolverDesign {
     /// float32 copy of X̃ is made on first use.
     func screen(_ residuals: [Double]) throws -> [Double] {
         let (n, p, k) = (rows, columns, outputs)
+        if let sparse { return try screen(residuals, sparse) }
         if screening == nil {
             var copy = [Float](repeating: 0, count: n * p)
             for first in stride(from: 0, to: n, by: 128) {
@@ -138,9 +167,65 @@ final class SolverDesign {
         return try device.read(gb).map(Double.init)
     }
 
-    /// x̃_jᵀv in Double.
-    func dot(column j: Int, _ v: UnsafePointer<Double>) -> Double {
-        x.withUnsafeBufferPointer { dotProduct($0.baseAddress! + j * rows, v, rows) }
+    /// X̃ᵀR for a sparse X: Xᵀ·Rᵀ [p, k] by `sparseMatmul` (Xᵀ is the columns' CSR, uploaded on
+    /// first use), then g_cj = ((XᵀRᵀ)_jc − μ_j Σᵢ R_ci)/s_j on the host.
+    private func screen(_ residuals: [Double], _ x: SparseColumns) throws -> [Double] {
+        let (n, p, k) = (rows, columns, outputs)
+        if sparseScreening == nil {
+            guard x.nonZeroCount < Int(Int32.max) else {
+                throw TrainingError.invalidData("\(x.nonZeroCount) non-zeros: the device's sparse product takes < 2³¹")
+            }
+            let operand = SparseOperand(
+                rows: p, columns: n, nonZeros: x.nonZeroCount, rowStarts: try device.makeBuffer(x.starts.map { Int32($0) }),
+                columnIndices: try device.makeBuffer(x.rowIndices.isEmpty ? [0] : x.rowIndices),
+                values: try device.makeBuffer(x.values.isEmpty ? [0] : x.values))
+            sparseScreening = (operand, try device.makeBuffer(count: k * n), try device.makeBuffer(count: p * k))
+        }
+        let (xt, rb, gb) = sparseScreening!
+        try device.write(residuals.map { Float($0) }, to: rb)
+        try device.sparseMatmul(xt, n: k, transposeB: true, alpha: 1, b: rb, at: 0, beta: 0, c: gb, at: 0)
+        let product = try device.read(gb)
+        var g = [Double](repeating: 0, count: k * p)
+        for c in 0..<k {
+            let sum = residuals[(c * n)..<((c + 1) * n)].reduce(0, +)
+            for j in 0..<p { g[c * p + j] = (Double(product[j * k + c]) - x.means[j] * sum) / x.scales[j] }
+        }
+        return g
+    }
+
+    /// x̃_jᵀv in Double for each column of `list`.
+    func dots(_ list: [Int], _ v: [Double]) -> [Double] {
+        v.withUnsafeBufferPointer { v in
+            if let sparse {
+                let sum = v.reduce(0, +)
+                return list.map { sparse.dot($0, v.baseAddress!, sum: sum) }
+            }
+            return x.withUnsafeBufferPointer { x in list.map { dotProduct(x.baseAddress! + $0 * rows, v.baseAddress!, rows) } }
+        }
+    }
+
+    /// X̃_S·u + b [n]: the combination of the columns `list` with `coefficients` (sparse X: their
+    /// non-zeros, and the centering terms −Σu_jμ_j/s_j as one shift).
+    func combination(_ list: [Int], _ coefficients: [Double], intercept b: Double) -> [Double] {
+        let n = rows
+        var out = [Double](repeating: 0, count: n)
+        var shift = b
+        out.withUnsafeMutableBufferPointer { out in
+            for (j, u) in zip(list, coefficients) where u != 0 {
+                if let sparse {
+                    shift += sparse.addRaw(u, column: j, to: out.baseAddress!)
+                } else {
+                    x.withUnsafeBufferPointer { axpy(u, $0.baseAddress! + j * n, out.baseAddress!, n) }
+                }
+            }
+            for i in 0..<n { out[i] += shift }
+        }
+        return out
+    }
+
+    /// Column j of X̃, dense [n].
+    func column(_ j: Int) -> [Double] {
+        sparse?.dense(j) ?? Array(x[(j * rows)..<((j + 1) * rows)])
     }
 
     /// Maps scaled-space (w̃, b̃) to the original units: w = w̃/s, b = b̃ − x̄ᵀw (mse: + ȳ).

@@ -32,22 +32,15 @@ extension CoordinateDescentSolver {
 
         /// Forms q or η from w and b.
         mutating func prepare() {
-            let (n, p) = (design.rows, design.columns)
+            let p = design.columns
             if let gram = design.gram {
                 q = gram.correlation
                 cblas_dsymv(CblasRowMajor, CblasUpper, Int32(p), -1, gram.matrix, Int32(p), w, 1, 1, &q, 1)
                 return
             }
-            eta = [Double](repeating: 0, count: design.outputs * n)
-            for c in 0..<design.outputs {
-                for i in 0..<n { eta[c * n + i] = b[c] }
-                for j in 0..<p where w[c * p + j] != 0 {
-                    design.x.withUnsafeBufferPointer { x in
-                        eta.withUnsafeMutableBufferPointer {
-                            cblas_daxpy(Int32(n), w[c * p + j], x.baseAddress! + j * n, 1, $0.baseAddress! + c * n, 1)
-                        }
-                    }
-                }
+            eta = (0..<design.outputs).flatMap { c in
+                let support = (0..<p).filter { w[c * p + $0] != 0 }
+                return design.combination(support, support.map { w[c * p + $0] }, intercept: b[c])
             }
         }
 
@@ -159,11 +152,10 @@ extension CoordinateDescentSolver {
                     accelerate(to: point, output: c, working: working, model: &model, startW: startW, startB: startB)
                 }
                 let support = working.filter { w[c * p + $0] != 0 }
-                if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support.count)),
+                if rental.due(support: support, spent: solver.sweepCost, polishCost: solver.polishCost(support)),
                    solver.polish(&model, &w, offset: c * p, intercept: &b[c]) { break }
             }
-            let size = working.filter { w[c * p + $0] != 0 }.count
-            if solver.polishCost(size) <= max(rental.total, Double(n) * 2000) {
+            if solver.polishCost(working.filter { w[c * p + $0] != 0 }) <= max(rental.total, Double(n) * 2000) {
                 _ = solver.polish(&model, &w, offset: c * p, intercept: &b[c])
             }
             model.settle()
@@ -185,17 +177,12 @@ extension CoordinateDescentSolver {
         /// objective (quadratic model + penalty over the working set).
         private mutating func accelerate(to point: [Double], output c: Int, working: [Int], model: inout BlockModel,
                                          startW: [Double], startB: Double) {
-            let (n, p) = (design.rows, design.columns)
+            let p = design.columns
             func penalty(_ values: [Double]) -> Double {
                 values.prefix(working.count).reduce(0.0) { $0 + l1 * abs($1) + l2 / 2 * $1 * $1 }
             }
-            var delta = [Double](repeating: model.fitsIntercept ? point[working.count] - startB : 0, count: n)
-            design.x.withUnsafeBufferPointer { x in
-                for (a, j) in working.enumerated() where point[a] != startW[j] {
-                    let move = point[a] - startW[j], column = x.baseAddress! + j * n
-                    for i in 0..<n { delta[i] += move * column[i] }
-                }
-            }
+            let delta = design.combination(working, working.enumerated().map { point[$0] - startW[$1] },
+                                           intercept: model.fitsIntercept ? point[working.count] - startB : 0)
             model.settle()
             let current = working.map { w[c * p + $0] }
             guard model.value(at: delta) + penalty(point) < model.value(at: model.deltaEta) + penalty(current) else { return }
@@ -257,11 +244,8 @@ extension CoordinateDescentSolver {
             for c in 0..<design.outputs {
                 let (rho, _) = negativeGradient(output: c)
                 if design.loss != .mse { worst = max(worst, abs(rho.reduce(0, +))) }
-                rho.withUnsafeBufferPointer { rho in
-                    for j in working {
-                        worst = max(worst, coordinateViolation(design.dot(column: j, rho.baseAddress!), w[c * p + j],
-                                                               l1: l1, l2: l2))
-                    }
+                for (j, g) in zip(working, design.dots(working, rho)) {
+                    worst = max(worst, coordinateViolation(g, w[c * p + j], l1: l1, l2: l2))
                 }
             }
             return worst
