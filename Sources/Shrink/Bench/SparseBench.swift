@@ -8,7 +8,7 @@ public enum SparseBench {
     /// Until the solvers on CSR (branch sp-solve) are merged they trap on one (`Dataset.features`),
     /// so the bench solves a densified copy when it is small enough, and skips Shrink otherwise.
     /// Set to true with that merge.
-    public static let solversTakeSparseData = false
+    public static let solversTakeSparseData = true
 
     /// The largest matrix (rows × columns) the bench densifies for Shrink when the solvers do not
     /// take sparse data: 2²⁶ floats, 256 MiB.
