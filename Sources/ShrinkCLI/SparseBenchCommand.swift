@@ -32,10 +32,10 @@ struct SparseBenchCommand: ParsableCommand {
     var script: String?
     @Option(help: "Keep the generated files (X.npz, y_*.npy, the solutions) in this folder.") var keep: String?
     @Flag(help: "Solve Shrink's side on the densified copy (small sizes: at most 2²⁶ entries).") var densify = false
+    @Option(name: .customLong("reference-tolerance"), help: "Shrink's own reference: the same solver on the CPU at this tolerance, untimed.")
+    var referenceTolerance: Double = 1e-10
 
     static let defaultScript = "scripts/bench_sparse_peers.py"
-    /// Shrink's own reference: the same solver at this tolerance, untimed.
-    static let referenceTolerance = 1e-10
 
     var workloadList: [String] { workloads.split(separator: ",").map { String($0) } }
     var deviceList: [String] { devices.split(separator: ",").map { String($0) } }
@@ -139,7 +139,7 @@ private struct SparseWorkload {
         if let note = shrinkNote { print("   " + note) }
         if let data = shrinkData {
             let (reference, objectives) = try shrinkReference(data)
-            references.append("Shrink tol \(Self.format(SparseBenchCommand.referenceTolerance))=\(file("shrink_\(name)_reference.npy").path)")
+            references.append("Shrink tol \(Self.format(command.referenceTolerance))=\(file("shrink_\(name)_reference.npy").path)")
             for device in command.deviceList {
                 candidates += try timeShrink(data, device: device, reference: reference, objectives: objectives)
             }
@@ -150,11 +150,11 @@ private struct SparseWorkload {
     /// Shrink at the reference tolerance on the CPU, untimed: its solutions [K][p + 1] and objectives.
     private func shrinkReference(_ data: Dataset) throws -> ([[Double]], [Double]) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let solutions = try solve(data, device: CPUDevice(), tolerance: SparseBenchCommand.referenceTolerance)
+        let solutions = try solve(data, device: CPUDevice(), tolerance: command.referenceTolerance)
         let objectives = self.objectives(solutions)
         try save(solutions, as: "shrink_\(name)_reference.npy")
         print(String(format: "   Shrink's reference: tolerance %g on cpu (%.2f s, untimed), F %.12g, nnz %d",
-                     SparseBenchCommand.referenceTolerance, seconds(since: start), objectives[objectives.count - 1],
+                     command.referenceTolerance, seconds(since: start), objectives[objectives.count - 1],
                      solutions[solutions.count - 1].dropLast().filter { $0 != 0 }.count))
         return (solutions, objectives)
     }
