@@ -14,13 +14,14 @@ final class ReadmeCommandLineTests: XCTestCase {
         }
     }
 
-    /// The long flags in `type`'s help, as the parser lists them (one per option line).
+    /// The long flags in `type`'s help, as the parser lists them (one per option line; an
+    /// inverted pair `--peers/--no-peers` is both).
     private func flags(of type: ParsableCommand.Type) -> [String] {
         ShrinkCommand.helpMessage(for: type, columns: 200).split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("  -") else { return nil }
             let words = line.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }
             return words.first { $0.hasPrefix("--") }
-        }.filter { $0 != "--help" && $0 != "--version" }
+        }.flatMap { $0.split(separator: "/").map(String.init) }.filter { $0 != "--help" && $0 != "--version" }
     }
 
     /// The README block's text for each command: its `shrink …` line and the indented lines after it.
