@@ -57,7 +57,7 @@ final class MPICLITests: XCTestCase {
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-    private static var sparseFixtures: URL { CLI.testsFolder.appendingPathComponent("ShrinkTests/Fixtures/sparse") }
+    private static var sparseFixtures: URL { SparseCLITestCase.fixtures }
 
     /// The largest difference between two saved models' tensors, relative to each tensor's largest entry.
     private func distance(_ a: String, _ b: String) throws -> Float {

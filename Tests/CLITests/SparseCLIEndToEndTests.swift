@@ -4,22 +4,7 @@ import XCTest
 
 /// fit, path, train, compare, predict and evaluate on sparse `--data` (.svmlight, .npz) equal
 /// to the same data as dense `.npy` within 1e-5, on every device.
-final class SparseCLIEndToEndTests: XCTestCase {
-    private var folder: URL!
-    private let fixtures = CLI.testsFolder.appendingPathComponent("ShrinkTests/Fixtures/sparse")
-
-    override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
-    private func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
-
-    /// `text` written to `name` in the temporary folder.
-    private func file(_ name: String, _ text: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url.path
-    }
-
+final class SparseCLIEndToEndTests: SparseCLITestCase {
     /// An `.npy` of `values` in the temporary folder.
     private func npy(_ name: String, _ values: [Float], shape: [Int]? = nil) throws -> String {
         let url = folder.appendingPathComponent(name)

@@ -8,23 +8,8 @@ import XCTest
 /// file one line naming the file, the line or array and the rule (exit 1, nothing written),
 /// and predict/evaluate fitting sparse rows to the model's width. (The commands' results on
 /// sparse data: SparseCLIEndToEndTests.)
-final class SparseCLITests: XCTestCase {
-    private var folder: URL!
-    private let fixtures = CLI.testsFolder.appendingPathComponent("ShrinkTests/Fixtures/sparse")
-
-    override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class SparseCLITests: SparseCLITestCase {
     // MARK: Helpers
-
-    private func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
-
-    /// `text` written to `name` in the temporary folder.
-    private func file(_ name: String, _ text: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url.path
-    }
 
     /// A copy of the fixture `name` under `newName` (another extension's case).
     private func copy(_ name: String, as newName: String) throws -> String {
