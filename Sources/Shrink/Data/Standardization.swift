@@ -39,41 +39,54 @@ public struct Standardization: Sendable, Equatable {
     /// Each column's mean and population standard deviation over `data`'s rows, in Double
     /// (two passes); a column with zero variance gets scale 1.
     public init(fitting data: Dataset) {
+        (means, scales) = Self.statistics(data) { _ in }
+    }
+
+    /// The means and scales of `data`'s rows and of the rows that `reduce` adds: it turns
+    /// this process's sums (per column, then the row count) into the sums over every process
+    /// of a job (`Standardization(fitting:communicator:)`), once for the means and once for
+    /// the squared deviations about them; the identity for one process. Sparse data is
+    /// summed over its stored entries: each column's n − count implicit zeros add count·mean².
+    static func statistics(_ data: Dataset, reduce: (inout [Double]) throws -> Void) rethrows
+        -> (means: [Double], scales: [Double]) {
         let (n, p) = (data.rows, data.columns)
-        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        var sums = [Double](repeating: 0, count: p + 1)
+        sums[p] = Double(n)
+        var counts = [Int](repeating: 0, count: p)  // stored entries per column (sparse)
         if let x = data.sparse {
-            // Over the stored entries; each column's n − count implicit zeros add count·mean².
-            var counts = [Int](repeating: 0, count: p)
             for (i, c) in x.columnIndices.enumerated() {
                 sums[Int(c)] += Double(x.values[i])
                 counts[Int(c)] += 1
             }
-            let means = sums.map { n > 0 ? $0 / Double(n) : 0 }
+        } else {
+            data.features.withUnsafeBufferPointer { x in
+                for r in 0..<n {
+                    for j in 0..<p { sums[j] += Double(x[r * p + j]) }
+                }
+            }
+        }
+        try reduce(&sums)
+        let rows = sums[p]
+        let means = (0..<p).map { rows > 0 ? sums[$0] / rows : 0 }
+        var squares = [Double](repeating: 0, count: p)
+        if let x = data.sparse {
             for (i, c) in x.columnIndices.enumerated() {
                 let d = Double(x.values[i]) - means[Int(c)]
                 squares[Int(c)] += d * d
             }
             for j in 0..<p { squares[j] += Double(n - counts[j]) * means[j] * means[j] }
-            self.means = means
-            scales = squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
-            return
-        }
-        data.features.withUnsafeBufferPointer { x in
-            for r in 0..<n {
-                for j in 0..<p { sums[j] += Double(x[r * p + j]) }
-            }
-        }
-        let means = sums.map { n > 0 ? $0 / Double(n) : 0 }
-        data.features.withUnsafeBufferPointer { x in
-            for r in 0..<n {
-                for j in 0..<p {
-                    let d = Double(x[r * p + j]) - means[j]
-                    squares[j] += d * d
+        } else {
+            data.features.withUnsafeBufferPointer { x in
+                for r in 0..<n {
+                    for j in 0..<p {
+                        let d = Double(x[r * p + j]) - means[j]
+                        squares[j] += d * d
+                    }
                 }
             }
         }
-        self.means = means
-        scales = squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
+        try reduce(&squares)
+        return (means, squares.map { $0 > 0 ? ($0 / rows).squareRoot() : 1 })
     }
 
     /// The same scales with every mean 0: x ↦ x/scale, scikit-learn's `StandardScaler(with_mean=False)`

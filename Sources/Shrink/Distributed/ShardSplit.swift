@@ -61,43 +61,7 @@ extension Standardization {
     /// The standardization of the rows of every rank together (`init(fitting:)` of their
     /// union): two sums over ranks, the means first, then the squared deviations about them.
     public init(fitting data: Dataset, communicator: Communicator) throws {
-        guard communicator.size > 1 else {
-            self = Standardization(fitting: data)
-            return
-        }
-        let p = data.columns
-        var sums = [Double](repeating: 0, count: p + 1)
-        sums[p] = Double(data.rows)
-        var counts = [Int](repeating: 0, count: p)  // stored entries (sparse)
-        if let x = data.sparse {
-            for (i, c) in x.columnIndices.enumerated() {
-                sums[Int(c)] += Double(x.values[i])
-                counts[Int(c)] += 1
-            }
-        } else {
-            let x = data.features
-            for r in 0..<data.rows { for j in 0..<p { sums[j] += Double(x[r * p + j]) } }
-        }
-        try communicator.sum(&sums)
-        let n = sums[p]
-        let means = (0..<p).map { n > 0 ? sums[$0] / n : 0 }
-        var squares = [Double](repeating: 0, count: p)
-        if let x = data.sparse {
-            for (i, c) in x.columnIndices.enumerated() {
-                let d = Double(x.values[i]) - means[Int(c)]
-                squares[Int(c)] += d * d
-            }
-            for j in 0..<p { squares[j] += Double(data.rows - counts[j]) * means[j] * means[j] }
-        } else {
-            let x = data.features
-            for r in 0..<data.rows {
-                for j in 0..<p {
-                    let d = Double(x[r * p + j]) - means[j]
-                    squares[j] += d * d
-                }
-            }
-        }
-        try communicator.sum(&squares)
-        try self.init(means: means, scales: squares.map { $0 > 0 ? ($0 / n).squareRoot() : 1 })
+        let (means, scales) = try Self.statistics(data) { try communicator.sum(&$0) }
+        try self.init(means: means, scales: scales)
     }
 }
