@@ -34,18 +34,11 @@ public enum DataLoader {
     /// `load`, with what was decided while reading (`Loaded.svmlightZeroBased`).
     public static func loadFile(data: URL, targets: URL?, targetColumn: String?,
                                 sparse options: SparseReadOptions = SparseReadOptions()) throws -> Loaded {
-        guard let format = DataFormat(url: data) else {
-            throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
-        }
-        if !format.isSparse, options != SparseReadOptions() {
-            throw DataError.invalid("\(data.path): --zero-based and --n-features apply to sparse data (.svm, .svmlight, .libsvm, .npz)")
-        }
-        switch format {
+        switch try format(of: data, targets: targets, targetColumn: targetColumn, sparse: options) {
         case .csv:
-            guard targets == nil else { throw DataError.invalid("--targets applies to .npy data; a CSV holds its target column") }
             return Loaded(data: try CSVLoader.load(data, targetColumn: targetColumn))
         case .npy:
-            guard let targets else { throw DataError.invalid("\(data.path): .npy features need --targets y.npy") }
+            let targets = targets!  // checked by `format`
             let x = try NPY.read(data)
             let y = try readTargets(targets)
             guard x.shape.count == 1 || x.shape.count == 2 else {
@@ -58,18 +51,10 @@ public enum DataLoader {
             guard rows > 0, columns > 0 else { throw DataError.invalid("\(data.path): no rows or no features (shape \(x.shape))") }
             return Loaded(data: try Dataset(features: x.values, targets: y, rows: rows, columns: columns))
         case .svmlight:
-            guard targets == nil, targetColumn == nil else {
-                throw DataError.invalid("\(data.path): an svmlight file holds its labels (the first number of each line); " +
-                                        "drop --targets and --target-column")
-            }
             let file = try SVMLight.read(data, indexBase: options.indexBase, features: options.features)
             return Loaded(data: try Dataset(sparse: file.matrix, targets: file.targets), svmlightZeroBased: file.zeroBased)
         case .npz:
-            guard targetColumn == nil else { throw DataError.invalid("--target-column applies to CSV data; give --targets y.npy") }
-            guard let targets else { throw DataError.invalid("\(data.path): .npz features need --targets y.npy") }
-            if options.indexBase != .auto {
-                throw DataError.invalid("\(data.path): --zero-based applies to svmlight files; .npz indices count from 0")
-            }
+            let targets = targets!  // checked by `format`
             var x = try SciPySparse.read(data)
             let y = try readTargets(targets)
             guard y.count == x.rows else {
@@ -81,6 +66,38 @@ public enum DataLoader {
             }
             return Loaded(data: try Dataset(sparse: x, targets: y))
         }
+    }
+
+    /// `data`'s format by its extension, after the checks that need no reading: a known
+    /// extension; `--zero-based`/`--n-features` only with sparse data; the targets where the
+    /// format takes them from (a CSV column, an svmlight file's labels, `--targets` for `.npy`
+    /// and `.npz`); `--zero-based` not with `.npz`. Whole files and row shards share them.
+    static func format(of data: URL, targets: URL?, targetColumn: String?,
+                       sparse options: SparseReadOptions) throws -> DataFormat {
+        guard let format = DataFormat(url: data) else {
+            throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
+        }
+        if !format.isSparse, options != SparseReadOptions() {
+            throw DataError.invalid("\(data.path): --zero-based and --n-features apply to sparse data (.svm, .svmlight, .libsvm, .npz)")
+        }
+        switch format {
+        case .csv:
+            guard targets == nil else { throw DataError.invalid("--targets applies to .npy data; a CSV holds its target column") }
+        case .npy:
+            guard targets != nil else { throw DataError.invalid("\(data.path): .npy features need --targets y.npy") }
+        case .svmlight:
+            guard targets == nil, targetColumn == nil else {
+                throw DataError.invalid("\(data.path): an svmlight file holds its labels (the first number of each line); " +
+                                        "drop --targets and --target-column")
+            }
+        case .npz:
+            guard targetColumn == nil else { throw DataError.invalid("--target-column applies to CSV data; give --targets y.npy") }
+            guard targets != nil else { throw DataError.invalid("\(data.path): .npz features need --targets y.npy") }
+            if options.indexBase != .auto {
+                throw DataError.invalid("\(data.path): --zero-based applies to svmlight files; .npz indices count from 0")
+            }
+        }
+        return format
     }
 
     /// y [n] (or [n, 1]) from an `.npy` file.

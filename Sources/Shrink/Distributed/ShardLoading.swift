@@ -52,18 +52,9 @@ extension DataLoader {
             let whole = try loadFile(data: data, targets: targets, targetColumn: targetColumn, sparse: options)
             return DataShard(data: whole.data, firstRow: 0, totalRows: whole.data.rows, svmlightZeroBased: whole.svmlightZeroBased)
         }
-        guard let format = DataFormat(url: data) else {
-            throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
-        }
-        if !format.isSparse, options != SparseReadOptions() {
-            throw DataError.invalid("\(data.path): --zero-based and --n-features apply to sparse data (.svm, .svmlight, .libsvm, .npz)")
-        }
-        if format.takesTargetsFile, targets == nil {
-            throw DataError.invalid("\(data.path): .\(format == .npy ? "npy" : "npz") features need --targets y.npy")
-        }
+        let format = try format(of: data, targets: targets, targetColumn: targetColumn, sparse: options)
         switch format {
         case .csv:
-            guard targets == nil else { throw DataError.invalid("--targets applies to .npy data; a CSV holds its target column") }
             var part = try CSVLoader.readPart(data, part: rank, of: size, targetColumn: targetColumn) {
                 try communicator.prefixSum($0).before
             }
@@ -78,10 +69,6 @@ extension DataLoader {
             }
             return DataShard(data: part, firstRow: before, totalRows: total)
         case .svmlight:
-            guard targets == nil, targetColumn == nil else {
-                throw DataError.invalid("\(data.path): an svmlight file holds its labels (the first number of each line); " +
-                                        "drop --targets and --target-column")
-            }
             let (file, first, total) = try SVMLight.read(data, communicator: communicator, indexBase: options.indexBase,
                                                          features: options.features)
             return DataShard(data: try Dataset(sparse: file.matrix, targets: file.targets), firstRow: first, totalRows: total,
@@ -97,10 +84,6 @@ extension DataLoader {
             return DataShard(data: try Dataset(features: x.values, targets: y, rows: rows.count, columns: x.shape[1]),
                              firstRow: rows.lowerBound, totalRows: header.total)
         case .npz:
-            guard targetColumn == nil else { throw DataError.invalid("--target-column applies to CSV data; give --targets y.npy") }
-            if options.indexBase != .auto {
-                throw DataError.invalid("\(data.path): --zero-based applies to svmlight files; .npz indices count from 0")
-            }
             var (x, first, total) = try SciPySparse.read(data, part: rank, of: size)
             let y = try shardTargets(targets!, rows: first..<(first + x.rows), total: total, data: data)
             if let width = options.features { x = try widened(x, to: width, path: data.path, flag: "--n-features") }
