@@ -19,6 +19,8 @@ public struct DataParallel: Sendable {
     public let positions: [Int]
     /// The test rows over every rank (the denominators of the test metrics).
     public let globalTestRows: Int
+    /// Global position → local row (−1: another rank's), the inverse of `positions`.
+    let localRow: [Int32]
     /// Seconds spent in `reduceGradient` (reading the gradient, MPI_Allreduce, writing it back).
     public let reductionClock = ReductionClock()
 
@@ -41,6 +43,9 @@ public struct DataParallel: Sendable {
         self.communicator = communicator
         self.globalRows = globalRows
         self.positions = positions
+        var localRow = [Int32](repeating: -1, count: globalRows)
+        for (row, position) in positions.enumerated() { localRow[position] = Int32(row) }
+        self.localRow = localRow
         self.globalTestRows = globalTestRows
     }
 
@@ -56,8 +61,6 @@ public struct DataParallel: Sendable {
     /// The plan for a global row order (a permutation of 0..<n, or nil for 0, 1, …, n − 1) and
     /// global batch size B: each global batch's rows that this rank holds, in batch order.
     func plan(globalOrder: [Int]?, batchSize: Int) -> EpochPlan {
-        var local = [Int32](repeating: -1, count: globalRows)  // global position → local row
-        for (row, position) in positions.enumerated() { local[position] = Int32(row) }
         var plan = EpochPlan(order: [], offsets: [], counts: [], globalCounts: [])
         plan.order.reserveCapacity(positions.count)
         var start = 0
@@ -65,7 +68,7 @@ public struct DataParallel: Sendable {
             let end = min(start + batchSize, globalRows)
             plan.offsets.append(plan.order.count)
             for i in start..<end {
-                let row = local[globalOrder?[i] ?? i]
+                let row = localRow[globalOrder?[i] ?? i]
                 if row >= 0 { plan.order.append(row) }
             }
             plan.counts.append(plan.order.count - plan.offsets[plan.offsets.count - 1])
