@@ -31,8 +31,7 @@ extension DataOptions {
             guard let (all, info) = try loadRecording(seed: seed, loss: loss) else { return nil }
             _ = try all.outputCount(for: loss)  // before the split: rows as in the file
             let (rawTrain, rawTest) = try split(all, seed: seed)
-            let hash = fingerprint ? rawTrain.rowFingerprint(positions: Array(0..<rawTrain.rows), salt: 1)
-                &+ (rawTest.map { $0.rowFingerprint(positions: Array(0..<$0.rows), salt: 2) } ?? 0) : nil
+            let hash = fingerprint ? ShardSplit.fingerprint(train: rawTrain, test: rawTest) : nil
             var (train, test, standardization) = try standardize.apply(train: rawTrain, test: rawTest)
             train.keepingNames(of: rawTrain)
             return TrainingRows(train: train, test: test, standardization: standardization, parallel: nil, modelInfo: info,

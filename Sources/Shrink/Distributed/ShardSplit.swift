@@ -41,9 +41,16 @@ public struct ShardSplit: Sendable {
     /// The training and test rows' fingerprint over every rank (`Dataset.rowFingerprint`): the
     /// same for any number of ranks, and for one process.
     public func fingerprint(communicator: Communicator) throws -> UInt64 {
-        let local = train.rowFingerprint(positions: trainPositions, salt: 1)
-            &+ (test?.rowFingerprint(positions: testPositions, salt: 2) ?? 0)
-        return try communicator.sum(local)
+        try communicator.sum(Self.fingerprint(train: train, trainPositions: trainPositions, test: test,
+                                              testPositions: testPositions))
+    }
+
+    /// This process's training and test rows' share of the fingerprint (one process: all of
+    /// it, with positions 0, 1, …): training rows salted 1, test rows 2.
+    public static func fingerprint(train: Dataset, trainPositions: [Int]? = nil, test: Dataset?,
+                                   testPositions: [Int]? = nil) -> UInt64 {
+        train.rowFingerprint(positions: trainPositions ?? Array(0..<train.rows), salt: 1)
+            &+ (test.map { $0.rowFingerprint(positions: testPositions ?? Array(0..<$0.rows), salt: 2) } ?? 0)
     }
 }
 
