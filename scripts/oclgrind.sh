@@ -75,29 +75,37 @@ reports() {
 }
 : > "$OCLGRIND_LOG"
 
+# on_oclgrind WHAT LOG RAN [VAR=VALUE...] -- SWIFT-TEST-ARGUMENTS...: runs the tests with
+# Oclgrind as the only OpenCL device and the environment given, into LOG; fails the script on
+# a test failure, when the pattern RAN ("" for none) is not in LOG, or on any Oclgrind report.
+on_oclgrind() {
+    local what=$1 log=$2 ran=$3; shift 3
+    local vars=()
+    while [ "$1" != "--" ]; do vars+=("$1"); shift; done
+    shift
+    env OCL_ICD_VENDORS="$work/oclgrind" "${vars[@]}" swift test --skip-build "$@" > "$log" 2>&1 \
+        || { grep -E 'error:|failed' "$log" | head -30 >&2; echo "oclgrind: FAIL: $what on Oclgrind" >&2; failed=1; }
+    if [ -n "$ran" ]; then
+        grep -q "$ran" "$log" || { echo "oclgrind: FAIL: $what did not run" >&2; failed=1; }
+    fi
+    reports "$what" "$log"
+}
+
 # --- 1. The compute suites -------------------------------------------------------------
 start=$SECONDS
 large='MatmulTests.test(EverySizeCombinationOnEveryDevice|EveryTransposeCombination|AlphaBetaAndOffsets|BetaZeroIgnoresNaNInC|DefaultTuningOnOpenCL|EveryKernelVariantForced)'
 suites='ShrinkComputeTests.(DeviceSelectionTests|FallbackTests|FillTests|HostStoreTests|LayerTests|LossKernelTests|KernelSweepTests|MatmulTests|NormTests|OptimizerKernelTests|PenaltyTests|OpenCLErrorTests|SparseMatmulTests|SparseGradientTests)'
 skip="$large|OpenCLErrorTests.testBrokenKernelSourceSurfacesTheBuildLog"
 echo "oclgrind: compute suites on Oclgrind (all checks, SHRINK_TEST_SMALL=1)"
-OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
+on_oclgrind "ShrinkComputeTests" "$work/suites.log" "" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
     SHRINK_TEST_VARIANTS=matmul_general,matmul_tiled,matmul_nn16,matmul_nn16_slices,matmul_splitk \
-    swift test --skip-build --filter "$suites" --skip "$skip" > "$work/suites.log" 2>&1 \
-    || { grep -E 'error:|failed' "$work/suites.log" | head -30 >&2; echo "oclgrind: FAIL: ShrinkComputeTests on Oclgrind" >&2; failed=1; }
-reports "ShrinkComputeTests" "$work/suites.log"
+    -- --filter "$suites" --skip "$skip"
 echo "oclgrind: matmul_nt on Oclgrind (races, API; see the header)"
-OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_VARIANTS=matmul_nt OCLGRIND_UNINITIALIZED=0 OCLGRIND_INST_COUNTS=1 \
-    swift test --skip-build --filter KernelSweepTests > "$work/nt.log" 2>&1 \
-    || { grep -E 'error:|failed' "$work/nt.log" | head -30 >&2; echo "oclgrind: FAIL: matmul_nt on Oclgrind" >&2; failed=1; }
-reports "matmul_nt" "$work/nt.log"
+on_oclgrind "matmul_nt" "$work/nt.log" "" SHRINK_TEST_VARIANTS=matmul_nt OCLGRIND_UNINITIALIZED=0 OCLGRIND_INST_COUNTS=1 \
+    -- --filter KernelSweepTests
 echo "oclgrind: sparse training suites on Oclgrind (all checks)"
-OCL_ICD_VENDORS="$work/oclgrind" SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 \
-    swift test --skip-build --filter 'ShrinkTests.(SparseTrainerTests|SparseModelFileTests)' > "$work/sparse.log" 2>&1 \
-    || { grep -E 'error:|failed' "$work/sparse.log" | head -30 >&2; echo "oclgrind: FAIL: sparse training on Oclgrind" >&2; failed=1; }
-grep -q "Executed [1-9][0-9]* tests\?, with 0 failures" "$work/sparse.log" \
-    || { echo "oclgrind: FAIL: the sparse training suites did not run" >&2; failed=1; }
-reports "sparse training" "$work/sparse.log"
+on_oclgrind "sparse training" "$work/sparse.log" "Executed [1-9][0-9]* tests\?, with 0 failures" \
+    SHRINK_TEST_SMALL=1 OCLGRIND_INST_COUNTS=1 -- --filter 'ShrinkTests.(SparseTrainerTests|SparseModelFileTests)'
 echo "oclgrind: suites took $((SECONDS - start)) s"
 
 # Coverage: every __kernel of Kernels/*.cl finished at least once in the runs above.
@@ -217,12 +225,8 @@ echo "oclgrind: end-to-end runs took $((SECONDS - start)) s"
 # other three checks ran on every kernel above, and would make this ~10 minutes.
 start=$SECONDS
 echo "oclgrind: PyTorch reference trajectories (FixtureTests) on Oclgrind"
-OCL_ICD_VENDORS="$work/oclgrind" OCLGRIND_DATA_RACES=0 OCLGRIND_UNINITIALIZED=0 \
-    swift test --skip-build --filter 'CLITests.FixtureTests' > "$work/fixtures.log" 2>&1 \
-    || { grep -E 'error:|failed' "$work/fixtures.log" | head -20 >&2; echo "oclgrind: FAIL: FixtureTests on Oclgrind" >&2; failed=1; }
-grep -q "Executed 1 test, with 0 failures" "$work/fixtures.log" \
-    || { echo "oclgrind: FAIL: FixtureTests did not run" >&2; failed=1; }
-reports "FixtureTests" "$work/fixtures.log"
+on_oclgrind "FixtureTests" "$work/fixtures.log" "Executed 1 test, with 0 failures" \
+    OCLGRIND_DATA_RACES=0 OCLGRIND_UNINITIALIZED=0 -- --filter 'CLITests.FixtureTests'
 echo "oclgrind: fixtures took $((SECONDS - start)) s"
 
 if [ "$failed" -ne 0 ]; then
