@@ -41,25 +41,34 @@ struct FitCommand: ParsableCommand {
         }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
         if let save { try checkOutput("--save", save, extensions: ["safetensors"]) }
+        if solver == .fista, Communicator.launchedByMPI() {
+            throw ValidationError("--solver fista is not distributed: run it without mpirun, or use --solver cd")
+        }
     }
 
     func run() throws {
-        if try otherRanksStandAside("fit") { return }
         try reportingErrors {
             let started = DispatchTime.now()
-            let device = try deviceOptions.open()
-            print("device: \(device.name) [\(device.kind.rawValue)]")
-            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: seed, loss: loss) else { return }
-            _ = try data.outputCount(for: loss)
+            // Under mpirun every rank reads its part of the rows and the solver sums over them;
+            // rank 0 prints and writes.
+            let world = Communicator.launchedByMPI() ? try Communicator.world() : Communicator.single
+            world.silencingOtherRanks()
+            let device = try deviceOptions.open(localRank: world.localRank)
+            print("device: \(device.name) [\(device.kind.rawValue)]" + (world.size > 1 ? " on each of \(world.size) ranks" : ""))
+            guard let rows = try dataOptions.trainingRows(seed: seed, loss: loss, standardize: nil, fingerprint: false,
+                                                          world: world, testFraction: 0) else { return }
+            let (train, test) = (rows.train, rows.test)
             let fraction = dataOptions.testFraction(default: 0)
-            let (train, test) = try dataOptions.split(data, seed: seed, default: 0)
-            print("rows: \(train.rows) train" + (test.map { ", \($0.rows) test (--test-split \(fraction))" } ?? " (all; --test-split 0)"))
+            print("rows: \(rows.globalTrainRows) train" + (test != nil ? ", \(rows.globalTestRows) test (--test-split \(fraction))"
+                                                           : " (all; --test-split 0)")
+                  + (world.size > 1 ? " over \(world.size) ranks" : ""))
             let loaded = seconds(since: started)
             let problem = LinearProblem(loss: loss, alpha: alpha, l1Ratio: l1Ratio, standardize: standardize)
             let solution = switch solver {
             case .cd: try {
                 let solver = try CoordinateDescentSolver(loss: loss, data: train, standardize: standardize, device: device,
-                                                         classes: loss == .ce ? try data.outputCount(for: .ce) : nil)
+                                                         classes: loss == .ce ? try train.outputCount(for: .ce) : nil,
+                                                         communicator: world)
                 let line = ProgressLine()
                 solver.progress = { line.update("sweep \($0)") }
                 defer { line.finish() }
@@ -76,20 +85,24 @@ struct FitCommand: ParsableCommand {
             let score = loss == .mse ? "r2" : "accuracy"
             print(String(format: "training %@ %.6g", score, solution.score))
             if let test {
-                let measured = solution.evaluate(on: test, loss: loss)
+                let measured = world.usesMPI ? try LinearSolution.evaluate(loss, test, [solution], communicator: world)[0]
+                    : solution.evaluate(on: test, loss: loss)
                 print(String(format: "test %@ %.6g  test loss %.6g", score, measured.score, measured.loss))
             }
-            print(coefficientTable(solution, features: data.featureNames, classes: data.classNames, nonzeroOnly: data.isSparse))
-            if let save {
+            print(coefficientTable(solution, features: train.featureNames, classes: train.classNames, nonzeroOnly: train.isSparse))
+            if let save, world.isRoot {
                 var info = ["trained_by": "shrink fit", "alpha": "\(alpha)", "l1_ratio": "\(l1Ratio)",
                             "converged": "\(solution.converged)"]
                 if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
-                try saveModel(solution.stateDict, loss: loss, data: data, info: info.merging(dataInfo) { a, _ in a }, to: save)
+                try saveModel(solution.stateDict, loss: loss, data: train, info: info.merging(rows.modelInfo) { a, _ in a },
+                              to: save)
             }
             print(String(format: "time  load %.4f s  solve %.4f s", loaded, solved))
             if !solution.converged {
-                printNotice(String(format: "not converged: KKT violation %.2e > --kkt-tolerance %.1e after %d iterations " +
-                                   "(raise --max-iterations)", solution.kktViolation, kktTolerance, solution.iterations))
+                if world.isRoot {
+                    printNotice(String(format: "not converged: KKT violation %.2e > --kkt-tolerance %.1e after %d iterations " +
+                                       "(raise --max-iterations)", solution.kktViolation, kktTolerance, solution.iterations))
+                }
                 throw ExitCode(notConvergedExitCode)
             }
         }

@@ -70,28 +70,38 @@ struct PathCommand: ParsableCommand {
             throw ValidationError("--save-best needs --cv K or a --test-split > 0 to choose α")
         }
         if dataOptions.data == nil, dataOptions.synthetic == nil { throw ValidationError("give --data or --synthetic") }
+        if batched, Communicator.launchedByMPI() {
+            throw ValidationError("--batched is not distributed: run it without mpirun, or drop --batched")
+        }
     }
 
     func run() throws {
-        if try otherRanksStandAside("path") { return }
         try reportingErrors {
             let started = DispatchTime.now()
-            let device = try deviceOptions.open()
-            print("device: \(device.name) [\(device.kind.rawValue)]")
+            // Under mpirun every rank reads its part of the rows; each α (and each CV fold) is
+            // solved by all the ranks together; rank 0 prints and writes.
+            let world = Communicator.launchedByMPI() ? try Communicator.world() : Communicator.single
+            world.silencingOtherRanks()
+            let device = try deviceOptions.open(localRank: world.localRank)
+            print("device: \(device.name) [\(device.kind.rawValue)]" + (world.size > 1 ? " on each of \(world.size) ranks" : ""))
             let grid = try alphas.map(parseGrid)
-            guard let (data, dataInfo) = try dataOptions.loadRecording(seed: seed, loss: loss) else { return }
-            _ = try data.outputCount(for: loss)
+            guard let rows = try dataOptions.trainingRows(seed: seed, loss: loss, standardize: nil, fingerprint: false,
+                                                          world: world) else { return }
+            let (train, validation) = (rows.train, rows.test)
             let fraction = dataOptions.testFraction()
-            let (train, validation) = try dataOptions.split(data, seed: seed)
-            print("rows: \(train.rows) train, \(validation?.rows ?? 0) validation (--test-split \(fraction)" +
+            print("rows: \(rows.globalTrainRows) train, \(rows.globalTestRows) validation (--test-split \(fraction)" +
                   (fraction > 0 ? "; 0 uses every row, as LassoCV" : "") + ")" +
-                  (cv >= 2 ? ", \(cv)-fold CV on the train rows" : ""))
+                  (cv >= 2 ? ", \(cv)-fold CV on the train rows" : "") + (world.size > 1 ? " over \(world.size) ranks" : ""))
+            let parallel = world.usesMPI
+                ? try rows.parallel ?? DataParallel(communicator: world, globalRows: train.rows, positions: Array(0..<train.rows),
+                                                    globalTestRows: rows.globalTestRows)
+                : nil
             let loaded = seconds(since: started)
             let line = ProgressLine()
             var path = try RegularizationPath.compute(
                 loss: loss, l1Ratio: l1Ratio, standardize: standardize, train: train, validation: validation, epsilon: eps,
                 count: nAlphas, folds: cv, seed: seed, device: device, alphas: grid, tolerance: tolerance,
-                kktTolerance: kktTolerance, maxIterations: maxIterations, batched: batched,
+                kktTolerance: kktTolerance, maxIterations: maxIterations, batched: batched, parallel: parallel,
                 progress: { p in
                     line.update((p.fold.map { "fold \($0 + 1) of \(p.folds), " } ?? (p.folds >= 2 ? "full path, " : ""))
                                 + "alpha \(p.alphaIndex) of \(p.alphaCount)")
@@ -118,18 +128,18 @@ struct PathCommand: ParsableCommand {
             if let cv = path.crossValidation {
                 print(String(format: "cv (%d folds): alpha_min %.4g, alpha_1se %.4g", self.cv, cv.alphaMin, cv.alpha1SE))
             }
-            try writeText(hasExtension(out, ["json"]) ? path.json : path.csv, to: out)
+            if world.isRoot { try writeText(hasExtension(out, ["json"]) ? path.json : path.csv, to: out) }
             print("wrote \(out)")
-            if let saveBest {
+            if let saveBest, world.isRoot {
                 let (point, why) = try best(path)
                 var info = ["trained_by": "shrink path", "alpha": "\(point.alpha)", "l1_ratio": "\(l1Ratio)",
                             "chosen_by": why, "converged": "\(point.solution.converged)"]
                 if standardize { info["standardize"] = "fitted on standardized features; coefficients in original units" }
-                try saveModel(point.solution.stateDict, loss: loss, data: data, info: info.merging(dataInfo) { a, _ in a },
-                              to: saveBest)
+                try saveModel(point.solution.stateDict, loss: loss, data: train,
+                              info: info.merging(rows.modelInfo) { a, _ in a }, to: saveBest)
                 print(String(format: "best: alpha %.6g (%@)", point.alpha, why))
             }
-            if let report {
+            if let report, world.isRoot {
                 var page = HTMLReport(title: "shrink path: \(loss), l1-ratio \(l1Ratio)")
                 page.addPath(path)
                 try writeText(page.html(), to: report)

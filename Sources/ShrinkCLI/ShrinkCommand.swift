@@ -30,7 +30,9 @@ struct ShrinkCommand: ParsableCommand {
             Communicator.initializedWorld?.finalize()
         } catch {
             let code = exitCode(for: error)
-            if code == .success {
+            // "Not converged" is decided from numbers every rank of a job shares, so every rank
+            // ends this way together: an ordinary end, not an abort.
+            if code == .success || code.rawValue == notConvergedExitCode {
                 Communicator.initializedWorld?.finalize()
                 exit(withError: error)
             }

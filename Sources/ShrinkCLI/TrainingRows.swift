@@ -22,17 +22,18 @@ struct TrainingRows {
 }
 
 extension DataOptions {
-    /// The training rows of `--data`/`--synthetic`, split by `--test-split` (written to
-    /// `--split-out` by rank 0) and standardized with `standardize`; nil without a data flag.
-    /// `fingerprint`: compute `dataHash` (for a checkpoint or a resume).
-    func trainingRows(seed: UInt64, loss: LossKind, standardize: StandardizeOptions, fingerprint: Bool,
-                      world: Communicator) throws -> TrainingRows? {
+    /// The training rows of `--data`/`--synthetic`, split by `--test-split` (default
+    /// `testFraction`; written to `--split-out` by rank 0) and standardized with `standardize`
+    /// (nil: not at all); nil without a data flag. `fingerprint`: compute `dataHash` (for a
+    /// checkpoint or a resume).
+    func trainingRows(seed: UInt64, loss: LossKind, standardize: StandardizeOptions?, fingerprint: Bool,
+                      world: Communicator, testFraction defaultFraction: Double = 0.2) throws -> TrainingRows? {
         guard world.size > 1, let data else {
             guard let (all, info) = try loadRecording(seed: seed, loss: loss) else { return nil }
             _ = try all.outputCount(for: loss)  // before the split: rows as in the file
-            let (rawTrain, rawTest) = try split(all, seed: seed)
+            let (rawTrain, rawTest) = try split(all, seed: seed, default: defaultFraction)
             let hash = fingerprint ? ShardSplit.fingerprint(train: rawTrain, test: rawTest) : nil
-            var (train, test, standardization) = try standardize.apply(train: rawTrain, test: rawTest)
+            var (train, test, standardization) = try standardize?.apply(train: rawTrain, test: rawTest) ?? (rawTrain, rawTest, nil)
             train.keepingNames(of: rawTrain)
             return TrainingRows(train: train, test: test, standardization: standardization, parallel: nil, modelInfo: info,
                                 dataHash: Self.mixing(hash, standardized: standardization != nil))
@@ -46,14 +47,14 @@ extension DataOptions {
                                       headerLines: shard.firstRow + (csv ? 1 : 0))
         shard = try shard.encodingClasses(for: loss, communicator: world)
         _ = try shard.data.outputCount(for: loss)
-        let split = try ShardSplit(shard, testFraction: testFraction(), seed: seed)
+        let split = try ShardSplit(shard, testFraction: testFraction(default: defaultFraction), seed: seed)
         if world.isRoot, let splitOut {
             try writeText(Dataset.splitCSV(rows: shard.totalRows, test: split.testRows), to: splitOut)
         }
         let hash = fingerprint ? try split.fingerprint(communicator: world) : nil
         var standardization: Standardization?
         var (train, test) = (split.train, split.test)
-        if standardize.standardize {
+        if standardize?.standardize == true {
             let fitted = try Standardization(fitting: train, communicator: world)
             let used = train.isSparse ? fitted.scalingOnly() : fitted
             let raw = train

@@ -81,6 +81,16 @@ public final class Communicator: @unchecked Sendable {
         try mpi.allreduceSum(&values, type: mpi.doubleType)
     }
 
+    /// Elementwise sum over ranks, in place, in Double, bit for bit the same on every rank:
+    /// MPI_Allreduce, then rank 0's result broadcast. MPI recommends but does not promise that
+    /// every rank gets the same bits from an allreduce; the exact solver decides when to stop
+    /// from these sums, and ranks that decided differently would wait on each other for ever.
+    public func agreedSum(_ values: inout [Double]) throws {
+        guard let mpi, !values.isEmpty else { return }
+        try mpi.allreduceSum(&values, type: mpi.doubleType)
+        try mpi.broadcast(&values, type: mpi.doubleType)
+    }
+
     /// The sum over ranks of one integer each.
     public func sum(_ value: Int) throws -> Int {
         var v = [Double(value)]

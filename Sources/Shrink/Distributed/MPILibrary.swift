@@ -8,6 +8,7 @@ final class MPILibrary: @unchecked Sendable {
     private typealias CommInt = @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     private typealias SetErrhandler = @convention(c) (Handle, Handle) -> Int32
     private typealias Allreduce = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle) -> Int32
+    private typealias Bcast = @convention(c) (UnsafeMutableRawPointer, Int32, Handle, Int32, Handle) -> Int32
     private typealias Barrier = @convention(c) (Handle) -> Int32
     private typealias Abort = @convention(c) (Handle, Int32) -> Int32
     private typealias Finalize = @convention(c) () -> Int32
@@ -25,7 +26,7 @@ final class MPILibrary: @unchecked Sendable {
     let world: Handle, floatType: Handle, doubleType: Handle, sumOp: Handle
     private let errorsReturn: Handle
     private let initThread: InitThread, commRank: CommInt, commSize: CommInt, setErrhandler: SetErrhandler
-    private let allreduce: Allreduce, barrierCall: Barrier, abortCall: Abort, finalizeCall: Finalize
+    private let allreduce: Allreduce, bcast: Bcast, barrierCall: Barrier, abortCall: Abort, finalizeCall: Finalize
     private let errorString: ErrorString
 
     private init(library: UnsafeMutableRawPointer) throws {
@@ -47,6 +48,7 @@ final class MPILibrary: @unchecked Sendable {
         commSize = try function("MPI_Comm_size", as: CommInt.self)
         setErrhandler = try function("MPI_Comm_set_errhandler", as: SetErrhandler.self)
         allreduce = try function("MPI_Allreduce", as: Allreduce.self)
+        bcast = try function("MPI_Bcast", as: Bcast.self)
         barrierCall = try function("MPI_Barrier", as: Barrier.self)
         abortCall = try function("MPI_Abort", as: Abort.self)
         finalizeCall = try function("MPI_Finalize", as: Finalize.self)
@@ -106,6 +108,17 @@ final class MPILibrary: @unchecked Sendable {
         let inPlace = UnsafeRawPointer(bitPattern: 1)
         let rc = values.withUnsafeMutableBytes { allreduce(inPlace, $0.baseAddress!, Int32(count), type, sumOp, world) }
         try check(rc, "MPI_Allreduce")
+    }
+
+    /// Rank 0's `values` on every rank (MPI_Bcast).
+    func broadcast<T>(_ values: inout [T], type: Handle) throws {
+        let count = values.count
+        guard count <= Int(Int32.max) else {
+            throw DistributedError.mpi(call: "MPI_Bcast", message: "\(count) values exceed one call's count")
+        }
+        let world = world, bcast = bcast
+        let rc = values.withUnsafeMutableBytes { bcast($0.baseAddress!, Int32(count), type, 0, world) }
+        try check(rc, "MPI_Bcast")
     }
 
     func barrier() throws { try check(barrierCall(world), "MPI_Barrier") }

@@ -41,9 +41,22 @@ public final class CoordinateDescentSolver {
     static let screeningMargin = 1e-6
 
     /// `classes` (ce) fixes the class count when `data` may lack the highest label.
-    public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int? = nil) throws {
-        try data.requireClasses(for: loss)
-        design = try SolverDesign(loss: loss, data: data, standardize: standardize, device: device, classes: classes)
+    ///
+    /// `communicator`: under mpirun, `data` is this rank's share of the rows (every rank calls
+    /// this and then `solve` with the same arguments) and the solver works on all of them
+    /// together: the Gram route sums X̃ᵀX̃ and X̃ᵀy over the ranks once; the row route sums each
+    /// proximal-Newton model (X̃_Wᵀ V X̃_W and X̃_Wᵀρ over the working set W) per step, the
+    /// screening gradient per working-set round and the losses of the line search
+    /// (`reducedNewtonStep`). Every rank ends with the same solution.
+    public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int? = nil,
+                communicator: Communicator = .single) throws {
+        if communicator.usesMPI {
+            try data.requireClasses(for: loss, communicator: communicator)
+        } else {
+            try data.requireClasses(for: loss)
+        }
+        design = try SolverDesign(loss: loss, data: data, standardize: standardize, device: device, classes: classes,
+                                  communicator: communicator)
     }
 
     /// Solves `problem` on `data` in a fresh session.
@@ -73,7 +86,7 @@ public final class CoordinateDescentSolver {
             }
             (state.w, state.b) = design.scaledUnits(start)
         } else {
-            state.b = design.interceptsAtZero()
+            state.b = try design.interceptsAtZero()
         }
         state.prepare()
         var member = [Bool](repeating: false, count: p)
@@ -97,12 +110,12 @@ public final class CoordinateDescentSolver {
             for j in candidates.prefix(max(10, working.count)) { include(j) }
         }
         previous = (gradient, state.l1)
-        let kkt = max(state.violation(working: working), outside) / scale
+        let kkt = max(try state.violation(working: working), outside) / scale
         let (w, b) = design.originalUnits(weights: state.w, intercepts: state.b)
         var solution = LinearSolution(coefficients: w, intercepts: b, objective: .nan, iterations: state.sweeps,
                                       converged: kkt <= kktTolerance)
         solution.kktViolation = kkt
-        (solution.dataLoss, solution.score) = state.lossAndScore()
+        (solution.dataLoss, solution.score) = try state.lossAndScore()
         // The objective that was minimized: under --standardize the penalty is on the scaled coefficients.
         solution.objective = LinearProblem(loss: design.loss, alpha: alpha, l1Ratio: l1Ratio)
             .objective(meanLoss: solution.dataLoss, coefficients: state.w)
@@ -123,19 +136,41 @@ extension Dataset {
     }
 }
 
+extension Dataset {
+    /// `requireClasses` over the rows of every rank of an MPI job (a rank may hold one class,
+    /// or none).
+    func requireClasses(for loss: LossKind, communicator: Communicator) throws {
+        guard loss != .mse else { return }
+        // Per rank: has rows, all 0, all 1, the lowest and the highest class (ce labels are 0..<k).
+        let flags = [targets.isEmpty ? 0 : 1, targets.allSatisfy { $0 == 0 } ? 1 : 0, targets.allSatisfy { $0 == 1 } ? 1 : 0,
+                     Int(targets.min() ?? 0), Int(targets.max() ?? 0)]
+        let ranks = try communicator.gather(flags).filter { $0[0] == 1 }
+        guard let first = ranks.first else { return }
+        let single = loss == .bce ? (ranks.allSatisfy { $0[1] == 1 } || ranks.allSatisfy { $0[2] == 1 })
+            : ranks.allSatisfy { $0[3] == first[3] && $0[4] == first[3] }
+        if single {
+            throw TrainingError.invalidData(
+                "the targets hold one class only (every row is \(loss == .bce ? (first[2] == 1 ? 1 : 0) : first[3])): a classifier needs at least two classes")
+        }
+    }
+}
+
 extension SolverDesign {
     /// The intercepts that fit the data with w = 0 (scaled space): bce logit(ȳ), ce the log
     /// class shares (centered), mse 0 (ỹ is centered).
-    func interceptsAtZero() -> [Double] {
+    func interceptsAtZero() throws -> [Double] {
         switch loss {
         case .mse: return [0]
         case .bce:
-            let mean = min(max(targets.reduce(0, +) / Double(rows), 1e-12), 1 - 1e-12)
+            var sum = [targets.reduce(0, +)]
+            try self.sum(&sum)
+            let mean = min(max(sum[0] / Double(totalRows), 1e-12), 1 - 1e-12)
             return [log(mean / (1 - mean))]
         case .ce:
             var counts = [Double](repeating: 0, count: outputs)
             for t in targets where Int(t) < outputs { counts[Int(t)] += 1 }
-            let logs = counts.map { log(max($0 / Double(rows), 1e-12)) }
+            try sum(&counts)
+            let logs = counts.map { log(max($0 / Double(totalRows), 1e-12)) }
             let mean = logs.reduce(0, +) / Double(outputs)
             return logs.map { $0 - mean }
         }

@@ -10,6 +10,11 @@ struct GramSolver {
     let columns: Int
     let working: [Int]
     let l1: Double, l2: Double
+    /// A coordinate without penalty (the intercept of a Newton model, `reducedNewtonStep`).
+    var free: Int? = nil
+
+    /// The penalties of coordinate j.
+    @inline(__always) private func penalties(_ j: Int) -> (Double, Double) { j == free ? (0, 0) : (l1, l2) }
 
     /// One cyclic pass over the working set; returns the largest violation met and the largest
     /// move, relative to 1 + |w_j|.
@@ -20,6 +25,7 @@ struct GramSolver {
             q.withUnsafeMutableBufferPointer { q in
                 for j in working {
                     let old = w[j], gj = q[j]
+                    let (l1, l2) = penalties(j)
                     worst = max(worst, coordinateViolation(gj, old, l1: l1, l2: l2))
                     let h = g[j * p + j]
                     guard h + l2 > 0 else { continue }
@@ -55,12 +61,13 @@ struct GramSolver {
         var matrix = [Double](repeating: 0, count: m * m)
         var rhs = [Double](repeating: 0, count: m)
         for (a, j) in support.enumerated() {
+            let (l1, l2) = penalties(j)
             for (c, k) in support.enumerated() { matrix[c * m + a] = gram[j * p + k] }
             matrix[a * m + a] += l2
             rhs[a] = q[j] - l2 * w[j] - (w[j] > 0 ? l1 : -l1)
         }
         guard choleskySolve(&matrix, &rhs, size: m) else { return false }
-        let (step, blocking) = stepToBoundary(support.map { w[$0] }, rhs)
+        let (step, blocking) = stepToBoundary(support.map { w[$0] }, rhs, free: free.flatMap { support.firstIndex(of: $0) })
         gram.withUnsafeBufferPointer { g in
             q.withUnsafeMutableBufferPointer { q in
                 for (a, j) in support.enumerated() {
@@ -70,15 +77,15 @@ struct GramSolver {
                 }
             }
         }
-        return blocking == nil && !working.contains { w[$0] == 0 && abs(q[$0]) > l1 }
+        return blocking == nil && !working.contains { w[$0] == 0 && abs(q[$0]) > penalties($0).0 }
     }
 }
 
-/// The largest t ≤ 1 such that w + t·d keeps every sign of w, and which coefficient reaches
-/// zero there (nil when t = 1 keeps them all).
-func stepToBoundary(_ w: [Double], _ d: [Double]) -> (step: Double, blocking: Int?) {
+/// The largest t ≤ 1 such that w + t·d keeps every sign of w (but w[free]'s, unpenalized),
+/// and which coefficient reaches zero there (nil when t = 1 keeps them all).
+func stepToBoundary(_ w: [Double], _ d: [Double], free: Int? = nil) -> (step: Double, blocking: Int?) {
     var step = 1.0, blocking: Int?
-    for a in w.indices where (w[a] + d[a] > 0) != (w[a] > 0) || w[a] + d[a] == 0 {
+    for a in w.indices where a != free && ((w[a] + d[a] > 0) != (w[a] > 0) || w[a] + d[a] == 0) {
         let t = -w[a] / d[a]
         if t < step || blocking == nil { (step, blocking) = (min(t, 1), a) }
     }

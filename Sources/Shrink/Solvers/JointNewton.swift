@@ -160,6 +160,7 @@ extension CoordinateDescentSolver.State {
         for c in 0..<design.outputs {
             for j in working { penalty += l1 * abs(w[c * p + j]) + l2 / 2 * w[c * p + j] * w[c * p + j] }
         }
-        return lossAndScore().0 + penalty
+        // One process only (an MPI job takes `reducedNewtonStep`), where no sum can fail.
+        return ((try? lossAndScore())?.0 ?? .infinity) + penalty
     }
 }

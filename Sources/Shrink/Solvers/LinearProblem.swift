@@ -118,13 +118,31 @@ extension LinearSolution {
     /// Σ(y − f)²/Σ(y − ȳ)²), accuracy for bce (logit > 0 predicts 1) and ce (the first argmax).
     static func evaluate(_ loss: LossKind, _ data: Dataset,
                          _ solutions: [LinearSolution]) -> [(loss: Double, score: Double)] {
-        guard let first = solutions.first, data.rows > 0 else { return solutions.map { _ in (.nan, .nan) } }
-        let (n, p, k) = (data.rows, data.columns, first.outputs)
+        evaluate(loss, data, solutions) { _ in }
+    }
+
+    /// The same over the rows of every rank of an MPI job, `data` being this rank's (possibly
+    /// none): every rank gets the same numbers.
+    public static func evaluate(_ loss: LossKind, _ data: Dataset, _ solutions: [LinearSolution],
+                                communicator: Communicator) throws -> [(loss: Double, score: Double)] {
+        try evaluate(loss, data, solutions) { try communicator.agreedSum(&$0) }
+    }
+
+    /// `evaluate`, with `reduce` turning this process's sums into the sums over every process
+    /// (the row count and Σy first, then Σ(y − ȳ)² and each solution's loss and hits).
+    private static func evaluate(_ loss: LossKind, _ data: Dataset, _ solutions: [LinearSolution],
+                                 reduce: (inout [Double]) throws -> Void) rethrows -> [(loss: Double, score: Double)] {
+        guard let first = solutions.first else { return [] }
+        var totals = [Double(data.rows), data.targets.reduce(0.0) { $0 + Double($1) }]
+        try reduce(&totals)
+        let (count, mean) = (totals[0], totals[1] / totals[0])
+        guard count > 0 else { return solutions.map { _ in (.nan, .nan) } }
+        let (n, k) = (data.rows, first.outputs)
         let columns = solutions.count * k                      // every model's every output
-        let z = logits(data, solutions.flatMap(\.coefficients), columns: columns)
-        let mean = data.targets.reduce(0.0) { $0 + Double($1) } / Double(n)
-        let spread = data.targets.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
-        return solutions.enumerated().map { m, s in
+        let z = n > 0 ? logits(data, solutions.flatMap(\.coefficients), columns: columns) : []
+        // [Σ(y − ȳ)², then per solution: the summed loss, the rows right]
+        var sums = [data.targets.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }]
+        for (m, s) in solutions.enumerated() {
             var total = 0.0, right = 0
             for r in 0..<n {
                 let y = Double(data.targets[r])
@@ -145,8 +163,14 @@ extension LinearSolution {
                     if best == label { right += 1 }
                 }
             }
-            let score = loss == .mse ? (spread > 0 ? 1 - total / spread : .nan) : Double(right) / Double(n)
-            return (total / Double(n), score)
+            sums += [total, Double(right)]
+        }
+        try reduce(&sums)
+        let spread = sums[0]
+        return solutions.indices.map { m in
+            let (total, right) = (sums[1 + 2 * m], sums[2 + 2 * m])
+            let score = loss == .mse ? (spread > 0 ? 1 - total / spread : .nan) : right / count
+            return (total / count, score)
         }
     }
 }

@@ -21,21 +21,26 @@ extension RegularizationPath {
     /// class for bce and ce (each class dealt round robin in turn, as scikit-learn's
     /// StratifiedKFold) so that every training set sees every class.
     static func foldOf(_ data: Dataset, loss: LossKind, folds: Int, seed: UInt64) throws -> [Int] {
+        try foldOf(targets: data.targets, classNames: data.classNames, loss: loss, folds: folds, seed: seed)
+    }
+
+    /// The same from the rows' targets alone.
+    static func foldOf(targets: [Float], classNames: [String]?, loss: LossKind, folds: Int, seed: UInt64) throws -> [Int] {
         var rng = SeededGenerator(seed: seed ^ 0x4356)
-        var order = rng.permutation(data.rows)
+        var order = rng.permutation(targets.count)
         if loss != .mse {
             // The class: the label (ce), or the target rounded to 0 or 1 (bce; soft targets allowed).
-            let classes = data.targets.map { loss == .ce ? Int($0) : ($0 >= 0.5 ? 1 : 0) }
+            let classes = targets.map { loss == .ce ? Int($0) : ($0 >= 0.5 ? 1 : 0) }
             order = order.enumerated().sorted {  // by class, shuffled within a class
                 (classes[$0.element], $0.offset) < (classes[$1.element], $1.offset)
             }.map(\.element)
             let counts = Dictionary(grouping: classes, by: { $0 }).mapValues(\.count)
             if let (label, count) = counts.filter({ $0.value < 2 }).min(by: { $0.key < $1.key }) {
                 throw TrainingError.invalidData(
-                    "class \(data.classNames.flatMap { label < $0.count ? $0[label] : nil } ?? "\(label)") has \(count) row: --cv needs at least 2 rows of every class (each training fold must see it)")
+                    "class \(classNames.flatMap { label < $0.count ? $0[label] : nil } ?? "\(label)") has \(count) row: --cv needs at least 2 rows of every class (each training fold must see it)")
             }
         }
-        var fold = [Int](repeating: 0, count: data.rows)
+        var fold = [Int](repeating: 0, count: targets.count)
         for (position, row) in order.enumerated() { fold[row] = position % folds }
         return fold
     }

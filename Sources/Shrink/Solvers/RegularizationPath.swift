@@ -82,19 +82,35 @@ public struct RegularizationPath: Sendable {
                                epsilon: Double, count: Int, folds: Int, seed: UInt64, device: any Device,
                                alphas explicit: [Double]? = nil, tolerance: Double = 1e-7, kktTolerance: Double = 1e-5,
                                maxIterations: Int = 100_000, batched: Bool = false, modelsPerBatch: Int? = nil,
+                               parallel: DataParallel? = nil,
                                progress: (@Sendable (Progress) -> Void)? = nil) throws -> RegularizationPath {
-        try train.requireClasses(for: loss)
+        if let parallel {
+            guard !batched else { throw TrainingError.invalidConfiguration("the batched path is not distributed over MPI ranks") }
+            try train.requireClasses(for: loss, communicator: parallel.communicator)
+        } else {
+            try train.requireClasses(for: loss)
+        }
+        let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
+        // Under MPI the main path's solver is made first: its design (summed over the ranks)
+        // gives α_max.
+        let mainSolver = try parallel.map {
+            try CoordinateDescentSolver(loss: loss, data: train, standardize: standardize, device: device, classes: classes,
+                                        communicator: $0.communicator)
+        }
         let alphas = try explicit.map(validatedGrid) ?? grid(
-            alphaMax: alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss), epsilon: epsilon, count: count)
+            alphaMax: mainSolver.map { $0.gradientAtZero / max(l1Ratio, 1e-3) * (1 + 1e-4) }
+                ?? alphaMax(train, l1Ratio: l1Ratio, standardize: standardize, loss: loss),
+            epsilon: epsilon, count: count)
         let walker = PathWalker(loss: loss, l1Ratio: l1Ratio, standardize: standardize, alphas: alphas,
-                                classes: loss == .ce ? try train.outputCount(for: .ce) : nil, device: device,
+                                classes: classes, device: device,
                                 tolerance: tolerance, kktTolerance: kktTolerance, maxIterations: maxIterations,
-                                batched: batched, modelsPerBatch: modelsPerBatch, folds: folds, progress: progress)
-        let (points, mainMisses) = try walker.walk(train, scoring: validation, fold: nil)
+                                batched: batched, modelsPerBatch: modelsPerBatch, folds: folds,
+                                communicator: parallel?.communicator ?? .single, progress: progress)
+        let (points, mainMisses) = try walker.walk(train, scoring: validation, fold: nil, solver: mainSolver)
         var misses = mainMisses
         var crossValidation: CrossValidation?
         if folds >= 2 {
-            let (cv, foldMisses) = try walker.crossValidate(train, seed: seed)
+            let (cv, foldMisses) = try walker.crossValidate(train, seed: seed, parallel: parallel)
             crossValidation = cv
             misses += foldMisses
         }
@@ -129,20 +145,27 @@ private struct PathWalker {
     let batched: Bool
     let modelsPerBatch: Int?
     let folds: Int
+    /// Under mpirun, the job whose ranks each hold a part of the rows (`.single`: one process).
+    let communicator: Communicator
     let progress: (@Sendable (RegularizationPath.Progress) -> Void)?
 
     /// The path on `data`, each point scored on `scoring` when given, and the solutions that
-    /// missed the KKT tolerance.
-    func walk(_ data: Dataset, scoring: Dataset?, fold: Int?) throws
+    /// missed the KKT tolerance (`solver`: one already made for `data`).
+    func walk(_ data: Dataset, scoring: Dataset?, fold: Int?, solver: CoordinateDescentSolver? = nil) throws
         -> (points: [RegularizationPath.Point], misses: [RegularizationPath.Miss]) {
         let report = { (done: Int) -> Void in
             progress?(RegularizationPath.Progress(fold: fold, folds: folds, alphaIndex: done, alphaCount: alphas.count))
         }
-        let solutions = batched ? try solveInBatches(data, report: report) : try solveOneByOne(data, report: report)
+        let solutions = batched ? try solveInBatches(data, report: report)
+            : try solveOneByOne(data, solver: solver, report: report)
         let misses = zip(alphas, solutions).filter { !$0.1.converged }.map { alpha, s in
             RegularizationPath.Miss(fold: fold, alpha: alpha, kktViolation: s.kktViolation, iterations: s.iterations)
         }
-        let validation = scoring.map { LinearSolution.evaluate(loss, $0, solutions) }  // each solve scored its own rows
+        // Each solve scored its own rows; the held-out rows are scored here.
+        let validation = try scoring.map {
+            communicator.usesMPI ? try LinearSolution.evaluate(loss, $0, solutions, communicator: communicator)
+                : LinearSolution.evaluate(loss, $0, solutions)
+        }
         let points = alphas.indices.map { i in
             RegularizationPath.Point(alpha: alphas[i], solution: solutions[i], trainLoss: solutions[i].dataLoss,
                                      validationLoss: validation?[i].loss, trainScore: solutions[i].score,
@@ -152,9 +175,10 @@ private struct PathWalker {
     }
 
     /// Coordinate descent, each α warm-started from the one before.
-    private func solveOneByOne(_ data: Dataset, report: (Int) -> Void) throws -> [LinearSolution] {
-        let solver = try CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
-                                                 classes: classes)
+    private func solveOneByOne(_ data: Dataset, solver made: CoordinateDescentSolver?,
+                               report: (Int) -> Void) throws -> [LinearSolution] {
+        let solver = try made ?? CoordinateDescentSolver(loss: loss, data: data, standardize: standardize, device: device,
+                                                         classes: classes, communicator: communicator)
         var solutions: [LinearSolution] = []
         for alpha in alphas {
             solutions.append(try solver.solve(alpha: alpha, l1Ratio: l1Ratio, tolerance: tolerance,
@@ -187,13 +211,27 @@ private struct PathWalker {
     }
 
     /// K-fold cross-validation over seeded folds of `train`: each fold's path scored on its
-    /// held-out rows.
-    func crossValidate(_ train: Dataset, seed: UInt64) throws
+    /// held-out rows. Under MPI (`parallel`) the folds are those of all the training rows, as
+    /// one process deals them, and each fold's path is solved by all the ranks together, each
+    /// on its own rows of the fold.
+    func crossValidate(_ train: Dataset, seed: UInt64, parallel: DataParallel?) throws
         -> (RegularizationPath.CrossValidation, [RegularizationPath.Miss]) {
-        guard folds <= train.rows else {
-            throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(train.rows)")
+        let total = parallel?.globalRows ?? train.rows
+        guard folds <= total else {
+            throw TrainingError.invalidConfiguration("--cv \(folds) needs at least \(folds) rows, got \(total)")
         }
-        let fold = try RegularizationPath.foldOf(train, loss: loss, folds: folds, seed: seed)
+        let fold: [Int]
+        if let parallel {
+            // Every training row's target at its global position (one slot per row: the sum is exact).
+            var targets = [Double](repeating: 0, count: total)
+            for (r, position) in parallel.positions.enumerated() { targets[position] = Double(train.targets[r]) }
+            try parallel.communicator.agreedSum(&targets)
+            let global = try RegularizationPath.foldOf(targets: targets.map { Float($0) }, classNames: train.classNames,
+                                                       loss: loss, folds: folds, seed: seed)
+            fold = parallel.positions.map { global[$0] }
+        } else {
+            fold = try RegularizationPath.foldOf(train, loss: loss, folds: folds, seed: seed)
+        }
         var losses = [[Double]](repeating: [], count: alphas.count)  // [α][fold]
         var misses: [RegularizationPath.Miss] = []
         for k in 0..<folds {

@@ -17,7 +17,12 @@ import Foundation
 /// its own CSR) with the centering term −μ_jΣR and 1/s_j applied on the host.
 final class SolverDesign {
     let loss: LossKind
+    /// This process's rows (under mpirun, this rank's) and the columns.
     let rows: Int, columns: Int
+    /// N: the rows over every rank (= `rows` in one process), the denominator of every mean.
+    let totalRows: Int
+    /// The job this design's sums run over (`Communicator.single`: one process, no sums).
+    let communicator: Communicator
     /// 1 (mse, bce) or the class count (ce).
     let outputs: Int
     let means: [Double], scales: [Double]
@@ -39,32 +44,49 @@ final class SolverDesign {
     /// Above this many columns the Gram matrix (p² Doubles) is not formed.
     static let gramLimit = 4096
 
-    init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int?) throws {
+    /// `communicator`: under mpirun, `data` is this rank's rows of the problem and every sum
+    /// over rows (the statistics, X̃ᵀX̃ and X̃ᵀy, the screening gradient, the Newton models, the
+    /// losses) is summed over the ranks (`sum`), so every rank holds the same global quantities.
+    init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int?,
+         communicator: Communicator = .single) throws {
         let (n, p) = (data.rows, data.columns)
-        guard n > 0 else { throw TrainingError.invalidData("the solver needs at least one row") }
+        let distributed = communicator.usesMPI
+        let totalRows = distributed ? try communicator.sum(n) : n
+        guard totalRows > 0 else { throw TrainingError.invalidData("the solver needs at least one row") }
         self.loss = loss
         rows = n
         columns = p
+        self.totalRows = totalRows
+        self.communicator = communicator
         self.device = device
-        let outputs = loss == .ce ? (classes ?? max(Int(data.targets.max() ?? 0) + 1, 2)) : 1
+        let highest = distributed ? try communicator.gather(Int(data.targets.max() ?? 0)).max()! : Int(data.targets.max() ?? 0)
+        let outputs = loss == .ce ? (classes ?? max(highest + 1, 2)) : 1
         self.outputs = outputs
         let y = data.targets.map(Double.init)
-        let targetMean = y.reduce(0, +) / Double(n)
+        var ySum = [y.reduce(0, +)]
+        try communicator.agreedSum(&ySum)
+        let targetMean = ySum[0] / Double(totalRows)
         self.targetMean = targetMean
         let targets = loss == .mse ? y.map { $0 - targetMean } : y
         self.targets = targets
+        // One process: the statistics here, as always; a job: over every rank's rows.
+        let statistics = distributed ? try Standardization.statistics(data) { try communicator.agreedSum(&$0) } : nil
+        let unit = [Double](repeating: 1, count: p)
         if let matrix = data.sparse {
-            let columns = SparseColumns(matrix, standardize: standardize)
+            let columns = statistics.map { SparseColumns(matrix, means: $0.means, scales: standardize ? $0.scales : unit) }
+                ?? SparseColumns(matrix, standardize: standardize)
             (means, scales, x, sparse, gram) = (columns.means, columns.scales, [], columns, nil)
-            scale = Self.gradientAtZero(columns, loss: loss, y: y, targets: targets, outputs: outputs)
+            var correlations = Self.correlationsAtZero(columns, loss: loss, y: y, targets: targets, outputs: outputs,
+                                                       totalRows: totalRows)
+            try communicator.agreedSum(&correlations)
+            scale = correlations.map(abs).max() ?? 0
             return
         }
         sparse = nil
-        var (x, means, squares) = Self.centeredColumns(data)
+        var (x, means, squares) = Self.centeredColumns(data, means: statistics?.means)
         self.means = means
         // Population standard deviations (1 for a constant column), as `Standardization`.
-        let scales = standardize ? squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
-            : [Double](repeating: 1, count: p)
+        let scales = !standardize ? unit : statistics?.scales ?? squares.map { $0 > 0 ? ($0 / Double(n)).squareRoot() : 1 }
         self.scales = scales
         if standardize {
             for j in 0..<p where scales[j] != 1 {
@@ -73,22 +95,33 @@ final class SolverDesign {
             }
         }
         self.x = x
-        let correlation: [Double]
-        (scale, correlation) = Self.gradientAtZero(x, rows: n, columns: p, loss: loss, y: y, targets: targets,
-                                                   outputs: outputs)
-        gram = loss == .mse && n > p && p <= Self.gramLimit ? (Self.gram(x, rows: n, columns: p), correlation) : nil
+        var correlations = Self.correlationsAtZero(x, rows: n, columns: p, loss: loss, y: y, targets: targets,
+                                                   outputs: outputs, totalRows: totalRows)
+        try communicator.agreedSum(&correlations)
+        scale = correlations.map(abs).max() ?? 0
+        if loss == .mse, totalRows > p, p <= Self.gramLimit {
+            var matrix = Self.gram(x, rows: n, columns: p, totalRows: totalRows)
+            try communicator.agreedSum(&matrix)
+            gram = (matrix, Array(correlations.suffix(p)))
+        } else {
+            gram = nil
+        }
     }
 
-    /// X − X̄ column-major [n, p] in Double, the column means and the sums of squared deviations.
-    private static func centeredColumns(_ data: Dataset) -> (x: [Double], means: [Double], squares: [Double]) {
+    /// X − X̄ column-major [n, p] in Double, the column means (`means`, or this data's) and the
+    /// sums of squared deviations.
+    private static func centeredColumns(_ data: Dataset, means given: [Double]?)
+        -> (x: [Double], means: [Double], squares: [Double]) {
         let (n, p) = (data.rows, data.columns)
         var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
-        data.features.withUnsafeBufferPointer { f in
-            for r in 0..<n {
-                for j in 0..<p { sums[j] += Double(f[r * p + j]) }
+        if given == nil {
+            data.features.withUnsafeBufferPointer { f in
+                for r in 0..<n {
+                    for j in 0..<p { sums[j] += Double(f[r * p + j]) }
+                }
             }
         }
-        let means = sums.map { $0 / Double(n) }
+        let means = given ?? sums.map { $0 / Double(n) }
         var x = [Double](repeating: 0, count: n * p)
         data.features.withUnsafeBufferPointer { f in
             x.withUnsafeMutableBufferPointer { out in
@@ -110,40 +143,46 @@ final class SolverDesign {
         return (x, means, squares)
     }
 
-    /// ‖∇f(0)‖∞ = max over outputs of |X̃ᵀY|/n (X̃'s columns sum to 0, so Ȳ drops out), and the
-    /// last output's X̃ᵀY/n (for mse, the one output's X̃ᵀỹ/n, which the Gram route keeps).
-    private static func gradientAtZero(_ x: [Double], rows n: Int, columns p: Int, loss: LossKind, y: [Double],
-                                       targets: [Double], outputs: Int) -> (Double, [Double]) {
-        var best = 0.0
-        var correlation = [Double](repeating: 0, count: p)
+    /// X̃ᵀY/N [k, p], output by output (Y: the centered targets for mse and bce, the one-hot
+    /// labels for ce; X̃'s columns sum to 0 over all rows, so Ȳ drops out): the negative
+    /// gradient at w = 0 with the intercepts fitted. Its largest magnitude is ‖∇f(0)‖∞, and
+    /// for mse it is c = X̃ᵀỹ/N, which the Gram route keeps. This rank's rows' share.
+    private static func correlationsAtZero(_ x: [Double], rows n: Int, columns p: Int, loss: LossKind, y: [Double],
+                                           targets: [Double], outputs: Int, totalRows: Int) -> [Double] {
+        var correlations = [Double](repeating: 0, count: outputs * p)
+        guard n > 0 else { return correlations }
         for c in 0..<outputs {
             let column = loss == .ce ? y.map { Int($0) == c ? 1.0 : 0 } : targets
-            cblas_dgemv(CblasColMajor, CblasTrans, Int32(n), Int32(p), 1 / Double(n), x, Int32(n), column, 1, 0,
-                        &correlation, 1)
-            best = max(best, correlation.map(abs).max() ?? 0)
+            correlations.withUnsafeMutableBufferPointer {
+                cblas_dgemv(CblasColMajor, CblasTrans, Int32(n), Int32(p), 1 / Double(totalRows), x, Int32(n), column, 1, 0,
+                            $0.baseAddress! + c * p, 1)
+            }
         }
-        return (best, correlation)
+        return correlations
     }
 
-    /// ‖∇f(0)‖∞ = max over outputs of |X̃ᵀY|/n for a sparse X (X̃ implicit).
-    private static func gradientAtZero(_ x: SparseColumns, loss: LossKind, y: [Double], targets: [Double],
-                                       outputs: Int) -> Double {
-        var best = 0.0
+    /// The same for a sparse X (X̃ implicit).
+    private static func correlationsAtZero(_ x: SparseColumns, loss: LossKind, y: [Double], targets: [Double],
+                                           outputs: Int, totalRows: Int) -> [Double] {
+        var correlations = [Double](repeating: 0, count: outputs * x.columns)
         for c in 0..<outputs {
             let column = loss == .ce ? y.map { Int($0) == c ? 1.0 : 0 } : targets
             let sum = column.reduce(0, +)
             column.withUnsafeBufferPointer { v in
-                for j in 0..<x.columns { best = max(best, abs(x.dot(j, v.baseAddress!, sum: sum)) / Double(x.rows)) }
+                for j in 0..<x.columns {
+                    correlations[c * x.columns + j] = x.dot(j, v.baseAddress!, sum: sum) / Double(totalRows)
+                }
             }
         }
-        return best
+        return correlations
     }
 
-    /// G = X̃ᵀX̃/n, p×p row-major (dsyrk, then mirrored).
-    private static func gram(_ x: [Double], rows n: Int, columns p: Int) -> [Double] {
+    /// G = X̃ᵀX̃/N, p×p row-major (dsyrk, then mirrored): this rank's rows' share.
+    private static func gram(_ x: [Double], rows n: Int, columns p: Int, totalRows: Int) -> [Double] {
         var g = [Double](repeating: 0, count: p * p)
-        // Column-major X̃ [n, p] is row-major X̃ᵀ [p, n]: G = X̃ᵀ(X̃ᵀ)ᵀ/n, upper triangle.
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(p), Int32(n), 1 / Double(n), x, Int32(n), 0,
+        guard n > 0 else { return g }
+        // Column-major X̃ [n, p] is row-major X̃ᵀ [p, n]: G = X̃ᵀ(X̃ᵀ)ᵀ/N, upper triangle.
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(p), Int32(n), 1 / Double(totalRows), x, Int32(n), 0,
                     &g, Int32(p))
         for i in 0..<p { for j in 0..<i { g[i * p + j] = g[j * p + i] } }
         return g
@@ -153,6 +192,7 @@ final class SolverDesign {
     /// float32 copy of X̃ is made on first use.
     func screen(_ residuals: [Double]) throws -> [Double] {
         let (n, p, k) = (rows, columns, outputs)
+        if n == 0 { return [Double](repeating: 0, count: k * p) }  // an MPI rank without rows
         if let sparse { return try screen(residuals, sparse) }
         if screening == nil {
             var copy = [Float](repeating: 0, count: n * p)
@@ -191,6 +231,11 @@ final class SolverDesign {
             for j in 0..<p { g[c * p + j] = (Double(product[j * k + c]) - x.means[j] * sum) / x.scales[j] }
         }
         return g
+    }
+
+    /// `values` summed over the job's ranks, the same bits on each (nothing in one process).
+    func sum(_ values: inout [Double]) throws {
+        try communicator.agreedSum(&values)
     }
 
     /// x̃_jᵀv in Double for each column of `list`.

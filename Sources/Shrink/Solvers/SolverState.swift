@@ -29,6 +29,8 @@ extension CoordinateDescentSolver {
         }
 
         var usesGram: Bool { design.gram != nil }
+        /// Under mpirun: each Newton model is summed over the ranks (`reducedNewtonStep`).
+        var distributed: Bool { design.communicator.usesMPI }
 
         /// Forms q or η from w and b.
         mutating func prepare() {
@@ -49,7 +51,7 @@ extension CoordinateDescentSolver {
         /// −∂f/∂η for output c [n], and (for the Newton model) ∂²f/∂η² [n].
         func negativeGradient(output c: Int, curvature: Bool = false) -> (rho: [Double], v: [Double]) {
             let (n, k) = (design.rows, design.outputs)
-            let inverse = 1 / Double(n)
+            let inverse = 1 / Double(design.totalRows)
             var rho = [Double](repeating: 0, count: n)
             var v = [Double](repeating: curvature ? inverse : 0, count: curvature ? n : 0)
             switch design.loss {
@@ -81,7 +83,7 @@ extension CoordinateDescentSolver {
         /// Solves the problem restricted to `working` (and the intercepts) to `target`.
         mutating func solve(working: [Int]) throws {
             if usesGram { return solveGram(working: working) }
-            var violation = self.violation(working: working)
+            var violation = try self.violation(working: working)
             let blocks = design.loss == .ce ? design.outputs : 1
             // For bce and ce a small violation does not yet mean a small error (ill-conditioned
             // data): Newton steps go on until the last one moved the coefficients by less than
@@ -92,15 +94,17 @@ extension CoordinateDescentSolver {
                 // Inexact Newton: each model solved to a tenth of the current violation (mse's is exact).
                 let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
                 let (before, intercepts) = (w, b)
-                if joint {  // ce: once a joint step has worked, it alone goes on while it lowers the objective
+                if distributed {
+                    for c in 0..<blocks { try reducedNewtonStep(output: c, working: working, tolerance: inner) }
+                } else if joint {  // ce: once a joint step has worked, it alone goes on while it lowers the objective
                     joint = jointNewtonStep(working: working)
                 }
-                if !joint {
+                if !joint && !distributed {
                     let support = w.indices.filter { w[$0] != 0 }
                     for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
                     if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support { joint = jointNewtonStep(working: working) }
                 }
-                violation = self.violation(working: working)
+                violation = try self.violation(working: working)
                 if design.loss != .mse {
                     moved = max(zip(w, before).map { abs($0 - $1) / (1 + abs($0)) }.max() ?? 0,
                                 zip(b, intercepts).map { abs($0 - $1) / (1 + abs($0)) }.max() ?? 0)
@@ -130,7 +134,7 @@ extension CoordinateDescentSolver {
             let (n, p) = (design.rows, design.columns)
             let (rho, v) = negativeGradient(output: c, curvature: true)
             var model = BlockModel(rho: rho, v: v, fitsIntercept: design.loss != .mse,
-                                   constantV: design.loss == .mse ? 1 / Double(n) : nil)
+                                   constantV: design.loss == .mse ? 1 / Double(design.totalRows) : nil)
             let solver = BlockSolver(design: design, working: working, model: model, l1: l1, l2: l2)
             let (startW, startB) = (Array(w[(c * p)..<((c + 1) * p)]), b[c])
             var rental = Rental(), error = ErrorEstimate(), anderson = Anderson()
@@ -159,7 +163,7 @@ extension CoordinateDescentSolver {
                 _ = solver.polish(&model, &w, offset: c * p, intercept: &b[c])
             }
             model.settle()
-            let step = design.loss == .mse ? 1 : lineSearch(output: c, working: working, model: model, startW: startW,
+            let step = design.loss == .mse ? 1 : try lineSearch(output: c, working: working, model: model, startW: startW,
                                                             startB: startB)
             let newW = Array(w[(c * p)..<((c + 1) * p)]), newB = b[c]
             for j in working { w[c * p + j] = startW[j] + step * (newW[j] - startW[j]) }
@@ -193,7 +197,15 @@ extension CoordinateDescentSolver {
 
         /// Armijo backtracking (σ = 10⁻⁴, halving) on the true objective along the model's step.
         private func lineSearch(output c: Int, working: [Int], model: BlockModel, startW: [Double],
-                                startB: Double) -> Double {
+                                startB: Double) throws -> Double {
+            try lineSearch(output: c, working: working, deltaEta: model.deltaEta, decrease: model.firstOrderDecrease,
+                           startW: startW, startB: startB)
+        }
+
+        /// The same along Δη (this process's rows) with first-order decrease ρ₀ᵀΔη (over all rows),
+        /// the coefficients' end point already in `w`.
+        func lineSearch(output c: Int, working: [Int], deltaEta: [Double], decrease: Double, startW: [Double],
+                        startB: Double) throws -> Double {
             let p = design.columns
             func penalty(_ t: Double) -> Double {
                 working.reduce(0.0) { total, j in
@@ -201,20 +213,22 @@ extension CoordinateDescentSolver {
                     return total + l1 * abs(value) + l2 / 2 * value * value
                 }
             }
-            let start = dataLoss(output: c, along: model.deltaEta, step: 0) + penalty(0)
-            let slope = -model.firstOrderDecrease + penalty(1) - penalty(0)  // an upper bound on F'(0)
+            let start = try dataLoss(output: c, along: deltaEta, step: 0) + penalty(0)
+            let slope = -decrease + penalty(1) - penalty(0)  // an upper bound on F'(0)
             if slope >= -1e-15 * max(abs(start), 1) { return 1 }  // a step at rounding level
             var t = 1.0
             while t > 1e-10 {
-                if dataLoss(output: c, along: model.deltaEta, step: t) + penalty(t) <= start + 1e-4 * t * slope { return t }
+                if try dataLoss(output: c, along: deltaEta, step: t) + penalty(t) <= start + 1e-4 * t * slope { return t }
                 t /= 2
             }
             return 0
         }
 
-        /// The mean data loss with output c's predictor moved to η_c + t·Δη.
-        private func dataLoss(output c: Int, along delta: [Double], step t: Double) -> Double {
-            (0..<design.rows).reduce(0.0) { $0 + rowLoss($1, output: c, shift: t * delta[$1]) } / Double(design.rows)
+        /// The mean data loss (over every rank's rows) with output c's predictor moved to η_c + t·Δη.
+        private func dataLoss(output c: Int, along delta: [Double], step t: Double) throws -> Double {
+            var total = [(0..<design.rows).reduce(0.0) { $0 + rowLoss($1, output: c, shift: t * delta[$1]) }]
+            try design.sum(&total)
+            return total[0] / Double(design.totalRows)
         }
 
         /// Row i's data loss (mse: half the squared error) with output c's predictor moved by `shift`.
@@ -237,14 +251,16 @@ extension CoordinateDescentSolver {
         // MARK: Optimality
 
         /// The largest KKT violation (absolute) over the working set's coefficients and the intercepts.
-        func violation(working: [Int]) -> Double {
+        func violation(working: [Int]) throws -> Double {
             let p = design.columns
             if usesGram { return working.reduce(0.0) { max($0, coordinateViolation(q[$1], w[$1], l1: l1, l2: l2)) } }
             var worst = 0.0
             for c in 0..<design.outputs {
                 let (rho, _) = negativeGradient(output: c)
-                if design.loss != .mse { worst = max(worst, abs(rho.reduce(0, +))) }
-                for (j, g) in zip(working, design.dots(working, rho)) {
+                var sums = design.dots(working, rho) + [rho.reduce(0, +)]  // X̃_Wᵀρ and the intercept's Σρ
+                try design.sum(&sums)
+                if design.loss != .mse { worst = max(worst, abs(sums[working.count])) }
+                for (j, g) in zip(working, sums) {
                     worst = max(worst, coordinateViolation(g, w[c * p + j], l1: l1, l2: l2))
                 }
             }
@@ -257,15 +273,18 @@ extension CoordinateDescentSolver {
             let p = design.columns
             if usesGram { return q.map(abs) }
             let residuals = (0..<design.outputs).flatMap { negativeGradient(output: $0).rho }
-            let g = try design.screen(residuals)
+            var g = try design.screen(residuals)
+            try design.sum(&g)
             return (0..<p).map { j in (0..<design.outputs).reduce(0.0) { max($0, abs(g[$1 * p + j])) } }
         }
 
         /// The mean data loss (mse: squared error, not halved) and scikit-learn's score (R²,
         /// or accuracy) on the rows solved for.
-        func lossAndScore() -> (Double, Double) {
+        func lossAndScore() throws -> (Double, Double) {
             let (n, k) = (design.rows, design.outputs)
-            let spread = design.loss == .mse ? design.targets.reduce(0) { $0 + $1 * $1 } / Double(n) : 0
+            var squares = [design.loss == .mse ? design.targets.reduce(0) { $0 + $1 * $1 } : 0]
+            try design.sum(&squares)
+            let spread = squares[0] / Double(design.totalRows)
             if let gram = design.gram {  // ‖ỹ − X̃w‖²/n = ‖ỹ‖²/n − cᵀw − qᵀw
                 let mse = spread - zip(gram.correlation, w).reduce(0) { $0 + $1.0 * $1.1 }
                     - zip(q, w).reduce(0) { $0 + $1.0 * $1.1 }
@@ -284,9 +303,11 @@ extension CoordinateDescentSolver {
                     if best == Int(design.targets[i]) { right += 1 }
                 }
             }
-            let loss = total / Double(n) * (design.loss == .mse ? 2 : 1)  // mse: the squared error, not halved
+            var sums = [total, Double(right)]
+            try design.sum(&sums)
+            let loss = sums[0] / Double(design.totalRows) * (design.loss == .mse ? 2 : 1)  // mse: the squared error, not halved
             if design.loss == .mse { return (loss, spread > 0 ? 1 - loss / spread : .nan) }
-            return (loss, Double(right) / Double(n))
+            return (loss, sums[1] / Double(design.totalRows))
         }
     }
 

@@ -18,26 +18,37 @@ struct SparseColumns {
     let means: [Double], scales: [Double]
 
     /// X's columns, their means μ and (with `standardize`) population standard deviations s
-    /// (1 for a constant column, as `Standardization`), else s = 1; also Σᵢ(x_ij − μ_j)².
+    /// (1 for a constant column, as `Standardization`), else s = 1.
     init(_ x: SparseMatrix, standardize: Bool) {
         let byColumns = x.transposed()
-        rows = x.rows
-        columns = x.columns
-        starts = byColumns.rowStarts
-        rowIndices = byColumns.columnIndices
-        values = byColumns.values
-        let n = Double(rows)
-        var means = [Double](repeating: 0, count: columns), scales = means
-        for j in 0..<columns {
+        let n = Double(x.rows)
+        var means = [Double](repeating: 0, count: x.columns), scales = means
+        for j in 0..<x.columns {
+            let range = byColumns.rowStarts[j]..<byColumns.rowStarts[j + 1]
             var sum = 0.0
-            for e in starts[j]..<starts[j + 1] { sum += Double(values[e]) }
+            for e in range { sum += Double(byColumns.values[e]) }
             let mean = sum / n
-            // Over the stored entries; the n − count implicit zeros add count·μ².
-            var squares = Double(rows - (starts[j + 1] - starts[j])) * mean * mean
-            for e in starts[j]..<starts[j + 1] { squares += (Double(values[e]) - mean) * (Double(values[e]) - mean) }
+            // Over the stored entries; the n − count implicit zeros add (n − count)·μ².
+            var squares = Double(x.rows - range.count) * mean * mean
+            for e in range { squares += (Double(byColumns.values[e]) - mean) * (Double(byColumns.values[e]) - mean) }
             means[j] = mean
             scales[j] = standardize && squares > 0 ? (squares / n).squareRoot() : 1
         }
+        self.init(byColumns: byColumns, rows: x.rows, means: means, scales: scales)
+    }
+
+    /// X's columns with the given centering and scaling (an MPI job's: statistics over the
+    /// rows of every rank).
+    init(_ x: SparseMatrix, means: [Double], scales: [Double]) {
+        self.init(byColumns: x.transposed(), rows: x.rows, means: means, scales: scales)
+    }
+
+    private init(byColumns: SparseMatrix, rows: Int, means: [Double], scales: [Double]) {
+        self.rows = rows
+        columns = byColumns.rows
+        starts = byColumns.rowStarts
+        rowIndices = byColumns.columnIndices
+        values = byColumns.values
         self.means = means
         self.scales = scales
     }
