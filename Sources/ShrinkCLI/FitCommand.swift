@@ -97,7 +97,7 @@ struct FitCommand: ParsableCommand {
                 try saveModel(solution.stateDict, loss: loss, data: train, info: info.merging(rows.modelInfo) { a, _ in a },
                               to: save)
             }
-            print(String(format: "time  load %.4f s  solve %.4f s", loaded, solved))
+            print(String(format: "time  load %.4f s  solve %.4f s", loaded, solved) + mpiSums(world))
             if !solution.converged {
                 if world.isRoot {
                     printNotice(String(format: "not converged: KKT violation %.2e > --kkt-tolerance %.1e after %d iterations " +

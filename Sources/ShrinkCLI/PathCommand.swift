@@ -145,7 +145,9 @@ struct PathCommand: ParsableCommand {
                 try writeText(page.html(), to: report)
                 print("report \(report)")
             }
-            if let timing = path.timing { print(String(format: "time  load %.4f s  solve %.4f s", timing.load, timing.solve)) }
+            if let timing = path.timing {
+                print(String(format: "time  load %.4f s  solve %.4f s", timing.load, timing.solve) + mpiSums(world))
+            }
             if !path.misses.isEmpty { throw ExitCode(notConvergedExitCode) }
         }
     }

@@ -66,9 +66,6 @@ struct TrainCommand: ParsableCommand {
         try reportingErrors {
             let world = try Communicator.world()
             world.silencingOtherRanks()
-            if world.size > 1, checkpointEvery != nil {
-                throw TrainingError.invalidConfiguration("--checkpoint-every: a data-parallel run checkpoints at each epoch's end only")
-            }
             let device = try deviceOptions.open(localRank: world.localRank)
             guard let rows = try dataOptions.trainingRows(seed: configuration.seed, loss: configuration.loss,
                                                           standardize: standardizeOptions,
@@ -91,8 +88,15 @@ struct TrainCommand: ParsableCommand {
                 }
                 print("resumed from \(resume) at epoch \(trainer.epoch), step \(trainer.step)")
             }
-            // Rank 0 writes every file (its state is every rank's).
+            // Rank 0 writes every file (its state is every rank's). Every rank makes each
+            // checkpoint: inside an epoch a data-parallel one sums the statistics so far.
             let checkpointFolder = world.isRoot ? checkpoint.map { URL(fileURLWithPath: $0) } : nil
+            func checkpointing(_ trainer: Trainer) throws {
+                guard checkpoint != nil else { return }
+                let state = try trainer.checkpoint(dataHash: dataHash)
+                // A diverging run keeps its last good checkpoint.
+                if let checkpointFolder, state.parameters.allSatisfy(\.isFinite) { try state.write(to: checkpointFolder) }
+            }
             print("device: \(device.name) [\(device.kind.rawValue)]" + (world.size > 1 ? " on each of \(world.size) ranks" : ""))
             print("data: \(rows.globalTrainRows) training rows\(rows.globalTestRows > 0 ? ", \(rows.globalTestRows) test rows" : ""), " +
                   "\(train.columns) features; model: \(configuration.architecture) (\(trainer.model.layout.totalCount) parameters)")
@@ -102,10 +106,8 @@ struct TrainCommand: ParsableCommand {
             print(table.header)
             var history: [EpochMetrics] = []
             while trainer.hasEpochsLeft {
-                let epoch = try trainer.runEpoch(checkpointEvery: checkpointEvery ?? 0) { trainer in
-                    if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder, dataHash: dataHash) }
-                }
-                if let checkpointFolder { try trainer.writeCheckpoint(to: checkpointFolder, dataHash: dataHash) }
+                let epoch = try trainer.runEpoch(checkpointEvery: checkpointEvery ?? 0, checkpoint: checkpointing)
+                try checkpointing(trainer)
                 history.append(epoch)
                 try sink?.append(epoch)
                 if table.shouldPrint(epoch.epoch, of: configuration.epochs) { print(table.row(epoch)) }

@@ -76,6 +76,12 @@ extension DataOptions {
     }
 }
 
+/// Under mpirun, the exact solver's time in its sums over the ranks (waiting included), for
+/// the "time" line of `fit` and `path`; empty in one process.
+func mpiSums(_ world: Communicator) -> String {
+    world.usesMPI ? String(format: "  (of which MPI sums %.4f s, %d calls)", world.agreedSumSeconds, world.agreedSumCalls) : ""
+}
+
 extension Communicator {
     /// Under mpirun, ranks other than 0 print nothing on standard output (their errors still
     /// reach standard error, naming the rank).

@@ -87,9 +87,20 @@ public final class Communicator: @unchecked Sendable {
     /// from these sums, and ranks that decided differently would wait on each other for ever.
     public func agreedSum(_ values: inout [Double]) throws {
         guard let mpi, !values.isEmpty else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            agreedSumSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            agreedSumCalls += 1
+        }
         try mpi.allreduceSum(&values, type: mpi.doubleType)
         try mpi.broadcast(&values, type: mpi.doubleType)
     }
+
+    /// Seconds spent in `agreedSum` (waiting for the slower ranks included) and its calls: the
+    /// exact solver's communication, which `fit` and `path` report under mpirun. (One thread
+    /// calls it: the one that solves.)
+    public private(set) var agreedSumSeconds = 0.0
+    public private(set) var agreedSumCalls = 0
 
     /// The sum over ranks of one integer each.
     public func sum(_ value: Int) throws -> Int {

@@ -105,12 +105,14 @@ extension SolverDesign {
 extension CoordinateDescentSolver.State {
     /// One proximal-Newton step for output c on the model summed over the ranks (see
     /// `SolverDesign.reducedModel`): coordinate descent on it to `tolerance`, the exact solve
-    /// on its support when due, then the line search (mse: none needed).
-    mutating func reducedNewtonStep(output c: Int, working: [Int], tolerance: Double) throws {
+    /// on its support when due, then the line search (mse: none needed). False when the line
+    /// search found no step that lowers the objective (nothing moved).
+    @discardableResult
+    mutating func reducedNewtonStep(output c: Int, working: [Int], tolerance: Double) throws -> Bool {
         let (n, p, m) = (design.rows, design.columns, working.count)
         let intercept = design.loss != .mse
         let size = m + (intercept ? 1 : 0)
-        guard size > 0 else { return }
+        guard size > 0 else { return false }
         let (rho, v) = negativeGradient(output: c, curvature: true)
         let (hessian, gradient) = try design.reducedModel(working, rho: rho, v: v, intercept: intercept)
         let startW = Array(w[(c * p)..<((c + 1) * p)]), startB = b[c]
@@ -134,10 +136,18 @@ extension CoordinateDescentSolver.State {
         let moves = (0..<m).map { u[$0] - start[$0] }
         let deltaEta = design.combination(working, moves, intercept: intercept ? u[m] - start[m] : 0)
         let decrease = zip(gradient, zip(u, start)).reduce(0.0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
+        // ΔuᵀHΔu = ΔηᵀVΔη: the model's curvature along the step.
+        let du = zip(u, start).map { $0 - $1 }
+        let curvature = (0..<size).reduce(0.0) { total, i in
+            total + du[i] * (0..<size).reduce(0.0) { $0 + hessian[i * size + $1] * du[$1] }
+        }
         for (a, j) in working.enumerated() { w[c * p + j] = u[a] }
         if intercept { b[c] = u[m] }
+        // The losses are sums over every rank's rows (each rank's rounding, then the sum's): a
+        // model change below 10⁻¹² of the objective is within their noise, and taken whole.
         let step = design.loss == .mse ? 1 : try lineSearch(output: c, working: working, deltaEta: deltaEta,
-                                                             decrease: decrease, startW: startW, startB: startB)
+                                                             decrease: decrease, startW: startW, startB: startB,
+                                                             curvature: curvature, roundingLevel: 1e-12)
         for (a, j) in working.enumerated() { w[c * p + j] = startW[j] + step * moves[a] }
         b[c] = startB + step * (b[c] - startB)
         eta.withUnsafeMutableBufferPointer { eta in
@@ -146,5 +156,6 @@ extension CoordinateDescentSolver.State {
         guard w.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else {
             throw TrainingError.diverged(epoch: 1, step: sweeps, what: "the coordinate-descent solver's coefficients")
         }
+        return step > 0
     }
 }

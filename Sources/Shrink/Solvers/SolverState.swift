@@ -95,7 +95,13 @@ extension CoordinateDescentSolver {
                 let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
                 let (before, intercepts) = (w, b)
                 if distributed {
-                    for c in 0..<blocks { try reducedNewtonStep(output: c, working: working, tolerance: inner) }
+                    var progressed = false
+                    for c in 0..<blocks {
+                        progressed = try reducedNewtonStep(output: c, working: working, tolerance: inner) || progressed
+                    }
+                    // No step lowered the objective (differences at rounding level in the summed
+                    // losses): the iterate is as good as this arithmetic makes it.
+                    if !progressed { break }
                 } else if joint {  // ce: once a joint step has worked, it alone goes on while it lowers the objective
                     joint = jointNewtonStep(working: working)
                 }
@@ -203,9 +209,12 @@ extension CoordinateDescentSolver {
         }
 
         /// The same along Δη (this process's rows) with first-order decrease ρ₀ᵀΔη (over all rows),
-        /// the coefficients' end point already in `w`.
+        /// the coefficients' end point already in `w`. A step whose predicted change of the
+        /// objective (the slope, plus half the model's `curvature` ΔηᵀVΔη) is below
+        /// `roundingLevel` relative to the objective is taken whole: the summed losses cannot
+        /// resolve it.
         func lineSearch(output c: Int, working: [Int], deltaEta: [Double], decrease: Double, startW: [Double],
-                        startB: Double) throws -> Double {
+                        startB: Double, curvature: Double = 0, roundingLevel: Double = 1e-15) throws -> Double {
             let p = design.columns
             func penalty(_ t: Double) -> Double {
                 working.reduce(0.0) { total, j in
@@ -215,7 +224,7 @@ extension CoordinateDescentSolver {
             }
             let start = try dataLoss(output: c, along: deltaEta, step: 0) + penalty(0)
             let slope = -decrease + penalty(1) - penalty(0)  // an upper bound on F'(0)
-            if slope >= -1e-15 * max(abs(start), 1) { return 1 }  // a step at rounding level
+            if slope + 0.5 * curvature >= -roundingLevel * max(abs(start), 1) { return 1 }  // a step at rounding level
             var t = 1.0
             while t > 1e-10 {
                 if try dataLoss(output: c, along: deltaEta, step: t) + penalty(t) <= start + 1e-4 * t * slope { return t }

@@ -119,20 +119,29 @@ extension Trainer {
     }
 
     /// The trainer's complete state (waits for queued work); `dataHash` as in `settings`.
+    ///
+    /// It holds the global state only, so that it resumes on any number of MPI ranks or in one
+    /// process: between epochs no order (it is drawn afresh); inside an epoch the epoch's row
+    /// order as positions in all the training rows (one process's order is that already) and,
+    /// for a data-parallel run, the statistics of the steps so far summed over the ranks —
+    /// which makes this a collective call there: every rank makes it at the same step.
     public func checkpoint(dataHash: UInt64? = nil) throws -> Checkpoint {
         let statsCount = workspace.parameterSlot
-        return Checkpoint(
-            parameters: try model.parameterValues(), moment1: try device.read(workspace.moment1),
-            moment2: try device.read(workspace.moment2),
-            statistics: try device.read(workspace.stats, at: 0, count: statsCount),
-            // Between epochs the order is drawn afresh; a data-parallel run checkpoints only there
-            // (its order is this rank's), so its checkpoints hold the global state alone and
-            // resume on any number of ranks, or one process.
-            order: parallel != nil || stepInEpoch == 0 ? nil : try workspace.order.map { order in
+        var statistics = try device.read(workspace.stats, at: 0, count: statsCount)
+        var order: [Int32]?
+        if stepInEpoch > 0, let parallel, let plan {
+            try combineStatistics(&statistics, plan: plan, parallel: parallel, steps: stepInEpoch, test: false)
+            order = globalOrder.map { $0.map { Int32($0) } }
+        } else if stepInEpoch > 0 {
+            order = try workspace.order.map { order in
                 var values = [Int32](repeating: 0, count: order.count)
                 try values.withUnsafeMutableBytes { try device.read(order, at: 0, count: order.count, into: $0) }
                 return values
-            },
+            }
+        }
+        return Checkpoint(
+            parameters: try model.parameterValues(), moment1: try device.read(workspace.moment1),
+            moment2: try device.read(workspace.moment2), statistics: statistics, order: order,
             epoch: epoch, stepInEpoch: stepInEpoch, step: step, generator: shuffler.state, fingerprint: fingerprint,
             settings: Dictionary(uniqueKeysWithValues: settings(dataHash: dataHash).map { ($0.name, $0.value) }))
     }
@@ -168,7 +177,7 @@ extension Trainer {
         }
         guard state.parameters.count == model.layout.totalCount, state.moment1.count == workspace.moment1.count,
               state.moment2.count == workspace.moment2.count, state.statistics.count == workspace.parameterSlot,
-              state.stepInEpoch == 0 || state.order?.count == workspace.order?.count,
+              state.stepInEpoch == 0 || state.order?.count == (configuration.shuffle ? globalTrainRows : nil),
               let generator = SeededGenerator(state: state.generator) else {
             throw TrainingError.invalidData("the checkpoint's tensors do not fit this run")
         }
@@ -176,10 +185,12 @@ extension Trainer {
         try device.write(state.moment1, to: workspace.moment1)
         try device.write(state.moment2, to: workspace.moment2)
         try device.write(state.statistics, to: workspace.stats)
-        if state.stepInEpoch > 0, parallel != nil {
-            throw TrainingError.invalidConfiguration("a data-parallel run resumes at an epoch's end only; this checkpoint is mid-epoch")
+        if state.stepInEpoch > 0, let parallel {  // this rank's plan of the epoch's order; the steps so far summed
+            try follow(globalOrder: state.order.map { $0.map { Int($0) } }, parallel)
+            summedSteps = state.stepInEpoch
+        } else if let order = workspace.order, let values = state.order, state.stepInEpoch > 0 {
+            try device.write(values, to: order)
         }
-        if let order = workspace.order, let values = state.order, state.stepInEpoch > 0 { try device.write(values, to: order) }
         (epoch, stepInEpoch, step, shuffler) = (state.epoch, state.stepInEpoch, state.step, generator)
     }
 }

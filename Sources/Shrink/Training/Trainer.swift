@@ -50,8 +50,12 @@ public final class Trainer: @unchecked Sendable {
     var globalTrainRows: Int { parallel?.globalRows ?? train.rows }
     /// The test rows over every rank (this process's when not data-parallel).
     var globalTestRows: Int { parallel?.globalTestRows ?? test?.rows ?? 0 }
-    /// Under MPI, this epoch's batches on this rank.
+    /// Under MPI, this epoch's batches on this rank, the global row order they come from (nil:
+    /// not shuffled), and how many of its first steps' statistics are already summed over the
+    /// ranks (restored from a mid-epoch checkpoint: rank 0's copy counts, once).
     var plan: DataParallel.EpochPlan?
+    var globalOrder: [Int]?
+    var summedSteps = 0
 
     /// Prepares a run: validates the configuration against the data, uploads the data once,
     /// and allocates every buffer a step needs. `initialState` replaces the seeded init.
@@ -194,8 +198,6 @@ public final class Trainer: @unchecked Sendable {
             epoch += 1
             try device.fill(workspace.stats, at: 0, count: parameterSlot, with: 0)
             try startEpochOrder()
-        } else if parallel != nil, plan == nil {
-            throw TrainingError.invalidConfiguration("a data-parallel run resumes at an epoch's end only (no --checkpoint-every under mpirun)")
         }
         while stepInEpoch < stepsPerEpoch {
             if let plan {
@@ -214,8 +216,10 @@ public final class Trainer: @unchecked Sendable {
         if let test { try enqueueTestMetrics(test) }
         try device.copy(model.parameters, at: 0, to: workspace.stats, at: parameterSlot, count: model.layout.totalCount)
         var snapshot = try device.read(workspace.stats)
-        if let parallel, let plan { try combineStatistics(&snapshot, plan: plan, parallel: parallel) }
-        self.plan = nil
+        if let parallel, let plan {
+            try combineStatistics(&snapshot, plan: plan, parallel: parallel, steps: stepsPerEpoch, test: true)
+        }
+        (self.plan, globalOrder, summedSteps) = (nil, nil, 0)
         let (stats, parameters) = (snapshot[..<parameterSlot], snapshot[parameterSlot...])
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return try (0..<models).map { try summarize(model: $0, stats: stats, parameters: parameters, seconds: seconds) }
@@ -231,38 +235,49 @@ public final class Trainer: @unchecked Sendable {
             }
             return
         }
-        let global = configuration.shuffle ? shuffler.permutation(parallel.globalRows) : nil
-        let plan = parallel.plan(globalOrder: global, batchSize: batchSize)
-        if let order = workspace.order, !plan.order.isEmpty { try device.write(plan.order, to: order) }
-        self.plan = plan
+        try follow(globalOrder: configuration.shuffle ? shuffler.permutation(parallel.globalRows) : nil, parallel)
     }
 
-    /// The epoch's statistics over every rank: each step's data loss (a local mean over b_s
-    /// rows) as Σ over ranks of b_s·mean / B_s, correct counts and test sums added; the penalty
-    /// (the same parameters everywhere) kept.
-    private func combineStatistics(_ snapshot: inout [Float], plan: DataParallel.EpochPlan,
-                                   parallel: DataParallel) throws {
+    /// Data-parallel: this rank's plan of the epoch's global row order (also a resumed one).
+    func follow(globalOrder global: [Int]?, _ parallel: DataParallel) throws {
+        let plan = parallel.plan(globalOrder: global, batchSize: batchSize)
+        if let order = workspace.order, !plan.order.isEmpty { try device.write(plan.order, to: order) }
+        (self.plan, globalOrder) = (plan, global)
+    }
+
+    /// The statistics of the epoch's first `steps` steps (and with `test`, the test sums)
+    /// over every rank: each step's data loss (a local mean over b_s rows) as Σ over ranks of
+    /// b_s·mean / B_s, correct counts and test sums added; the penalty (the same parameters
+    /// everywhere) kept. Steps already summed (`summedSteps`) count rank 0's values once.
+    func combineStatistics(_ snapshot: inout [Float], plan: DataParallel.EpochPlan, parallel: DataParallel,
+                           steps: Int, test: Bool) throws {
         let slots = workspace.statSlots
+        let root = parallel.communicator.isRoot ? 1.0 : 0
         var sums = [Double]()
         for m in 0..<models {
-            for s in 0..<stepsPerEpoch {
-                sums.append(Double(snapshot[slots.dataLoss(m, s)]) * Double(plan.counts[s]) / Double(plan.globalCounts[s]))
-                sums.append(Double(snapshot[slots.correct(m, s)]))
+            for s in 0..<steps {
+                let weight = s < summedSteps ? root : Double(plan.counts[s]) / Double(plan.globalCounts[s])
+                sums.append(Double(snapshot[slots.dataLoss(m, s)]) * weight)
+                sums.append(Double(snapshot[slots.correct(m, s)]) * (s < summedSteps ? root : 1))
             }
-            sums.append(Double(snapshot[slots.testLoss(m)]))
-            sums.append(Double(snapshot[slots.testCorrect(m)]))
+            if test {
+                sums.append(Double(snapshot[slots.testLoss(m)]))
+                sums.append(Double(snapshot[slots.testCorrect(m)]))
+            }
         }
         try parallel.communicator.sum(&sums)
         var i = 0
         for m in 0..<models {
-            for s in 0..<stepsPerEpoch {
+            for s in 0..<steps {
                 snapshot[slots.dataLoss(m, s)] = Float(sums[i])
                 snapshot[slots.correct(m, s)] = Float(sums[i + 1])
                 i += 2
             }
-            snapshot[slots.testLoss(m)] = Float(sums[i])
-            snapshot[slots.testCorrect(m)] = Float(sums[i + 1])
-            i += 2
+            if test {
+                snapshot[slots.testLoss(m)] = Float(sums[i])
+                snapshot[slots.testCorrect(m)] = Float(sums[i + 1])
+                i += 2
+            }
         }
     }
 
