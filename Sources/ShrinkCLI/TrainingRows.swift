@@ -28,7 +28,7 @@ extension DataOptions {
     /// checkpoint or a resume).
     func trainingRows(seed: UInt64, loss: LossKind, standardize: StandardizeOptions?, fingerprint: Bool,
                       world: Communicator, testFraction defaultFraction: Double = 0.2) throws -> TrainingRows? {
-        guard world.size > 1, let data else {
+        guard world.size > 1, data != nil || synthetic != nil else {
             guard let (all, info) = try loadRecording(seed: seed, loss: loss) else { return nil }
             _ = try all.outputCount(for: loss)  // before the split: rows as in the file
             let (rawTrain, rawTest) = try split(all, seed: seed, default: defaultFraction)
@@ -38,13 +38,20 @@ extension DataOptions {
             return TrainingRows(train: train, test: test, standardization: standardization, parallel: nil, modelInfo: info,
                                 dataHash: Self.mixing(hash, standardized: standardization != nil))
         }
-        let url = URL(fileURLWithPath: data)
-        var shard = try DataLoader.loadShard(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
+        var shard: DataShard
+        if let data {
+            let url = URL(fileURLWithPath: data)
+            shard = try DataLoader.loadShard(data: url, targets: targets.map { URL(fileURLWithPath: $0) },
                                              targetColumn: targetColumn, sparse: sparseOptions.readOptions,
                                              communicator: world)
-        let csv = DataFormat(url: url) == .csv
-        try shard.data.validateFinite(featuresPath: data, targetsPath: targets ?? data,
-                                      headerLines: shard.firstRow + (csv ? 1 : 0))
+            let csv = DataFormat(url: url) == .csv
+            try shard.data.validateFinite(featuresPath: data, targetsPath: targets ?? data,
+                                          headerLines: shard.firstRow + (csv ? 1 : 0))
+        } else {  // --synthetic: every rank makes the rows (seeded) and keeps its even part of them
+            guard let (all, _) = try loadRecording(seed: seed, loss: nil) else { return nil }
+            let mine = RowShards.evenRange(part: world.rank, of: world.size, count: all.rows)
+            shard = DataShard(data: all.subset(Array(mine)), firstRow: mine.lowerBound, totalRows: all.rows)
+        }
         shard = try shard.encodingClasses(for: loss, communicator: world)
         _ = try shard.data.outputCount(for: loss)
         let split = try ShardSplit(shard, testFraction: testFraction(default: defaultFraction), seed: seed)

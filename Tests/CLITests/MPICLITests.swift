@@ -296,7 +296,8 @@ final class MPICLITests: XCTestCase {
     /// -np 3 equal -np 1 within 1e-6 (the order of the sums); all of them equal one process
     /// without mpirun (a different inner solver, the same optimum) within the solver's
     /// accuracy. Real data: diabetes (mse, Gram), breast cancer (bce, a test split), wine (ce),
-    /// sparse digits 0-vs-rest (bce) and the text-like set (mse, p > n), on each device.
+    /// sparse digits 0-vs-rest (bce) and the text-like set (mse, p > n); and --synthetic rows;
+    /// on each device.
     func testDistributedFitEqualsOneRank() throws {
         let cases: [(name: String, arguments: [String])] = [
             ("diabetes", ["--data", Self.workflow.appendingPathComponent("diabetes_train.csv").path, "--loss", "mse",
@@ -308,6 +309,8 @@ final class MPICLITests: XCTestCase {
             ("digits01", ["--data", try binaryDigits(), "--loss", "bce", "--alpha", "0.01"]),
             ("text", ["--data", Self.sparseFixtures.appendingPathComponent("text.libsvm").path, "--loss", "mse",
                       "--alpha", "0.02", "--l1-ratio", "0.7"]),
+            // --synthetic: each rank makes the rows and keeps its part, as it would read a file.
+            ("synthetic", ["--synthetic", "regression:2000:30", "--loss", "mse", "--alpha", "0.01", "--test-split", "0.25"]),
         ]
         for device in CLI.devices {
             for (name, arguments) in cases {
@@ -327,7 +330,7 @@ final class MPICLITests: XCTestCase {
                     // One process's solution: the same optimum to the solver's tolerance.
                     XCTAssertLessThanOrEqual(try distance(saved, path("\(name)-\(device).safetensors")), 1e-4,
                                              "\(name) on \(device), \(ranks) ranks against one process")
-                    for label in ["training r2 ", "training accuracy ", "test accuracy "] {
+                    for label in ["training r2 ", "training accuracy ", "test accuracy ", "test r2 "] {
                         if let mine = number(after: label, in: job.stdout) {
                             XCTAssertEqual(mine, try XCTUnwrap(number(after: label, in: alone.stdout)), accuracy: 1e-6, label)
                         }
