@@ -110,15 +110,15 @@ extension Dataset {
     }
 }
 
-/// Under mpirun with several ranks, a command that does not run data-parallel yet (`fit`,
-/// `path`, `predict`, `evaluate`) runs on rank 0 alone, on the whole data, with the answer one
+/// Under mpirun with several ranks, a command that is not distributed (`predict`, `evaluate`:
+/// one pass over the rows) runs on rank 0 alone, on the whole data, with the answer one
 /// process gives; the other ranks say so on standard error and end. True on those other ranks.
 func otherRanksStandAside(_ command: String) throws -> Bool {
     guard Communicator.launchedByMPI() else { return false }
     let world = try Communicator.world()
     guard world.size > 1 else { return false }
     if world.rank == 1 {
-        printNotice("\(command) is not data-parallel yet: rank 0 runs it on the whole data, ranks 1–\(world.size - 1) wait")
+        printNotice("\(command) is not distributed: rank 0 runs it on the whole data, ranks 1–\(world.size - 1) end")
     }
     return !world.isRoot
 }
