@@ -143,8 +143,8 @@ final class SolverDesign {
         return (x, means, squares)
     }
 
-    /// X̃ᵀY/N [k, p], output by output (Y: the centered targets for mse and bce, the one-hot
-    /// labels for ce; X̃'s columns sum to 0 over all rows, so Ȳ drops out): the negative
+    /// X̃ᵀY/N [k, p], output by output (Y: the targets, centered for mse, or for ce the one-hot
+    /// labels; X̃'s columns sum to 0 over all rows, so Ȳ drops out): the negative
     /// gradient at w = 0 with the intercepts fitted. Its largest magnitude is ‖∇f(0)‖∞, and
     /// for mse it is c = X̃ᵀỹ/N, which the Gram route keeps. This rank's rows' share.
     private static func correlationsAtZero(_ x: [Double], rows n: Int, columns p: Int, loss: LossKind, y: [Double],
