@@ -14,10 +14,19 @@ final class MPICLITests: XCTestCase {
     /// `mpirun -np ranks shrink arguments…` as root may run it (CI), ranks may exceed cores;
     /// a job still running after `limit` seconds is killed and fails the test (a hang).
     static func run(ranks: Int, _ arguments: [String], limit: Double = 120) throws -> CLI.Result {
+        try run(groups: [(ranks, arguments)], limit: limit)
+    }
+
+    /// One job of several programs (mpirun's `-np A prog args : -np B prog args`): each group's
+    /// ranks run `shrink` with that group's arguments.
+    static func run(groups: [(ranks: Int, arguments: [String])], limit: Double = 120) throws -> CLI.Result {
         guard let mpirun else { throw XCTSkip("mpirun not installed (scripts/setup.sh installs openmpi-bin)") }
         let process = Process()
         process.executableURL = mpirun
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", CLI.binary.path] + arguments
+        process.arguments = ["--allow-run-as-root", "--oversubscribe"]
+            + groups.enumerated().flatMap { g, group in
+                (g > 0 ? [":"] : []) + ["-np", "\(group.ranks)", CLI.binary.path] + group.arguments
+            }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -229,10 +238,25 @@ final class MPICLITests: XCTestCase {
         }
     }
 
-    /// A rank that cannot read its part (a malformed line in rank 2's third of the file) ends
-    /// the whole job promptly with its message, naming the rank and the file's line; nothing
-    /// is saved.
+    /// A rank that cannot read its file, or its part of the file (a malformed line in rank 2's
+    /// third), ends the whole job promptly with its message, naming the rank (and the file's
+    /// line); nothing is saved.
     func testAFailingRankEndsTheJobWithItsMessage() throws {
+        // One rank given a file it cannot read (mpirun's programs: ranks 0 and 1 the good file,
+        // rank 2 a missing one), for a training and an exact job.
+        let good = Self.sparseFixtures.appendingPathComponent("digits.svm").path
+        for command in [["train", "--model", "linear", "--optimizer", "sgd", "--lr", "0.05", "--epochs", "1"],
+                        ["fit", "--alpha", "0.01"]] {
+            let start = Date()
+            let tail = ["--loss", "ce", "--save", path("never.safetensors")]
+            let result = try Self.run(groups: [(2, command + ["--data", good] + tail),
+                                               (1, command + ["--data", path("missing.svm")] + tail)], limit: 60)
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertLessThan(Date().timeIntervalSince(start), 50, "the job hung")
+            XCTAssertTrue(result.stderr.contains("shrink: error: rank 2 of 3: ") && result.stderr.contains("missing.svm"),
+                          result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.safetensors")))
+        }
         var lines = try String(contentsOf: Self.sparseFixtures.appendingPathComponent("digits.svm"), encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines[550] = lines[550].replacingOccurrences(of: ":", with: "::", options: [], range: lines[550].range(of: ":"))
