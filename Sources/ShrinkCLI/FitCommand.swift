@@ -85,8 +85,7 @@ struct FitCommand: ParsableCommand {
             let score = loss == .mse ? "r2" : "accuracy"
             print(String(format: "training %@ %.6g", score, solution.score))
             if let test {
-                let measured = world.usesMPI ? try LinearSolution.evaluate(loss, test, [solution], communicator: world)[0]
-                    : solution.evaluate(on: test, loss: loss)
+                let measured = try LinearSolution.evaluate(loss, test, [solution], communicator: world)[0]
                 print(String(format: "test %@ %.6g  test loss %.6g", score, measured.score, measured.loss))
             }
             print(coefficientTable(solution, features: train.featureNames, classes: train.classNames, nonzeroOnly: train.isSparse))

@@ -92,10 +92,7 @@ struct TrainCommand: ParsableCommand {
             // checkpoint: inside an epoch a data-parallel one sums the statistics so far.
             let checkpointFolder = world.isRoot ? checkpoint.map { URL(fileURLWithPath: $0) } : nil
             func checkpointing(_ trainer: Trainer) throws {
-                guard checkpoint != nil else { return }
-                let state = try trainer.checkpoint(dataHash: dataHash)
-                // A diverging run keeps its last good checkpoint.
-                if let checkpointFolder, state.parameters.allSatisfy(\.isFinite) { try state.write(to: checkpointFolder) }
+                if checkpoint != nil { try trainer.writeCheckpoint(to: checkpointFolder, dataHash: dataHash) }
             }
             print("device: \(device.name) [\(device.kind.rawValue)]" + (world.size > 1 ? " on each of \(world.size) ranks" : ""))
             print("data: \(rows.globalTrainRows) training rows\(rows.globalTestRows > 0 ? ", \(rows.globalTestRows) test rows" : ""), " +

@@ -50,11 +50,7 @@ public final class CoordinateDescentSolver {
     /// (`reducedNewtonStep`). Every rank ends with the same solution.
     public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int? = nil,
                 communicator: Communicator = .single) throws {
-        if communicator.usesMPI {
-            try data.requireClasses(for: loss, communicator: communicator)
-        } else {
-            try data.requireClasses(for: loss)
-        }
+        try data.requireClasses(for: loss, communicator: communicator)
         design = try SolverDesign(loss: loss, data: data, standardize: standardize, device: device, classes: classes,
                                   communicator: communicator)
     }
@@ -126,19 +122,10 @@ public final class CoordinateDescentSolver {
 extension Dataset {
     /// Throws when bce or ce targets hold one class only (no classifier exists to fit).
     public func requireClasses(for loss: LossKind) throws {
-        guard loss != .mse, let first = targets.first else { return }
-        let single = loss == .bce ? (targets.allSatisfy { $0 == 0 } || targets.allSatisfy { $0 == 1 })
-            : targets.allSatisfy { $0 == first }
-        if single {
-            throw TrainingError.invalidData(
-                "the targets hold one class only (every row is \(first)): a classifier needs at least two classes")
-        }
+        try requireClasses(for: loss, communicator: .single)
     }
-}
 
-extension Dataset {
-    /// `requireClasses` over the rows of every rank of an MPI job (a rank may hold one class,
-    /// or none).
+    /// The same over the rows of every rank of an MPI job (a rank may hold one class, or none).
     func requireClasses(for loss: LossKind, communicator: Communicator) throws {
         guard loss != .mse else { return }
         // Per rank: has rows, all 0, all 1, the lowest and the highest class (ce labels are 0..<k).
@@ -150,7 +137,7 @@ extension Dataset {
             : ranks.allSatisfy { $0[3] == first[3] && $0[4] == first[3] }
         if single {
             throw TrainingError.invalidData(
-                "the targets hold one class only (every row is \(loss == .bce ? (first[2] == 1 ? 1 : 0) : first[3])): a classifier needs at least two classes")
+                "the targets hold one class only (every row is \(Float(loss == .bce ? first[2] : first[3]))): a classifier needs at least two classes")
         }
     }
 }

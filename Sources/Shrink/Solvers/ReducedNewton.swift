@@ -131,13 +131,12 @@ extension CoordinateDescentSolver.State {
                solver.polish(&q, &u) { break }
         }
         if solver.polishCost(u.filter { $0 != 0 }.count) <= max(rental.total, 1e6) { _ = solver.polish(&q, &u) }
-        // The model's step on this rank's rows, Δη = X̃_W·Δw + Δb, and its first-order decrease
-        // gᵀΔu (g is over every row already).
-        let moves = (0..<m).map { u[$0] - start[$0] }
-        let deltaEta = design.combination(working, moves, intercept: intercept ? u[m] - start[m] : 0)
-        let decrease = zip(gradient, zip(u, start)).reduce(0.0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
-        // ΔuᵀHΔu = ΔηᵀVΔη: the model's curvature along the step.
+        // The model's step Δu on this rank's rows, Δη = X̃_W·Δw + Δb, its first-order decrease
+        // gᵀΔu and its curvature ΔuᵀHΔu = ΔηᵀVΔη (g and H are over every row already).
         let du = zip(u, start).map { $0 - $1 }
+        let moves = Array(du.prefix(m))
+        let deltaEta = design.combination(working, moves, intercept: intercept ? du[m] : 0)
+        let decrease = zip(gradient, du).reduce(0.0) { $0 + $1.0 * $1.1 }
         let curvature = (0..<size).reduce(0.0) { total, i in
             total + du[i] * (0..<size).reduce(0.0) { $0 + hessian[i * size + $1] * du[$1] }
         }

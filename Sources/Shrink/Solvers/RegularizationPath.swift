@@ -84,12 +84,10 @@ public struct RegularizationPath: Sendable {
                                maxIterations: Int = 100_000, batched: Bool = false, modelsPerBatch: Int? = nil,
                                parallel: DataParallel? = nil,
                                progress: (@Sendable (Progress) -> Void)? = nil) throws -> RegularizationPath {
-        if let parallel {
-            guard !batched else { throw TrainingError.invalidConfiguration("the batched path is not distributed over MPI ranks") }
-            try train.requireClasses(for: loss, communicator: parallel.communicator)
-        } else {
-            try train.requireClasses(for: loss)
+        guard parallel == nil || !batched else {
+            throw TrainingError.invalidConfiguration("the batched path is not distributed over MPI ranks")
         }
+        try train.requireClasses(for: loss, communicator: parallel?.communicator ?? .single)
         let classes = loss == .ce ? try train.outputCount(for: .ce) : nil
         // Under MPI the main path's solver is made first: its design (summed over the ranks)
         // gives α_max.
@@ -162,10 +160,7 @@ private struct PathWalker {
             RegularizationPath.Miss(fold: fold, alpha: alpha, kktViolation: s.kktViolation, iterations: s.iterations)
         }
         // Each solve scored its own rows; the held-out rows are scored here.
-        let validation = try scoring.map {
-            communicator.usesMPI ? try LinearSolution.evaluate(loss, $0, solutions, communicator: communicator)
-                : LinearSolution.evaluate(loss, $0, solutions)
-        }
+        let validation = try scoring.map { try LinearSolution.evaluate(loss, $0, solutions, communicator: communicator) }
         let points = alphas.indices.map { i in
             RegularizationPath.Point(alpha: alphas[i], solution: solutions[i], trainLoss: solutions[i].dataLoss,
                                      validationLoss: validation?[i].loss, trainScore: solutions[i].score,

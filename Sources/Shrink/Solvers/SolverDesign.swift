@@ -50,8 +50,7 @@ final class SolverDesign {
     init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int?,
          communicator: Communicator = .single) throws {
         let (n, p) = (data.rows, data.columns)
-        let distributed = communicator.usesMPI
-        let totalRows = distributed ? try communicator.sum(n) : n
+        let totalRows = try communicator.sum(n)
         guard totalRows > 0 else { throw TrainingError.invalidData("the solver needs at least one row") }
         self.loss = loss
         rows = n
@@ -59,7 +58,7 @@ final class SolverDesign {
         self.totalRows = totalRows
         self.communicator = communicator
         self.device = device
-        let highest = distributed ? try communicator.gather(Int(data.targets.max() ?? 0)).max()! : Int(data.targets.max() ?? 0)
+        let highest = try communicator.gather(Int(data.targets.max() ?? 0)).max()!
         let outputs = loss == .ce ? (classes ?? max(highest + 1, 2)) : 1
         self.outputs = outputs
         let y = data.targets.map(Double.init)
@@ -70,7 +69,7 @@ final class SolverDesign {
         let targets = loss == .mse ? y.map { $0 - targetMean } : y
         self.targets = targets
         // One process: the statistics here, as always; a job: over every rank's rows.
-        let statistics = distributed ? try Standardization.statistics(data) { try communicator.agreedSum(&$0) } : nil
+        let statistics = communicator.usesMPI ? try Standardization.statistics(data) { try communicator.agreedSum(&$0) } : nil
         let unit = [Double](repeating: 1, count: p)
         if let matrix = data.sparse {
             let columns = statistics.map { SparseColumns(matrix, means: $0.means, scales: standardize ? $0.scales : unit) }

@@ -147,11 +147,13 @@ extension Trainer {
     }
 
     /// Writes the state into `folder` atomically, unless the weights are no longer finite (a
-    /// diverging run keeps its last good checkpoint). Returns whether it wrote.
+    /// diverging run keeps its last good checkpoint). Returns whether it wrote. In a
+    /// data-parallel run every rank calls it (`checkpoint` is collective there) and one rank
+    /// passes a folder; the others pass nil and write nothing.
     @discardableResult
-    public func writeCheckpoint(to folder: URL, dataHash: UInt64? = nil) throws -> Bool {
+    public func writeCheckpoint(to folder: URL?, dataHash: UInt64? = nil) throws -> Bool {
         let state = try checkpoint(dataHash: dataHash)
-        guard state.parameters.allSatisfy(\.isFinite) else { return false }
+        guard let folder, state.parameters.allSatisfy(\.isFinite) else { return false }
         try state.write(to: folder)
         return true
     }
