@@ -255,6 +255,8 @@ final class MPICLITests: XCTestCase {
             XCTAssertLessThan(Date().timeIntervalSince(start), 50, "the job hung")
             XCTAssertTrue(result.stderr.contains("shrink: error: rank 2 of 3: ") && result.stderr.contains("missing.svm"),
                           result.stderr)
+            // The failing rank ends the job itself (MPI_Abort), not mpirun noticing its exit later.
+            XCTAssertTrue(result.stderr.contains("MPI_ABORT was invoked on rank 2"), result.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.safetensors")))
         }
         var lines = try String(contentsOf: Self.sparseFixtures.appendingPathComponent("digits.svm"), encoding: .utf8)
@@ -270,6 +272,7 @@ final class MPICLITests: XCTestCase {
             XCTAssertNotEqual(result.status, 0)
             XCTAssertLessThan(Date().timeIntervalSince(start), 50, "the job hung")
             XCTAssertTrue(result.stderr.contains("shrink: error: rank 2 of 3: \(path("bad.svm")): line 551:"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("MPI_ABORT was invoked on rank 2"), result.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.safetensors")))
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.json")))
         }
