@@ -28,6 +28,21 @@ np.save(f"{d}/cX.npy", X); np.save(f"{d}/cy.npy", y)
 np.save(f"{d}/c2X.npy", X[:50000, :200]); np.save(f"{d}/c2y.npy", y[:50000])
 PY
 fi
+if [ ! -f "$dir/mX.npy" ]; then
+    python3 - "$dir" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+r = np.random.default_rng(1)
+n, p, k = 100000, 100, 10   # ce, badly scaled columns: the joint Newton step over all classes
+X = (r.standard_normal((n, p)) * r.uniform(0.1, 100, p)).astype(np.float32)
+W = r.standard_normal((p, k)) * (r.uniform(size=(p, k)) < 0.1)
+logits = (X / X.std(0)) @ W
+P = np.exp(logits - logits.max(1, keepdims=True)); P /= P.sum(1, keepdims=True)
+y = (P.cumsum(1) > r.uniform(size=(n, 1))).argmax(1).astype(np.float32)
+np.save(f"{d}/mX.npy", X); np.save(f"{d}/my.npy", y)
+PY
+fi
 if [ ! -f "$dir/sparse/X.npz" ]; then  # the tf-idf problem of `shrink bench sparse`
     "$shrink" bench sparse --no-peers --keep "$dir/sparse" --devices cpu --workloads logistic --reference-tolerance 1e-7 >/dev/null
 fi
@@ -45,5 +60,6 @@ run() {
 }
 run gram "fit --data $dir/dX.npy --targets $dir/dy.npy --loss mse --alpha 0.05 --standardize"
 run rows-bce "fit --data $dir/cX.npy --targets $dir/cy.npy --loss bce --alpha 0.002 --standardize"
+run rows-ce "fit --data $dir/mX.npy --targets $dir/my.npy --loss ce --alpha 0.001 --standardize"
 run sparse-bce "fit --data $dir/sparse/X.npz --targets $dir/sparse/y_logistic.npy --loss bce --alpha $alpha"
 run path-cv "path --data $dir/c2X.npy --targets $dir/c2y.npy --loss bce --standardize --cv 5 --n-alphas 10 --eps 0.05 --test-split 0 --out $dir/path.json"

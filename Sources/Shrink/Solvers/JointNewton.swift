@@ -10,23 +10,32 @@ extension CoordinateDescentSolver.State {
     /// backtracked on the true objective. The class blocks of `newtonStep` find the support;
     /// this step then converges quadratically where they, coupled through the softmax,
     /// converge slowly. False when skipped (too large, singular) or no better.
+    ///
+    /// Under mpirun every rank forms its rows' share of H and g, the shares are summed once
+    /// (`SolverDesign.sum`, the same bits on every rank), every rank solves the same system, and
+    /// the line search's objectives are sums over every rank's rows: every rank takes the same
+    /// step.
     /// Entries of Z that a sparse problem may always hold.
     static let smallJointBlock = 1 << 22
 
-    mutating func jointNewtonStep(working: [Int]) -> Bool {
+    mutating func jointNewtonStep(working: [Int]) throws -> Bool {
         let variables = newtonVariables(working: working)
         guard !variables.isEmpty, variables.count <= 400 else { return false }
         // Z is dense [n, m]: on a sparse X only while it is no larger than X and the logits, or
-        // small outright (4M Doubles, 32 MiB): memory stays O(nnz + model).
+        // small outright (4M Doubles, 32 MiB): memory stays O(nnz + model). Under mpirun the
+        // ranks decide together (a step skipped on one rank is skipped on all).
+        var tooLarge = [0.0]
         if let x = design.sparse,
            design.rows * variables.count > max(x.nonZeroCount + design.rows * design.outputs, Self.smallJointBlock) {
-            return false
+            tooLarge[0] = 1
         }
+        try design.sum(&tooLarge)
+        guard tooLarge[0] == 0 else { return false }
         sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
         let z = variableColumns(variables)
-        var (hessian, rhs) = newtonSystem(variables, z: z)
+        var (hessian, rhs) = try newtonSystem(variables, z: z)
         guard choleskySolve(&hessian, &rhs, size: variables.count) else { return false }
-        return lineSearch(variables, z: z, direction: rhs, working: working)
+        return try lineSearch(variables, z: z, direction: rhs, working: working)
     }
 
     /// A variable of the joint step: class `output`'s coefficient of `column`, or its intercept
@@ -68,16 +77,17 @@ extension CoordinateDescentSolver.State {
 
     /// The Newton system H·δ = −(g + penalty gradient) over the variables, with
     /// g = Zᵀ(P − Y)/n per class and H block (c, d) = Z_cᵀ diag(P_c(δcd − P_d)/n) Z_d (dgemm), plus
-    /// λ₂ on the coefficients' diagonal and a 10⁻⁹ relative damping.
-    private func newtonSystem(_ variables: [NewtonVariable], z: [Double]) -> (hessian: [Double], rhs: [Double]) {
+    /// λ₂ on the coefficients' diagonal and a 10⁻⁹ relative damping. n counts every rank's rows;
+    /// this process's rows give their share of g and H, summed over the ranks.
+    private func newtonSystem(_ variables: [NewtonVariable], z: [Double]) throws -> (hessian: [Double], rhs: [Double]) {
         let (n, p, k, m) = (design.rows, design.columns, design.outputs, variables.count)
         let shares = classShares()
-        let inverse = 1 / Double(n)
+        let inverse = 1 / Double(design.totalRows)
         var rhs = [Double](repeating: 0, count: m)
         let first = (0..<k).map { c in variables.firstIndex { $0.output == c } ?? m }
         let counts = (0..<k).map { c in variables.filter { $0.output == c }.count }
         var hessian = [Double](repeating: 0, count: m * m)
-        for c in 0..<k where counts[c] > 0 {
+        for c in 0..<k where counts[c] > 0 && n > 0 {
             let residual = (0..<n).map { i in (shares[i * k + c] - (Int(design.targets[i]) == c ? 1 : 0)) * inverse }
             var g = [Double](repeating: 0, count: counts[c])
             z.withUnsafeBufferPointer { zp in
@@ -107,6 +117,11 @@ extension CoordinateDescentSolver.State {
                 }
             }
         }
+        if design.communicator.usesMPI {
+            var packed = hessian + rhs
+            try design.sum(&packed)
+            (hessian, rhs) = (Array(packed.prefix(m * m)), Array(packed.suffix(m)))
+        }
         for u in 0..<m {
             guard let column = variables[u].column else { rhs[u] = -rhs[u]; continue }
             let value = w[variables[u].output * p + column]
@@ -126,7 +141,7 @@ extension CoordinateDescentSolver.State {
     /// zero), halving the step until the objective decreases; restores the iterate and returns
     /// false when no step of at least 10⁻⁶ of it does.
     private mutating func lineSearch(_ variables: [NewtonVariable], z: [Double], direction: [Double],
-                                     working: [Int]) -> Bool {
+                                     working: [Int]) throws -> Bool {
         let (n, p, k, m) = (design.rows, design.columns, design.outputs, variables.count)
         let coefficientIndices = (0..<m).filter { variables[$0].column != nil }
         let (limit, blocking) = stepToBoundary(coefficientIndices.map { w[variables[$0].output * p + variables[$0].column!] },
@@ -136,7 +151,7 @@ extension CoordinateDescentSolver.State {
             let c = variables[u].output
             for i in 0..<n { delta[c * n + i] += direction[u] * z[u * n + i] }
         }
-        let start = objective(working: working)
+        let start = try objective(working: working)
         let (savedW, savedB, savedEta) = (w, b, eta)
         var t = limit
         while t > 1e-6 {
@@ -146,21 +161,21 @@ extension CoordinateDescentSolver.State {
             }
             for u in 0..<m where variables[u].column == nil { b[variables[u].output] = savedB[variables[u].output] + t * direction[u] }
             for a in 0..<(k * n) { eta[a] = savedEta[a] + t * delta[a] }
-            if objective(working: working) < start { return true }
+            if try objective(working: working) < start { return true }
             t /= 2
         }
         (w, b, eta) = (savedW, savedB, savedEta)
         return false
     }
 
-    /// The objective (mean data loss + penalty over the working set) at the current iterate.
-    func objective(working: [Int]) -> Double {
+    /// The objective (mean data loss over every rank's rows + penalty over the working set) at
+    /// the current iterate.
+    func objective(working: [Int]) throws -> Double {
         let p = design.columns
         var penalty = 0.0
         for c in 0..<design.outputs {
             for j in working { penalty += l1 * abs(w[c * p + j]) + l2 / 2 * w[c * p + j] * w[c * p + j] }
         }
-        // One process only (an MPI job takes `reducedNewtonStep`), where no sum can fail.
-        return ((try? lossAndScore())?.0 ?? .infinity) + penalty
+        return try lossAndScore().0 + penalty
     }
 }

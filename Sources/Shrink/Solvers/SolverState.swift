@@ -94,21 +94,25 @@ extension CoordinateDescentSolver {
                 // Inexact Newton: each model solved to a tenth of the current violation (mse's is exact).
                 let inner = design.loss == .mse ? target : max(target, 0.1 * violation)
                 let (before, intercepts) = (w, b)
-                if distributed {
-                    var progressed = false
-                    for c in 0..<blocks {
-                        progressed = try reducedNewtonStep(output: c, working: working, tolerance: inner) || progressed
-                    }
-                    // No step lowered the objective (differences at rounding level in the summed
-                    // losses): the iterate is as good as this arithmetic makes it.
-                    if !progressed { break }
-                } else if joint {  // ce: once a joint step has worked, it alone goes on while it lowers the objective
-                    joint = jointNewtonStep(working: working)
-                }
-                if !joint && !distributed {
+                // ce: once a joint step has worked, it alone goes on while it lowers the objective.
+                if joint { joint = try jointNewtonStep(working: working) }
+                if !joint {
                     let support = w.indices.filter { w[$0] != 0 }
-                    for c in 0..<blocks { try newtonStep(output: c, working: working, tolerance: inner) }
-                    if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support { joint = jointNewtonStep(working: working) }
+                    var progressed = !distributed
+                    for c in 0..<blocks {
+                        if distributed {
+                            progressed = try reducedNewtonStep(output: c, working: working, tolerance: inner) || progressed
+                        } else {
+                            try newtonStep(output: c, working: working, tolerance: inner)
+                        }
+                    }
+                    if blocks > 1, w.indices.filter({ w[$0] != 0 }) == support {
+                        joint = try jointNewtonStep(working: working)
+                        progressed = progressed || joint
+                    }
+                    // MPI: no step lowered the objective (differences at rounding level in the
+                    // summed losses): the iterate is as good as this arithmetic makes it.
+                    if !progressed { break }
                 }
                 violation = try self.violation(working: working)
                 if design.loss != .mse {
@@ -292,7 +296,7 @@ extension CoordinateDescentSolver {
         func lossAndScore() throws -> (Double, Double) {
             let (n, k) = (design.rows, design.outputs)
             var squares = [design.loss == .mse ? design.targets.reduce(0) { $0 + $1 * $1 } : 0]
-            try design.sum(&squares)
+            if design.loss == .mse { try design.sum(&squares) }
             let spread = squares[0] / Double(design.totalRows)
             if let gram = design.gram {  // ‖ỹ − X̃w‖²/n = ‖ỹ‖²/n − cᵀw − qᵀw
                 let mse = spread - zip(gram.correlation, w).reduce(0) { $0 + $1.0 * $1.1 }
