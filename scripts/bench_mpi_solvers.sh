@@ -34,7 +34,7 @@ import sys
 import numpy as np
 d = sys.argv[1]
 r = np.random.default_rng(1)
-n, p, k = 100000, 100, 10   # ce, badly scaled columns: the joint Newton step over all classes
+n, p, k = 40000, 50, 10     # ce, badly scaled columns: the joint Newton step over all classes
 X = (r.standard_normal((n, p)) * r.uniform(0.1, 100, p)).astype(np.float32)
 W = r.standard_normal((p, k)) * (r.uniform(size=(p, k)) < 0.1)
 logits = (X / X.std(0)) @ W
@@ -60,6 +60,6 @@ run() {
 }
 run gram "fit --data $dir/dX.npy --targets $dir/dy.npy --loss mse --alpha 0.05 --standardize"
 run rows-bce "fit --data $dir/cX.npy --targets $dir/cy.npy --loss bce --alpha 0.002 --standardize"
-run rows-ce "fit --data $dir/mX.npy --targets $dir/my.npy --loss ce --alpha 0.001 --standardize"
+run rows-ce "fit --data $dir/mX.npy --targets $dir/my.npy --loss ce --alpha 0.01 --standardize"
 run sparse-bce "fit --data $dir/sparse/X.npz --targets $dir/sparse/y_logistic.npy --loss bce --alpha $alpha"
 run path-cv "path --data $dir/c2X.npy --targets $dir/c2y.npy --loss bce --standardize --cv 5 --n-alphas 10 --eps 0.05 --test-split 0 --out $dir/path.json"
