@@ -45,6 +45,8 @@ struct ModelInputOptions: ParsableArguments {
     /// when present (required with `needTargets`).
     func loadRows(for file: ModelFile, needTargets: Bool) throws -> (data: Dataset, hasTargets: Bool) {
         let url = URL(fileURLWithPath: data)
+        try DataLoader.requireFile(url)
+        if let targets { try DataLoader.requireFile(URL(fileURLWithPath: targets)) }
         var loaded: (data: Dataset, hasTargets: Bool)
         switch url.pathExtension.lowercased() {
         case "csv":

@@ -46,6 +46,23 @@ final class CLIErrorTests: XCTestCase {
         try expectFailure(replacing("--data", with: "/nonexistent/X.npy"), status: 1, message: "/nonexistent/X.npy")
     }
 
+    /// A folder, or a path that names nothing (also one without an extension), given as data
+    /// or targets: the path and what is wrong with it, not an extension or a reader's error.
+    func testFolderOrNothingAsDataOrTargets() throws {
+        let named = folder.appendingPathComponent("rows.csv")
+        try FileManager.default.createDirectory(at: named, withIntermediateDirectories: true)
+        try expectFailure(replacing("--data", with: named.path), status: 1, message: "\(named.path): cannot read: Is a directory")
+        try expectFailure(replacing("--data", with: folder.path), status: 1, message: "\(folder.path): cannot read: Is a directory")
+        try expectFailure(replacing("--targets", with: folder.path), status: 1, message: "\(folder.path): cannot read: Is a directory")
+        try expectFailure(replacing("--data", with: "/nonexistent/rows"), status: 1,
+                          message: "/nonexistent/rows: cannot read: No such file or directory")
+        let model = folder.appendingPathComponent("m.safetensors")
+        XCTAssertEqual(try CLI.run(good + ["--save", model.path]).status, 0)
+        let predict = try CLI.run(["predict", "--model", model.path, "--data", named.path])
+        XCTAssertEqual(predict.status, 1)
+        XCTAssertEqual(predict.stderr, "shrink: error: \(named.path): cannot read: Is a directory\n")
+    }
+
     func testBadCSV() throws {
         let csv = folder.appendingPathComponent("bad.csv")
         try "a,b,y\n1,2,0\n3,oops,1\n".write(to: csv, atomically: true, encoding: .utf8)

@@ -68,12 +68,24 @@ public enum DataLoader {
         }
     }
 
+    /// Throws the one-line error for a path that names no file, or a folder (before its
+    /// extension is looked at, or a reader's less direct message).
+    public static func requireFile(_ url: URL) throws {
+        var folder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &folder) else {
+            throw DataError.unreadable(path: url.path, reason: String(cString: strerror(ENOENT)))
+        }
+        if folder.boolValue { throw DataError.unreadable(path: url.path, reason: String(cString: strerror(EISDIR))) }
+    }
+
     /// `data`'s format by its extension, after the checks that need no reading: a known
     /// extension; `--zero-based`/`--n-features` only with sparse data; the targets where the
     /// format takes them from (a CSV column, an svmlight file's labels, `--targets` for `.npy`
     /// and `.npz`); `--zero-based` not with `.npz`. Whole files and row shards share them.
     static func format(of data: URL, targets: URL?, targetColumn: String?,
                        sparse options: SparseReadOptions) throws -> DataFormat {
+        try requireFile(data)
+        if let targets { try requireFile(targets) }
         guard let format = DataFormat(url: data) else {
             throw DataError.invalid("\(data.path): unknown data format '.\(data.pathExtension)' (expected \(DataFormat.extensionList))")
         }
