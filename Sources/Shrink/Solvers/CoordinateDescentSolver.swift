@@ -14,7 +14,8 @@ import Foundation
 ///    on the Gram matrix (n > p) or with residual updates; bce by proximal Newton (weights
 ///    σ(1 − σ), coordinate descent on the quadratic model, Armijo backtracking on the true
 ///    objective); ce the same one class block at a time (the Hessian's diagonal blocks, as
-///    glmnet). Once coordinate descent has spent as much as a Cholesky factorization costs and
+///    glmnet), then, once the blocks keep the support, joint steps over all classes (the full
+///    multinomial Hessian on the support, `jointNewtonStep`). Once coordinate descent has spent as much as a Cholesky factorization costs and
 ///    the signs have settled, the model is solved exactly on its support (`polish`), which is
 ///    what makes ill-conditioned real data converge.
 /// 3. The screening pass: the gradient of every column, X̃ᵀR (on the device, float32). Columns
@@ -47,7 +48,8 @@ public final class CoordinateDescentSolver {
     /// together: the Gram route sums X̃ᵀX̃ and X̃ᵀy over the ranks once; the row route sums each
     /// proximal-Newton model (X̃_Wᵀ V X̃_W and X̃_Wᵀρ over the working set W) per step, the
     /// screening gradient per working-set round and the losses of the line search
-    /// (`reducedNewtonStep`). Every rank ends with the same solution.
+    /// (`reducedNewtonStep`), and ce's joint step its multinomial Hessian (`jointNewtonStep`).
+    /// Every rank ends with the same solution.
     public init(loss: LossKind, data: Dataset, standardize: Bool, device: any Device, classes: Int? = nil,
                 communicator: Communicator = .single) throws {
         try data.requireClasses(for: loss, communicator: communicator)

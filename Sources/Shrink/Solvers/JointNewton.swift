@@ -3,6 +3,9 @@ import Foundation
 import ShrinkCompute
 
 extension CoordinateDescentSolver.State {
+    /// Entries of Z that a sparse problem may always hold.
+    static let smallJointBlock = 1 << 22
+
     /// A proximal-Newton step for ce over every class at once, on the working set's nonzeros
     /// with their signs fixed and the last intercept pinned (softmax ignores a common shift):
     /// the full multinomial Hessian H[(c,a),(c',b)] = (1/n)Σᵢ Pᵢc(δcc' − Pᵢc')zᵢₐzᵢb with
@@ -15,9 +18,6 @@ extension CoordinateDescentSolver.State {
     /// (`SolverDesign.sum`, the same bits on every rank), every rank solves the same system, and
     /// the line search's objectives are sums over every rank's rows: every rank takes the same
     /// step.
-    /// Entries of Z that a sparse problem may always hold.
-    static let smallJointBlock = 1 << 22
-
     mutating func jointNewtonStep(working: [Int]) throws -> Bool {
         let variables = newtonVariables(working: working)
         guard !variables.isEmpty, variables.count <= 400 else { return false }

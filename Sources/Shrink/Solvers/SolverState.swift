@@ -78,6 +78,25 @@ extension CoordinateDescentSolver {
             return (rho, v)
         }
 
+        /// −∂f/∂η for every output, output-major [k, n]: as `negativeGradient(output:)` for each
+        /// (the same arithmetic, so the same bits), with ce's softmax normalizer formed once per row
+        /// rather than once per row and class.
+        func negativeGradients() -> [Double] {
+            let (n, k) = (design.rows, design.outputs)
+            guard design.loss == .ce else { return negativeGradient(output: 0).rho }
+            let inverse = 1 / Double(design.totalRows)
+            var rho = [Double](repeating: 0, count: k * n)
+            for i in 0..<n {
+                var top = -Double.infinity
+                for d in 0..<k { top = max(top, eta[d * n + i]) }
+                var total = 0.0
+                for d in 0..<k { total += exp(eta[d * n + i] - top) }
+                let label = Int(design.targets[i])
+                for c in 0..<k { rho[c * n + i] = ((label == c ? 1 : 0) - exp(eta[c * n + i] - top) / total) * inverse }
+            }
+            return rho
+        }
+
         // MARK: Solving on the working set
 
         /// Solves the problem restricted to `working` (and the intercepts) to `target`.
@@ -267,13 +286,19 @@ extension CoordinateDescentSolver {
         func violation(working: [Int]) throws -> Double {
             let p = design.columns
             if usesGram { return working.reduce(0.0) { max($0, coordinateViolation(q[$1], w[$1], l1: l1, l2: l2)) } }
+            let (n, m) = (design.rows, working.count)
+            let rho = negativeGradients()
+            // Per output: X̃_Wᵀρ and the intercept's Σρ; one sum over the ranks for all of them.
+            var sums = (0..<design.outputs).flatMap { c in
+                let part = Array(rho[(c * n)..<((c + 1) * n)])
+                return design.dots(working, part) + [part.reduce(0, +)]
+            }
+            try design.sum(&sums)
             var worst = 0.0
             for c in 0..<design.outputs {
-                let (rho, _) = negativeGradient(output: c)
-                var sums = design.dots(working, rho) + [rho.reduce(0, +)]  // X̃_Wᵀρ and the intercept's Σρ
-                try design.sum(&sums)
-                if design.loss != .mse { worst = max(worst, abs(sums[working.count])) }
-                for (j, g) in zip(working, sums) {
+                let part = sums[(c * (m + 1))..<((c + 1) * (m + 1))]
+                if design.loss != .mse { worst = max(worst, abs(part[part.endIndex - 1])) }
+                for (j, g) in zip(working, part) {
                     worst = max(worst, coordinateViolation(g, w[c * p + j], l1: l1, l2: l2))
                 }
             }
@@ -285,7 +310,7 @@ extension CoordinateDescentSolver {
         func gradientMagnitudes() throws -> [Double] {
             let p = design.columns
             if usesGram { return q.map(abs) }
-            let residuals = (0..<design.outputs).flatMap { negativeGradient(output: $0).rho }
+            let residuals = negativeGradients()
             var g = try design.screen(residuals)
             try design.sum(&g)
             return (0..<p).map { j in (0..<design.outputs).reduce(0.0) { max($0, abs(g[$1 * p + j])) } }
