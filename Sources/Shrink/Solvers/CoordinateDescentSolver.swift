@@ -15,9 +15,10 @@ import Foundation
 ///    σ(1 − σ), coordinate descent on the quadratic model, Armijo backtracking on the true
 ///    objective); ce the same one class block at a time (the Hessian's diagonal blocks, as
 ///    glmnet), then, once the blocks keep the support, joint steps over all classes (the full
-///    multinomial Hessian on the support, `jointNewtonStep`). Once coordinate descent has spent as much as a Cholesky factorization costs and
-///    the signs have settled, the model is solved exactly on its support (`polish`), which is
-///    what makes ill-conditioned real data converge.
+///    multinomial Hessian on the support, `jointNewtonStep`). Once coordinate descent has
+///    spent as much as a Cholesky factorization costs and the signs have settled, the model is
+///    solved exactly on its support (`polish`), which is what makes ill-conditioned real data
+///    converge.
 /// 3. The screening pass: the gradient of every column, X̃ᵀR (on the device, float32). Columns
 ///    outside W whose |∇_j f| comes within a float32 margin of λ₁ join W (the largest
 ///    first, at most doubling it) and step 2 runs again; when none do, the solution is optimal.

@@ -24,13 +24,12 @@ extension CoordinateDescentSolver.State {
         // Z is dense [n, m]: on a sparse X only while it is no larger than X and the logits, or
         // small outright (4M Doubles, 32 MiB): memory stays O(nnz + model). Under mpirun the
         // ranks decide together (a step skipped on one rank is skipped on all).
-        var tooLarge = [0.0]
-        if let x = design.sparse,
-           design.rows * variables.count > max(x.nonZeroCount + design.rows * design.outputs, Self.smallJointBlock) {
-            tooLarge[0] = 1
+        if let x = design.sparse {
+            var tooLarge = [design.rows * variables.count > max(x.nonZeroCount + design.rows * design.outputs,
+                                                                Self.smallJointBlock) ? 1.0 : 0]
+            try design.sum(&tooLarge)
+            guard tooLarge[0] == 0 else { return false }
         }
-        try design.sum(&tooLarge)
-        guard tooLarge[0] == 0 else { return false }
         sweeps += 1  // counted as one sweep, so that --max-iterations bounds these steps too
         let z = variableColumns(variables)
         var (hessian, rhs) = try newtonSystem(variables, z: z)
@@ -117,11 +116,9 @@ extension CoordinateDescentSolver.State {
                 }
             }
         }
-        if design.communicator.usesMPI {
-            var packed = hessian + rhs
-            try design.sum(&packed)
-            (hessian, rhs) = (Array(packed.prefix(m * m)), Array(packed.suffix(m)))
-        }
+        var packed = hessian + rhs  // summed over the ranks (nothing to do in one process)
+        try design.sum(&packed)
+        (hessian, rhs) = (Array(packed.prefix(m * m)), Array(packed.suffix(m)))
         for u in 0..<m {
             guard let column = variables[u].column else { rhs[u] = -rhs[u]; continue }
             let value = w[variables[u].output * p + column]

@@ -50,7 +50,7 @@ extension CoordinateDescentSolver {
 
         /// −∂f/∂η for output c [n], and (for the Newton model) ∂²f/∂η² [n].
         func negativeGradient(output c: Int, curvature: Bool = false) -> (rho: [Double], v: [Double]) {
-            let (n, k) = (design.rows, design.outputs)
+            let n = design.rows
             let inverse = 1 / Double(design.totalRows)
             var rho = [Double](repeating: 0, count: n)
             var v = [Double](repeating: curvature ? inverse : 0, count: curvature ? n : 0)
@@ -66,10 +66,7 @@ extension CoordinateDescentSolver {
                 }
             case .ce:
                 for i in 0..<n {
-                    var top = -Double.infinity
-                    for d in 0..<k { top = max(top, eta[d * n + i]) }
-                    var total = 0.0
-                    for d in 0..<k { total += exp(eta[d * n + i] - top) }
+                    let (top, total) = softmaxNormalizer(row: i)
                     let share = exp(eta[c * n + i] - top) / total
                     rho[i] = ((Int(design.targets[i]) == c ? 1 : 0) - share) * inverse
                     if curvature { v[i] = share * (1 - share) * inverse }
@@ -87,14 +84,22 @@ extension CoordinateDescentSolver {
             let inverse = 1 / Double(design.totalRows)
             var rho = [Double](repeating: 0, count: k * n)
             for i in 0..<n {
-                var top = -Double.infinity
-                for d in 0..<k { top = max(top, eta[d * n + i]) }
-                var total = 0.0
-                for d in 0..<k { total += exp(eta[d * n + i] - top) }
+                let (top, total) = softmaxNormalizer(row: i)
                 let label = Int(design.targets[i])
                 for c in 0..<k { rho[c * n + i] = ((label == c ? 1 : 0) - exp(eta[c * n + i] - top) / total) * inverse }
             }
             return rho
+        }
+
+        /// Row i's largest logit and Σ_d exp(η_d − top): its softmax shares are
+        /// exp(η_c − top)/total.
+        @inline(__always) private func softmaxNormalizer(row i: Int) -> (top: Double, total: Double) {
+            let (n, k) = (design.rows, design.outputs)
+            var top = -Double.infinity
+            for d in 0..<k { top = max(top, eta[d * n + i]) }
+            var total = 0.0
+            for d in 0..<k { total += exp(eta[d * n + i] - top) }
+            return (top, total)
         }
 
         // MARK: Solving on the working set
